@@ -1,0 +1,101 @@
+"""Deposits: partner banks report credits; staff work the suspense list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse
+
+from kumiai.auth import Principal, Role, require_roles
+from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.service import UnitOfWorkDep
+from ledger import closing, deposits
+from ledger.schemas import DepositIn, DepositOut, SegregationReportOut, SuspenseMatchIn
+
+router = APIRouter(tags=["deposits"])
+Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
+Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
+Reader = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF, Role.SERVICE))]
+
+
+@router.post(
+    "/deposits",
+    status_code=201,
+    response_model=DepositOut,
+    operation_id="report_deposit",
+    responses={
+        **problems(Unauthorized, Forbidden, deposits.DepositKeyReused),
+        200: {"model": DepositOut, "description": "Already reported: the same deposit"},
+    },
+)
+async def report_deposit(body: DepositIn, principal: Bank, uow: UnitOfWorkDep) -> JSONResponse:
+    """Report money received (as the bank in the token); repeating a transaction id is safe.
+
+    A deposit quoting an expected payment reference with the amount due goes to
+    the fund's escrow; anything else is held in suspense for staff.
+    """
+    async with uow:
+        out, created = await deposits.record_deposit(uow, deposit=body, principal=principal)
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@router.get(
+    "/deposits/{deposit_id}",
+    response_model=DepositOut,
+    operation_id="get_deposit",
+    responses=problems(Unauthorized, Forbidden, NotFound),
+)
+async def get_deposit(deposit_id: UUID, principal: Reader, uow: UnitOfWorkDep) -> DepositOut:
+    """One deposit; a bank sees only its own."""
+    async with uow:
+        return await deposits.get_deposit(uow, deposit_id=deposit_id, principal=principal)
+
+
+@router.get(
+    "/suspense",
+    response_model=list[DepositOut],
+    operation_id="list_suspense",
+    responses=problems(Unauthorized, Forbidden),
+)
+async def list_suspense(principal: Staff, uow: UnitOfWorkDep) -> list[DepositOut]:
+    """The exception list: deposits held in suspense, oldest first."""
+    async with uow:
+        return await deposits.suspense_list(uow)
+
+
+@router.post(
+    "/deposits/{deposit_id}/match",
+    response_model=DepositOut,
+    operation_id="match_suspense_deposit",
+    responses=problems(
+        Unauthorized, Forbidden, NotFound, deposits.NotInSuspense, deposits.PaymentNotExpected
+    ),
+)
+async def match(
+    deposit_id: UUID, body: SuspenseMatchIn, principal: Staff, uow: UnitOfWorkDep
+) -> DepositOut:
+    """Move a suspense deposit into escrow against the subscription it pays."""
+    async with uow:
+        return await deposits.match_suspense(
+            uow,
+            deposit_id=deposit_id,
+            subscription_id=body.subscription_id,
+            note=body.note,
+            principal=principal,
+        )
+
+
+@router.get(
+    "/funds/{fund_id}/segregation",
+    response_model=SegregationReportOut,
+    operation_id="get_segregation_report",
+    responses=problems(Unauthorized, Forbidden, NotFound),
+)
+async def segregation_report(
+    fund_id: UUID, principal: Staff, uow: UnitOfWorkDep
+) -> SegregationReportOut:
+    """A fund's escrow: paid in, refunded, released, fees, balance, agreement with postings."""
+    async with uow:
+        return await closing.segregation_report(uow, fund_id=fund_id)

@@ -1,0 +1,104 @@
+"""Payouts: instructed by staff, services or an investor; confirmed or failed by the bank."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+
+from kumiai.auth import Principal, Role, require_roles
+from kumiai.errors import Conflict, Forbidden, NotFound, Unauthorized, problems
+from kumiai.service import UnitOfWorkDep
+from ledger import payouts
+from ledger.api.books import RequiredKey
+from ledger.books import InsufficientBalance
+from ledger.schemas import PayoutIn, PayoutOut, PayoutResultIn, SuspenseReturnIn
+
+router = APIRouter(tags=["payouts"])
+Payer = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.SERVICE, Role.INVESTOR))]
+Bank = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
+Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
+Viewer = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF, Role.SERVICE))]
+
+
+@router.post(
+    "/payouts",
+    status_code=201,
+    response_model=PayoutOut,
+    operation_id="instruct_payout",
+    responses={
+        **problems(Unauthorized, Forbidden, InsufficientBalance, payouts.PayoutKeyReused),
+        200: {"model": PayoutOut, "description": "Replayed: the same payout"},
+    },
+)
+async def instruct(
+    body: PayoutIn, principal: Payer, uow: UnitOfWorkDep, idempotency_key: RequiredKey
+) -> JSONResponse:
+    """Instruct a payout: the amount is held (pending) until the bank confirms or fails it."""
+    async with uow:
+        out, created = await payouts.instruct_payout(
+            uow, payout=body, idempotency_key=idempotency_key, principal=principal
+        )
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@router.get("/payouts", response_model=list[PayoutOut], operation_id="list_payouts")
+async def list_payouts(
+    principal: Viewer,
+    uow: UnitOfWorkDep,
+    status: Annotated[str | None, Query(pattern="^(instructed|confirmed|failed)$")] = None,
+) -> list[PayoutOut]:
+    """Payouts; a bank sees the ones it must send."""
+    async with uow:
+        return await payouts.list_payouts(uow, principal=principal, status=status)
+
+
+@router.post(
+    "/payouts/{payout_id}/confirm",
+    response_model=PayoutOut,
+    operation_id="confirm_payout",
+    responses=problems(Unauthorized, Forbidden, NotFound, payouts.PayoutSettled),
+)
+async def confirm(
+    payout_id: UUID, body: PayoutResultIn, principal: Bank, uow: UnitOfWorkDep
+) -> PayoutOut:
+    """The bank sent the money: the pending entry is posted."""
+    async with uow:
+        return await payouts.settle_payout(
+            uow, payout_id=payout_id, confirmed=True, note=body.note, principal=principal
+        )
+
+
+@router.post(
+    "/payouts/{payout_id}/fail",
+    response_model=PayoutOut,
+    operation_id="fail_payout",
+    responses=problems(Unauthorized, Forbidden, NotFound, payouts.PayoutSettled),
+)
+async def fail(
+    payout_id: UUID, body: PayoutResultIn, principal: Bank, uow: UnitOfWorkDep
+) -> PayoutOut:
+    """The transfer failed: the pending entry is voided and the money is back."""
+    async with uow:
+        return await payouts.settle_payout(
+            uow, payout_id=payout_id, confirmed=False, note=body.note, principal=principal
+        )
+
+
+@router.post(
+    "/deposits/{deposit_id}/return",
+    status_code=201,
+    response_model=PayoutOut,
+    operation_id="return_suspense_deposit",
+    responses=problems(Unauthorized, Forbidden, NotFound, Conflict),
+)
+async def return_deposit(
+    deposit_id: UUID, body: SuspenseReturnIn, principal: Staff, uow: UnitOfWorkDep
+) -> PayoutOut:
+    """Send a suspense deposit back to the payer (a payout from suspense)."""
+    async with uow:
+        return await payouts.return_deposit(
+            uow, deposit_id=deposit_id, note=body.note, principal=principal
+        )

@@ -1,0 +1,170 @@
+"""Ledger figures for ``make bench`` (see ``kumiai.bench``).
+
+- ``ledger.batch_postings_per_s``: postings written by ``POST /entries/batch``
+  (1,000 entries of two postings each, one request at a time).
+- ``ledger.entries_per_s`` / ``ledger.entry_p99_ms``: single-entry ``POST /entries``
+  over real HTTP from 32 concurrent clients, entries spread over many accounts.
+- ``ledger.hot_account_entries_per_s`` / ``ledger.hot_account_errors``: 64
+  concurrent writers all posting to one fund's escrow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from kumiai.auth import Role, mint_token
+from kumiai.devstack import free_port, wait_for_port
+from kumiai.settings import DEVELOPMENT_JWT_SECRET
+
+Report = Callable[[str, float, str], None]
+HEADERS = {
+    "Authorization": "Bearer "
+    + mint_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.SERVICE, tenant="bench")
+}
+
+
+def _deposit(bank: str, fund: str, amount: int) -> dict[str, Any]:
+    return {
+        "purpose": "deposit",
+        "description": "benchmark deposit",
+        "postings": [
+            {"account": f"bank/{bank}/clearing", "direction": "debit", "amount": amount},
+            {"account": f"fund/{fund}/escrow", "direction": "credit", "amount": amount},
+        ],
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _load(
+    client: httpx.AsyncClient, bodies: list[dict[str, Any]], concurrency: int
+) -> tuple[float, list[float], int]:
+    """Send every body once with ``concurrency`` workers; (seconds, latencies ms, errors)."""
+    queue = list(reversed(bodies))
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker() -> None:
+        nonlocal errors
+        while queue:
+            body = queue.pop()
+            started = time.perf_counter()
+            response = await client.post(
+                "/entries", json=body, headers={**HEADERS, "Idempotency-Key": str(uuid.uuid4())}
+            )
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 201:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, errors
+
+
+async def run(database_url: str, report: Report) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "LEDGER_DATABASE_URL": database_url,
+        "LEDGER_RUN_WORKERS": "false",
+        "LEDGER_DATABASE_POOL_SIZE": os.environ.get("BENCH_LEDGER_POOL", "8"),
+        "LEDGER_LOG_LEVEL": "WARNING",
+    }
+    workers = os.environ.get("BENCH_LEDGER_WORKERS", "2")
+    proc = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the server runs apart
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ledger.app:create_app",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            workers,
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port("127.0.0.1", port, timeout_s=60, proc=proc)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
+        ) as client:
+            await _wait_ready(client)
+            await _batch(client, report)
+            await _single(client, report)
+            await _hot(client, report)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+async def _wait_ready(client: httpx.AsyncClient) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
+    raise TimeoutError("ledger did not start")
+
+
+async def _batch(client: httpx.AsyncClient, report: Report) -> None:
+    funds = [str(uuid.uuid4()) for _ in range(100)]
+    batches = 10
+    postings = 0
+    started = time.perf_counter()
+    for b in range(batches):
+        entries = [
+            _deposit(f"batch{b % 4}", funds[i % len(funds)], 1_000 + i) for i in range(1_000)
+        ]
+        response = await client.post(
+            "/entries/batch",
+            json={"entries": entries},
+            headers={**HEADERS, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        if response.status_code != 201:
+            raise RuntimeError(response.text)
+        postings += 2 * len(entries)
+    report("ledger.batch_postings_per_s", postings / (time.perf_counter() - started), "postings/s")
+
+
+async def _single(client: httpx.AsyncClient, report: Report) -> None:
+    funds = [str(uuid.uuid4()) for _ in range(500)]
+    bodies = [_deposit(f"b{i % 20}", funds[i % len(funds)], 100 + i) for i in range(3_000)]
+    await _load(client, bodies[:200], 32)  # warm-up: accounts opened, pools filled
+    seconds, latencies, errors = await _load(client, bodies[200:], 32)
+    report("ledger.entries_per_s", (len(bodies) - 200) / seconds, "entries/s")
+    report("ledger.entry_p99_ms", _percentile(latencies, 0.99), "ms")
+    report("ledger.entry_errors", errors, "errors")
+
+
+async def _hot(client: httpx.AsyncClient, report: Report) -> None:
+    fund = str(uuid.uuid4())
+    bodies = [_deposit("hot", fund, 100 + i) for i in range(2_000)]
+    await _load(client, bodies[:64], 64)
+    seconds, latencies, errors = await _load(client, bodies[64:], 64)
+    report("ledger.hot_account_entries_per_s", (len(bodies) - 64) / seconds, "entries/s")
+    report("ledger.hot_account_p99_ms", _percentile(latencies, 0.99), "ms")
+    report("ledger.hot_account_errors", errors, "errors")

@@ -1,0 +1,214 @@
+"""Ledger tables: accounts (with running totals), immutable entries and postings.
+
+The migrations add what the database itself enforces: balanced entries, no
+update or delete of entries and postings, running totals kept by trigger (in
+slots, see ``account_balances``), balance conditions and the escrow
+segregation rule.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kumiai.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('asset', 'liability', 'equity', 'revenue', 'expense')", name="kind_known"
+        ),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(Text)
+    owner_type: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[str | None] = mapped_column(Text)
+    segregated: Mapped[bool] = mapped_column(Boolean, default=False)
+    debits_must_not_exceed_credits: Mapped[bool] = mapped_column(Boolean, default=False)
+    credits_must_not_exceed_debits: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AccountBalance(Base):
+    """A slot of an account's running totals; the balance is the sum of its slots."""
+
+    __tablename__ = "account_balances"
+
+    account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    posted_debits: Mapped[int] = mapped_column(BigInteger)
+    posted_credits: Mapped[int] = mapped_column(BigInteger)
+    pending_debits: Mapped[int] = mapped_column(BigInteger)
+    pending_credits: Mapped[int] = mapped_column(BigInteger)
+
+
+class JournalEntry(Base):
+    __tablename__ = "journal_entries"
+    __table_args__ = (
+        CheckConstraint(
+            "entry_type IN ('standard', 'pending', 'post_pending', 'void_pending', 'reversal')",
+            name="entry_type_known",
+        ),
+        CheckConstraint(
+            "(entry_type IN ('post_pending', 'void_pending')) = (pending_entry_id IS NOT NULL)",
+            name="resolution_names_its_pending_entry",
+        ),
+        CheckConstraint(
+            "(entry_type = 'reversal') = (reverses_entry_id IS NOT NULL)",
+            name="reversal_names_its_original",
+        ),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(Text, unique=True)
+    request_hash: Mapped[str] = mapped_column(Text)
+    entry_type: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    effective_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(Text)
+    reference_type: Mapped[str | None] = mapped_column(Text)
+    reference_id: Mapped[str | None] = mapped_column(Text)
+    # Unique: a pending entry is posted or voided once; an entry is reversed once.
+    pending_entry_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("journal_entries.id"), unique=True
+    )
+    reverses_entry_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("journal_entries.id"), unique=True
+    )
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Posting(Base):
+    __tablename__ = "postings"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("direction IN ('debit', 'credit')", name="direction_known"),
+        CheckConstraint("status IN ('posted', 'pending', 'release')", name="status_known"),
+        Index("ix_postings_account_id_id", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    account_id: Mapped[UUID] = mapped_column(ForeignKey("accounts.id"))
+    currency: Mapped[str] = mapped_column(Text)
+    direction: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(Text)
+
+
+metadata = Base.metadata
+
+
+class Fund(Base):
+    """A fund the ledger has heard of (from ``FundOpened``)."""
+
+    __tablename__ = "funds"
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    msme_id: Mapped[UUID] = mapped_column()
+    currency: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ExpectedPayment(Base):
+    """A subscription's amount due, awaited from the investor's bank (``SubscriptionPlaced``)."""
+
+    __tablename__ = "expected_payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "status IN ('expected', 'paid', 'cancelled', 'refunded', 'released')",
+            name="status_known",
+        ),
+    )
+
+    subscription_id: Mapped[UUID] = mapped_column(primary_key=True)
+    fund_id: Mapped[UUID] = mapped_column(index=True)
+    investor_id: Mapped[UUID] = mapped_column()
+    amount: Mapped[int] = mapped_column(BigInteger)
+    fee_amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    payment_reference: Mapped[str] = mapped_column(Text, unique=True)
+    payment_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(Text)
+    deposit_id: Mapped[UUID | None] = mapped_column()
+
+
+class Deposit(Base):
+    """Money a partner bank reported as received; matched to a payment or held in suspense."""
+
+    __tablename__ = "deposits"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "status IN ('matched', 'suspense', 'returning', 'returned')", name="status_known"
+        ),
+        UniqueConstraint("bank_id", "bank_transaction_id", name="uq_deposits_bank_id"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    bank_id: Mapped[str] = mapped_column(Text)
+    bank_transaction_id: Mapped[str] = mapped_column(Text)
+    request_hash: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    value_date: Mapped[date] = mapped_column(Date)
+    payment_reference: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    subscription_id: Mapped[UUID | None] = mapped_column()
+    entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Payout(Base):
+    """Money instructed to leave through a partner bank; pending until the bank answers."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('instructed', 'confirmed', 'failed')", name="status_known"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(Text, unique=True)
+    bank_id: Mapped[str] = mapped_column(Text, index=True)
+    account: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(Text)
+    deposit_id: Mapped[UUID | None] = mapped_column()
+    pending_entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id"))
+    resolution_entry_id: Mapped[UUID | None] = mapped_column()
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,42 @@
+"""Events the ledger handles: each maps an event to a use case."""
+
+from __future__ import annotations
+
+from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.subscription import FundClosed, SubscriptionCancelled, SubscriptionPlaced
+from kumiai.db import UnitOfWork
+from kumiai.events import Envelope, EventPayload
+from kumiai.inbox import Handler
+from ledger import closing, deposits
+
+
+async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+    assert isinstance(payload, FundOpened)
+    await deposits.open_fund(uow, payload)
+
+
+async def on_subscription_placed(
+    uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+) -> None:
+    assert isinstance(payload, SubscriptionPlaced)
+    await deposits.expect_payment(uow, payload)
+
+
+async def on_subscription_cancelled(
+    uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+) -> None:
+    assert isinstance(payload, SubscriptionCancelled)
+    await closing.cancel_subscription(uow, payload, causation=envelope.id)
+
+
+async def on_fund_closed(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+    assert isinstance(payload, FundClosed)
+    await closing.close_fund(uow, payload, causation=envelope.id)
+
+
+HANDLERS: dict[str, Handler] = {
+    FundOpened.event_type: on_fund_opened,
+    SubscriptionPlaced.event_type: on_subscription_placed,
+    SubscriptionCancelled.event_type: on_subscription_cancelled,
+    FundClosed.event_type: on_fund_closed,
+}

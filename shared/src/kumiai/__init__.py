@@ -1,0 +1,1 @@
+"""Common library of the Kumiai services: infrastructure and cross-service contracts."""

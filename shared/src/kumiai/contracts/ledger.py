@@ -1,0 +1,109 @@
+"""Events published by the ledger service (topic ``kumiai.ledger.events``).
+
+Every event here has the fund id as its subject, so a fund's money movements reach
+a consumer in order. Amounts are integers of the currency's minor unit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from kumiai.events import EventPayload, registry
+from kumiai.money import CurrencyCode
+
+
+class RefundReason(StrEnum):
+    """Why money was paid back to an investor."""
+
+    SUBSCRIPTION_CANCELLED = "subscription_cancelled"
+    """The subscription the money paid for was cancelled."""
+    FUND_FAILED = "fund_failed"
+    """The fund did not reach its formation threshold."""
+    DEPOSIT_RETURNED = "deposit_returned"
+    """A deposit could not be applied (unmatched, late or overpaid) and is sent back."""
+
+
+@registry.register
+class PaymentReceived(EventPayload):
+    """An investor's bank transfer for a subscription was credited to the escrow account.
+
+    Subject: the fund id.
+    """
+
+    event_type = "PaymentReceived"
+    schema_version = 1
+
+    deposit_id: UUID = Field(description="The ledger's id of the bank deposit")
+    subscription_id: UUID = Field(description="Subscription the deposit was matched to")
+    fund_id: UUID
+    investor_id: UUID
+    amount: int = Field(gt=0, description="Amount credited, minor units")
+    currency: CurrencyCode = "JPY"
+    value_date: date = Field(description="Value date the bank booked the credit on")
+    bank_id: str = Field(
+        min_length=1, max_length=64, description="Identifier of the bank that reported the credit"
+    )
+    received_at: AwareDatetime
+
+
+@registry.register
+class FundsReleased(EventPayload):
+    """Money raised by a formed fund was released from escrow to the business, less fees.
+
+    Subject: the fund id. ``gross_amount`` = ``fees_amount`` + ``net_amount``.
+    """
+
+    event_type = "FundsReleased"
+    schema_version = 1
+
+    fund_id: UUID
+    msme_id: UUID
+    gross_amount: int = Field(gt=0, description="Amount leaving escrow, minor units")
+    fees_amount: int = Field(ge=0, description="Part kept by the platform as fees, minor units")
+    net_amount: int = Field(ge=0, description="Part paid to the business, minor units")
+    currency: CurrencyCode = "JPY"
+    entry_id: UUID = Field(description="The ledger journal entry that booked the release")
+    released_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FundsReleased:
+        if self.gross_amount != self.fees_amount + self.net_amount:
+            raise ValueError(
+                f"gross_amount {self.gross_amount} does not equal fees_amount + net_amount "
+                f"= {self.fees_amount + self.net_amount}"
+            )
+        return self
+
+
+@registry.register
+class RefundIssued(EventPayload):
+    """Money held in escrow was paid back to an investor.
+
+    Subject: the fund id. ``subscription_id`` is empty only for a deposit that was
+    never matched to a subscription.
+    """
+
+    event_type = "RefundIssued"
+    schema_version = 1
+
+    refund_id: UUID
+    fund_id: UUID
+    investor_id: UUID
+    subscription_id: UUID | None = Field(
+        default=None, description="Subscription refunded; None for an unmatched deposit"
+    )
+    amount: int = Field(gt=0, description="Amount paid back, minor units")
+    currency: CurrencyCode = "JPY"
+    reason: RefundReason
+    entry_id: UUID = Field(description="The ledger journal entry that booked the refund")
+    issued_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RefundIssued:
+        if self.reason is not RefundReason.DEPOSIT_RETURNED and self.subscription_id is None:
+            raise ValueError(f"a {self.reason.value} refund must name its subscription_id")
+        return self

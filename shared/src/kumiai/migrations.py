@@ -1,0 +1,71 @@
+"""Alembic helpers shared by every service's migration tree."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from kumiai.platform_tables import platform_metadata
+
+
+def create_platform_tables_v1() -> None:
+    """Create the outbox, inbox, dead-letter and idempotency tables as of version 1.
+
+    Called from each service's first migration. Later changes to these tables
+    come as new, separately versioned helpers so old migrations never change.
+    """
+    from alembic import op
+
+    bind = op.get_bind()
+    platform_metadata.create_all(bind, checkfirst=False)
+
+
+def run_env(target_metadata: MetaData) -> None:
+    """The body of a service's ``migrations/env.py``: online migrations over asyncpg."""
+    config = context.config
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("sqlalchemy.url is not set")
+    metadata = [target_metadata, platform_metadata]
+
+    def do_run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            compare_type=True,
+            transaction_per_migration=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_async() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(do_run)
+        await engine.dispose()
+
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    else:
+        asyncio.run(run_async())
+
+
+def alembic_config(service_root: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(service_root / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(slug)s")
+    return config
+
+
+def upgrade(service_root: Path, database_url: str, revision: str = "head") -> None:
+    """Apply a service's migrations (blocking; run it in a thread from async code)."""
+    command.upgrade(alembic_config(service_root, database_url), revision)

@@ -1,0 +1,416 @@
+"""Transactional outbox and the relay that publishes it to Kafka.
+
+``record_event`` writes an event in the caller's transaction. The ``Relay``
+publishes unpublished rows in order, keyed by subject, and marks them
+published. Published rows are kept for a retention period because the local
+broker keeps everything in memory: when the relay finds its marker gone from
+the broker, it re-publishes every retained event in order. Consumers
+de-duplicate and keep each subject in order (``kumiai.inbox``), so a replay
+only delivers what was missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from sqlalchemy import Row, delete, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from kumiai.events import Envelope, EventPayload
+from kumiai.kafka import CLIENT_TIMEOUT_MS, ensure_topics, new_producer
+from kumiai.platform_tables import outbox_events, outbox_subjects, relay_markers
+
+log = structlog.get_logger(__name__)
+
+
+async def record_event(
+    session: AsyncSession,
+    payload: EventPayload,
+    *,
+    source: str,
+    topic: str,
+    subject: str,
+    correlation_id: str | None = None,
+    causation_id: UUID | None = None,
+) -> Envelope:
+    """Write ``payload`` to the outbox inside the session's transaction."""
+    # Taking the subject's next number locks its counter row until commit, so a
+    # subject's events are numbered, committed and published in one order.
+    next_seq = await session.scalar(
+        insert(outbox_subjects)
+        .values(subject=subject, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=[outbox_subjects.c.subject],
+            set_={"last_seq": outbox_subjects.c.last_seq + 1},
+        )
+        .returning(outbox_subjects.c.last_seq)
+    )
+    assert next_seq is not None
+    envelope = Envelope(
+        type=payload.event_type,
+        schema_version=payload.schema_version,
+        source=source,
+        subject=subject,
+        sequence=next_seq,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        data=payload.model_dump(mode="json"),
+    )
+    await session.execute(
+        outbox_events.insert().values(
+            event_id=envelope.id,
+            topic=topic,
+            subject=subject,
+            subject_seq=next_seq,
+            type=envelope.type,
+            schema_version=envelope.schema_version,
+            envelope=envelope.model_dump(mode="json"),
+        )
+    )
+    return envelope
+
+
+class BrokerLostLog(Exception):
+    """The broker no longer has what the relay published: it restarted empty."""
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    replayed: int = 0
+    replays: int = 0
+    purged: int = 0
+    last_error: str | None = None
+    leading: bool = False
+    expected_offsets: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Marker:
+    epoch: UUID
+    offset: int
+
+
+class Relay:
+    """Publishes a service's outbox to its topic; one active relay per database."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        bootstrap_servers: str,
+        topic: str,
+        marker_topic: str,
+        partitions: int = 6,
+        replication_factor: int = 1,
+        poll_interval_s: float = 0.1,
+        batch_size: int = 500,
+        broker_check_interval_s: float = 1.0,
+        retention: timedelta = timedelta(days=7),
+        purge_interval_s: float = 600.0,
+    ) -> None:
+        self.service = service
+        self._engine = engine
+        self._sessions = sessions
+        self._bootstrap = bootstrap_servers
+        self.topic = topic
+        self.marker_topic = marker_topic
+        self._partitions = partitions
+        self._replication = replication_factor
+        self._poll = poll_interval_s
+        self._batch = batch_size
+        self._check_every = broker_check_interval_s
+        self._retention = retention
+        self._purge_every = purge_interval_s
+        self._producer: AIOKafkaProducer | None = None
+        self._probe: AIOKafkaConsumer | None = None
+        self._marker: _Marker | None = None
+        self._next_check = 0.0
+        self._next_purge = 0.0
+        self.stats = RelayStats()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Relay until cancelled; every failure is logged and retried with backoff."""
+        backoff = 0.2
+        while True:
+            try:
+                async with self._leadership():
+                    await self._connect()
+                    await self._ensure_broker_has_log()
+                    backoff = 0.2
+                    while True:
+                        await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.stats.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("relay interrupted", topic=self.topic, error=self.stats.last_error)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                await self._disconnect()
+
+    async def step(self) -> int:
+        """One pass: check the broker if due, publish a batch, purge if due."""
+        now = time.monotonic()
+        if now >= self._next_check:
+            await self._ensure_broker_has_log()
+        published = await self._publish_pending()
+        if now >= self._next_purge:
+            await self._purge()
+            self._next_purge = now + self._purge_every
+        if published == 0:
+            await asyncio.sleep(self._poll)
+        return published
+
+    @contextlib.asynccontextmanager
+    async def _leadership(self) -> AsyncIterator[None]:
+        # A session-level advisory lock on a dedicated connection: a second
+        # instance of the service waits here as a standby instead of racing.
+        async with self._engine.connect() as conn:
+            key = f"kumiai.relay.{self.topic}"
+            while not await conn.scalar(
+                text("SELECT pg_try_advisory_lock(hashtext(:k))"), {"k": key}
+            ):
+                await conn.rollback()
+                await asyncio.sleep(1.0)
+            await conn.commit()
+            self.stats.leading = True
+            try:
+                yield
+            finally:
+                self.stats.leading = False
+                with contextlib.suppress(Exception):
+                    await conn.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": key})
+                    await conn.commit()
+
+    async def _connect(self) -> None:
+        await ensure_topics(
+            self._bootstrap,
+            [self.topic, self.marker_topic],
+            partitions=self._partitions,
+            replication_factor=self._replication,
+            client_id=f"{self.service}-relay",
+        )
+        self._producer = new_producer(self._bootstrap, client_id=f"{self.service}-relay")
+        await self._producer.start()
+        self._probe = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self.service}-relay-probe",
+            enable_auto_commit=False,
+            request_timeout_ms=CLIENT_TIMEOUT_MS,
+        )
+        await self._probe.start()
+
+    async def _disconnect(self) -> None:
+        for client in (self._producer, self._probe):
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.stop(), 10)
+        self._producer = None
+        self._probe = None
+        self._marker = None
+
+    # -- broker loss detection and replay --------------------------------------------
+
+    async def _marker_end_offset(self) -> int:
+        assert self._probe is not None
+        tp = TopicPartition(self.marker_topic, 0)
+        offsets = await asyncio.wait_for(self._probe.end_offsets([tp]), CLIENT_TIMEOUT_MS / 1000)
+        return int(offsets[tp])
+
+    async def _ensure_broker_has_log(self) -> None:
+        """Compare the broker with the marker the relay last wrote; replay if it is gone."""
+        if self._marker is None:
+            async with self._sessions() as session:
+                row = (
+                    await session.execute(
+                        select(relay_markers.c.epoch, relay_markers.c.marker_offset).where(
+                            relay_markers.c.topic == self.marker_topic
+                        )
+                    )
+                ).first()
+            if row is not None:
+                self._marker = _Marker(epoch=row.epoch, offset=row.marker_offset)
+        try:
+            end = await self._marker_end_offset()
+        except Exception:
+            end = 0
+        # Only a completed replay writes a marker, so a marker topic that has
+        # nothing past our stored offset means this broker never got our log back.
+        if self._marker is None or end <= self._marker.offset:
+            await self._replay()
+        elif not self.stats.expected_offsets:
+            await self._load_expected_offsets()
+        self._next_check = time.monotonic() + self._check_every
+
+    async def _load_expected_offsets(self) -> None:
+        assert self._probe is not None
+        assert self._producer is not None
+        # The topic may exist with another partition count (created elsewhere).
+        partitions = await self._producer.partitions_for(self.topic)
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        offsets = await asyncio.wait_for(self._probe.end_offsets(tps), CLIENT_TIMEOUT_MS / 1000)
+        self.stats.expected_offsets = {tp.partition: int(o) for tp, o in offsets.items()}
+
+    async def _replay(self) -> None:
+        """The broker lost (or never had) our log: re-publish retained events, then a marker.
+
+        The marker is written only once every retained event is back on the
+        broker, so a replay cut short (the broker failing again, the relay
+        crashing) leaves no marker and is started again from the beginning.
+        """
+        assert self._producer is not None
+        await ensure_topics(
+            self._bootstrap,
+            [self.topic, self.marker_topic],
+            partitions=self._partitions,
+            replication_factor=self._replication,
+            client_id=f"{self.service}-relay",
+        )
+        self.stats.expected_offsets = {}
+        since = datetime.now(UTC) - self._retention
+        replayed = 0
+        last_seq = 0
+        while True:
+            async with self._sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(
+                            outbox_events.c.seq, outbox_events.c.subject, outbox_events.c.envelope
+                        )
+                        .where(
+                            outbox_events.c.published_at.is_not(None),
+                            outbox_events.c.published_at >= since,
+                            outbox_events.c.seq > last_seq,
+                        )
+                        .order_by(outbox_events.c.seq)
+                        .limit(self._batch)
+                    )
+                ).all()
+            if not rows:
+                break
+            await self._send(rows, check_offsets=False)
+            replayed += len(rows)
+            last_seq = rows[-1].seq
+        epoch = uuid.uuid4()
+        meta = await self._producer.send_and_wait(
+            self.marker_topic, value=epoch.bytes, key=self.service.encode(), partition=0
+        )
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                insert(relay_markers)
+                .values(topic=self.marker_topic, epoch=epoch, marker_offset=meta.offset)
+                .on_conflict_do_update(
+                    index_elements=[relay_markers.c.topic],
+                    set_={
+                        "epoch": epoch,
+                        "marker_offset": meta.offset,
+                        "written_at": text("now()"),
+                    },
+                )
+            )
+        self._marker = _Marker(epoch=epoch, offset=meta.offset)
+        await self._load_expected_offsets()
+        self.stats.replays += 1
+        self.stats.replayed += replayed
+        log.info("relay wrote a new marker", topic=self.topic, replayed=replayed, epoch=str(epoch))
+
+    # -- publishing ------------------------------------------------------------------
+
+    async def _send(self, rows: Sequence[Row[Any, Any, Any]], *, check_offsets: bool) -> None:
+        assert self._producer is not None
+        futures = []
+        for row in rows:
+            envelope = row.envelope
+            futures.append(
+                await self._producer.send(
+                    self.topic,
+                    value=_envelope_bytes(envelope),
+                    key=row.subject.encode(),
+                    headers=[
+                        ("type", str(envelope["type"]).encode()),
+                        ("schema_version", str(envelope["schema_version"]).encode()),
+                    ],
+                )
+            )
+        results = await asyncio.gather(*futures)
+        lost = False
+        for meta in results:
+            expected = self.stats.expected_offsets.get(meta.partition, 0)
+            if check_offsets and meta.offset < expected:
+                lost = True
+            self.stats.expected_offsets[meta.partition] = max(expected, meta.offset + 1)
+        if lost:
+            # The log restarted under us. What we just sent is on the broker,
+            # but events published before it are gone: replay in order.
+            raise BrokerLostLog(self.topic)
+
+    async def _publish_pending(self) -> int:
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(outbox_events.c.seq, outbox_events.c.subject, outbox_events.c.envelope)
+                    .where(outbox_events.c.published_at.is_(None))
+                    .order_by(outbox_events.c.seq)
+                    .limit(self._batch)
+                )
+            ).all()
+        if not rows:
+            return 0
+        try:
+            await self._send(rows, check_offsets=True)
+        except BrokerLostLog:
+            await self._mark_published([r.seq for r in rows])
+            log.warning("broker lost its log; replaying", topic=self.topic)
+            await self._replay()
+            return len(rows)
+        await self._mark_published([r.seq for r in rows])
+        self.stats.published += len(rows)
+        return len(rows)
+
+    async def _mark_published(self, seqs: list[int]) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(outbox_events)
+                .where(outbox_events.c.seq.in_(seqs))
+                .values(published_at=datetime.now(UTC))
+            )
+
+    async def _purge(self) -> None:
+        cutoff = datetime.now(UTC) - self._retention
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(outbox_events).where(outbox_events.c.published_at < cutoff)
+            )
+        self.stats.purged += int(getattr(result, "rowcount", 0) or 0)
+
+    async def backlog(self) -> int:
+        """Events written but not yet published (for readiness and metrics)."""
+        async with self._sessions() as session:
+            count = await session.scalar(
+                select(text("count(*)"))
+                .select_from(outbox_events)
+                .where(outbox_events.c.published_at.is_(None))
+            )
+        return int(count or 0)
+
+
+def _envelope_bytes(envelope: dict[str, Any]) -> bytes:
+    # Re-validate so the bytes on the wire are exactly the contract's JSON shape.
+    return Envelope.model_validate(envelope).to_bytes()

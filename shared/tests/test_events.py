@@ -1,0 +1,122 @@
+"""The envelope, the registry and the FundOpened contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from kumiai.contracts.onboarding import FundOpened
+from kumiai.events import Envelope, EventPayload, EventRegistry, UnknownEventError, registry
+
+
+def fund_opened(**overrides: Any) -> dict[str, Any]:
+    start = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    data: dict[str, Any] = {
+        "fund_id": str(uuid.uuid4()),
+        "msme_id": str(uuid.uuid4()),
+        "name": "Tanka orchard",
+        "currency": "JPY",
+        "unit_price": 10_000,
+        "handling_fee_per_unit": 500,
+        "units_offered": 100,
+        "formation_threshold_units": 40,
+        "max_units_per_investor": 10,
+        "offering_start": start.isoformat(),
+        "offering_end": (start + timedelta(days=30)).isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_envelope_round_trips_through_bytes() -> None:
+    envelope = Envelope(
+        type="FundOpened",
+        schema_version=1,
+        source="onboarding",
+        subject="fund-1",
+        sequence=3,
+        correlation_id="req-1",
+        causation_id=uuid.uuid4(),
+        data=fund_opened(),
+    )
+    again = Envelope.from_bytes(envelope.to_bytes())
+    assert again == envelope
+    assert again.time.tzinfo is not None
+
+
+def test_envelope_requires_a_positive_sequence() -> None:
+    with pytest.raises(ValidationError, match="sequence"):
+        Envelope(type="X", schema_version=1, source="s", subject="x", sequence=0, data={})
+
+
+def test_registry_resolves_the_payload_model() -> None:
+    envelope = Envelope(
+        type="FundOpened",
+        schema_version=1,
+        source="onboarding",
+        subject="f",
+        sequence=1,
+        data=fund_opened(),
+    )
+    payload = registry.payload(envelope)
+    assert isinstance(payload, FundOpened)
+    assert payload.unit_price == 10_000
+    with pytest.raises(UnknownEventError, match="FundOpened v9"):
+        registry.model_for("FundOpened", 9)
+
+
+def test_a_type_and_version_is_registered_once() -> None:
+    local = EventRegistry()
+
+    class Thing(EventPayload):
+        event_type = "ThingHappened"
+
+    class Other(EventPayload):
+        event_type = "ThingHappened"
+
+    local.register(Thing)
+    local.register(Thing)  # the same class again is harmless
+    with pytest.raises(ValueError, match="already registered"):
+        local.register(Other)
+    assert local.models() == [Thing]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"formation_threshold_units": 101}, "threshold exceeds"),
+        ({"offering_end": "2026-11-01T00:00:00+00:00"}, "end after it starts"),
+        ({"unit_price": 0}, "greater than 0"),
+        ({"unit_price": 10_000.5}, "unit_price"),
+        ({"currency": "jpy"}, "currency"),
+        ({"extra_field": 1}, "extra"),
+    ],
+)
+def test_fund_opened_refuses_inconsistent_terms(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        FundOpened.model_validate(fund_opened(**overrides))
+
+
+def test_every_registered_event_is_past_tense_and_versioned() -> None:
+    for model in registry.models():
+        assert model.event_type[0].isupper()
+        assert model.event_type.endswith(("ed", "Opened")), model.event_type
+        assert model.schema_version >= 1
+        assert model.__doc__, f"{model.event_type} needs a docstring"
+
+
+def test_asyncapi_document_lists_every_contract() -> None:
+    from kumiai.asyncapi import asyncapi_document
+
+    doc = asyncapi_document()
+    assert doc["asyncapi"] == "3.0.0"
+    assert doc["channels"]["onboarding"]["address"] == "kumiai.onboarding.events"
+    message = doc["components"]["messages"]["FundOpenedV1"]
+    assert message["name"] == "FundOpened"
+    data = doc["components"]["schemas"]["FundOpenedV1"]
+    assert {"fund_id", "unit_price", "units_offered"} <= set(data["required"])
+    assert len(doc["components"]["messages"]) == len(registry.models())
