@@ -162,6 +162,38 @@ async def test_no_account_goes_below_its_condition(
     assert (await balance(client, f"fund/{fund}/escrow"))["posted"] == 5_000
 
 
+async def test_accounts_opened_by_a_refused_entry_are_not_remembered(
+    ledger: tuple[httpx.AsyncClient, str],
+) -> None:
+    """The process caches accounts; one opened in a rolled-back transaction does not exist."""
+    client, url = ledger
+    fund, investor = str(uuid.uuid4()), str(uuid.uuid4())
+    refused = await post(
+        client,
+        entry(
+            "refund",
+            (f"fund/{fund}/escrow", "debit", 100),
+            (f"investor/{investor}/wallet", "credit", 100),
+        ),
+    )
+    first = await post(client, deposit(fund, 700))
+    second = await post(client, deposit(fund, 300))
+    refund = await post(
+        client,
+        entry(
+            "refund",
+            (f"fund/{fund}/escrow", "debit", 100),
+            (f"investor/{investor}/wallet", "credit", 100),
+        ),
+    )
+    assert refused.status_code == 409, refused.text
+    assert [first.status_code, second.status_code, refund.status_code] == [201, 201, 201]
+    assert (await balance(client, f"fund/{fund}/escrow"))["posted"] == 900
+    assert (await balance(client, f"investor/{investor}/wallet"))["posted"] == 100
+    rows = await fetch(url, "SELECT count(*) AS n FROM accounts WHERE code LIKE $1", f"%{fund}%")
+    assert rows[0]["n"] == 1
+
+
 async def test_pending_payout_is_posted_or_voided_exactly_once(
     ledger: tuple[httpx.AsyncClient, str],
 ) -> None:

@@ -127,3 +127,24 @@ def test_every_service_and_the_merged_document_are_valid_openapi() -> None:
     assert {"401", "403", "422"} <= set(funds["responses"])
     assert "Problem" in merged["components"]["schemas"]
     assert merged["paths"]["/subscription/offerings/{fund_id}"]["get"]["tags"][0] == "subscription"
+
+
+async def test_a_dropped_database_connection_is_answered_503_then_recovers(
+    settings_for: SettingsFactory,
+) -> None:
+    """Pooled connections are not pinged: the request that meets a dead one gets 503."""
+    settings = settings_for("subscription", run_workers=False)
+    async with running(service("subscription").create_app(settings)) as client:
+        assert (await client.get("/offerings")).json()["items"] == []
+        await fetch(
+            settings.database_url,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        lost = await client.get("/offerings")
+        again = await client.get("/offerings")
+    assert lost.status_code == 503
+    assert lost.headers["retry-after"] == "1"
+    assert lost.json()["type"] == PROBLEM_BASE + "unavailable"
+    assert again.status_code == 200
+    assert again.json()["items"] == []

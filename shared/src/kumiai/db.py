@@ -44,11 +44,19 @@ class Base(DeclarativeBase):
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    # No pre-ping: it costs a round trip on every checkout. A connection that a
+    # database restart broke fails the one statement that meets it; SQLAlchemy
+    # then invalidates the whole pool, and the request is answered 503 so that
+    # the caller retries (with the same Idempotency-Key).
+    # No overflow: a connection opened for a burst would be closed on return,
+    # and opening one (with asyncpg's type introspection) costs more than
+    # waiting for a pooled one. Requests queue for at most ``pool_timeout``.
     return create_async_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
+        max_overflow=0,
+        pool_timeout=30,
+        pool_pre_ping=False,
         pool_recycle=1800,
     )
 

@@ -48,6 +48,11 @@ class ServiceSpec:
     version: str = "0.1.0"
 
 
+# Connections the relay (its leadership lock and its work) and the consumer
+# hold, on top of ``database_pool_size`` for requests.
+WORKER_CONNECTIONS = 3
+
+
 class ServiceRuntime:
     """Per-process resources of a service: database, relay, consumer."""
 
@@ -57,7 +62,9 @@ class ServiceRuntime:
         ns = settings.topic_namespace
         self.topic = events_topic(spec.name, ns)
         self.engine: AsyncEngine = create_engine(
-            settings.database_url, pool_size=settings.database_pool_size
+            settings.database_url,
+            pool_size=settings.database_pool_size
+            + (WORKER_CONNECTIONS if settings.run_workers else 0),
         )
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.relay = Relay(
@@ -118,8 +125,11 @@ def runtime_of(request: Request) -> ServiceRuntime:
     return runtime
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
-    """Dependency: a unit of work for this request (opened by the use case)."""
+async def unit_of_work(request: Request) -> UnitOfWork:
+    """Dependency: a unit of work for this request (opened by the use case).
+
+    ``async`` so that FastAPI calls it on the event loop, not in a worker thread.
+    """
     return runtime_of(request).unit_of_work()
 
 

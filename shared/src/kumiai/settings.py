@@ -28,7 +28,11 @@ class ServiceSettings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kumiai"
-    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Connections per process for requests; relay and consumer get theirs on top",
+    )
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     topic_namespace: str = Field(default="kumiai", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     topic_partitions: int = Field(default=6, ge=1)

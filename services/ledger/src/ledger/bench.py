@@ -3,7 +3,8 @@
 - ``ledger.batch_postings_per_s``: postings written by ``POST /entries/batch``
   (1,000 entries of two postings each, one request at a time).
 - ``ledger.entries_per_s`` / ``ledger.entry_p99_ms``: single-entry ``POST /entries``
-  over real HTTP from 32 concurrent clients, entries spread over many accounts.
+  over real HTTP from 16 concurrent keep-alive connections, entries spread over
+  many accounts.
 - ``ledger.hot_account_entries_per_s`` / ``ledger.hot_account_errors``: 64
   concurrent writers all posting to one fund's escrow.
 """
@@ -24,9 +25,12 @@ import httpx
 
 from kumiai.auth import Role, mint_token
 from kumiai.devstack import free_port, wait_for_port
+from kumiai.loadgen import LoadResult, encode_request, run_load
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
 
 Report = Callable[[str, float, str], None]
+# Concurrent clients of the single-entry figure.
+CONCURRENCY = int(os.environ.get("BENCH_LEDGER_CONCURRENCY", "16"))
 HEADERS = {
     "Authorization": "Bearer "
     + mint_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.SERVICE, tenant="bench")
@@ -44,34 +48,18 @@ def _deposit(bank: str, fund: str, amount: int) -> dict[str, Any]:
     }
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def _requests(bodies: list[dict[str, Any]]) -> list[bytes]:
+    return [
+        encode_request(
+            "POST", "/entries", body=body, headers={**HEADERS, "Idempotency-Key": str(uuid.uuid4())}
+        )
+        for body in bodies
+    ]
 
 
-async def _load(
-    client: httpx.AsyncClient, bodies: list[dict[str, Any]], concurrency: int
-) -> tuple[float, list[float], int]:
-    """Send every body once with ``concurrency`` workers; (seconds, latencies ms, errors)."""
-    queue = list(reversed(bodies))
-    latencies: list[float] = []
-    errors = 0
-
-    async def worker() -> None:
-        nonlocal errors
-        while queue:
-            body = queue.pop()
-            started = time.perf_counter()
-            response = await client.post(
-                "/entries", json=body, headers={**HEADERS, "Idempotency-Key": str(uuid.uuid4())}
-            )
-            latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 201:
-                errors += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return time.perf_counter() - started, latencies, errors
+async def _load(port: int, bodies: list[dict[str, Any]], concurrency: int) -> LoadResult:
+    """Send every body once as ``POST /entries`` from ``concurrency`` connections."""
+    return await run_load("127.0.0.1", port, _requests(bodies), concurrency=concurrency)
 
 
 async def run(database_url: str, report: Report) -> None:
@@ -111,8 +99,8 @@ async def run(database_url: str, report: Report) -> None:
         ) as client:
             await _wait_ready(client)
             await _batch(client, report)
-            await _single(client, report)
-            await _hot(client, report)
+        await _single(port, report)
+        await _hot(port, report)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
@@ -150,21 +138,21 @@ async def _batch(client: httpx.AsyncClient, report: Report) -> None:
     report("ledger.batch_postings_per_s", postings / (time.perf_counter() - started), "postings/s")
 
 
-async def _single(client: httpx.AsyncClient, report: Report) -> None:
+async def _single(port: int, report: Report) -> None:
     funds = [str(uuid.uuid4()) for _ in range(500)]
-    bodies = [_deposit(f"b{i % 20}", funds[i % len(funds)], 100 + i) for i in range(3_000)]
-    await _load(client, bodies[:200], 32)  # warm-up: accounts opened, pools filled
-    seconds, latencies, errors = await _load(client, bodies[200:], 32)
-    report("ledger.entries_per_s", (len(bodies) - 200) / seconds, "entries/s")
-    report("ledger.entry_p99_ms", _percentile(latencies, 0.99), "ms")
-    report("ledger.entry_errors", errors, "errors")
+    bodies = [_deposit(f"b{i % 20}", funds[i % len(funds)], 100 + i) for i in range(6_000)]
+    await _load(port, bodies[:1_000], CONCURRENCY)  # warm-up: accounts opened, pools filled
+    result = await _load(port, bodies[1_000:], CONCURRENCY)
+    report("ledger.entries_per_s", result.rate, "entries/s")
+    report("ledger.entry_p99_ms", result.percentile_ms(0.99), "ms")
+    report("ledger.entry_errors", result.errors(201), "errors")
 
 
-async def _hot(client: httpx.AsyncClient, report: Report) -> None:
+async def _hot(port: int, report: Report) -> None:
     fund = str(uuid.uuid4())
-    bodies = [_deposit("hot", fund, 100 + i) for i in range(2_000)]
-    await _load(client, bodies[:64], 64)
-    seconds, latencies, errors = await _load(client, bodies[64:], 64)
-    report("ledger.hot_account_entries_per_s", (len(bodies) - 64) / seconds, "entries/s")
-    report("ledger.hot_account_p99_ms", _percentile(latencies, 0.99), "ms")
-    report("ledger.hot_account_errors", errors, "errors")
+    bodies = [_deposit("hot", fund, 100 + i) for i in range(3_000)]
+    await _load(port, bodies[:200], 64)
+    result = await _load(port, bodies[200:], 64)
+    report("ledger.hot_account_entries_per_s", result.rate, "entries/s")
+    report("ledger.hot_account_p99_ms", result.percentile_ms(0.99), "ms")
+    report("ledger.hot_account_errors", result.errors(201), "errors")

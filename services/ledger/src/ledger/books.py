@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, case, func, select, text
+from sqlalchemy import Engine, and_, case, event, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from kumiai.errors import Conflict, UnprocessableContent
 from ledger.db.models import Account, AccountBalance, JournalEntry, Posting
@@ -106,11 +108,16 @@ async def lock_accounts(session: AsyncSession, legs: Sequence[StatusLeg]) -> dic
     """
     currency_of = {s.leg.account: s.leg.currency for s in legs}
     wanted = sorted(currency_of)
-    found = await _read_accounts(session, wanted)
-    missing = [c for c in wanted if c not in found]
-    if missing:
-        await _open_accounts(session, [_new_account(c, currency_of[c]) for c in missing])
-        found.update(await _read_accounts(session, missing))
+    cache = _account_cache(session)
+    found = {c: cache[c] for c in wanted if c in cache}
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        found.update(await _read_accounts(session, unknown))
+        missing = [c for c in unknown if c not in found]
+        if missing:
+            await _open_accounts(session, [_new_account(c, currency_of[c]) for c in missing])
+            found.update(await _read_accounts(session, missing))
+        _remember_after_commit(session, [found[c] for c in unknown])
     for code, account in found.items():
         if account.currency != currency_of[code]:
             raise EntryRefused(f"{code} is kept in {account.currency}, not {currency_of[code]}")
@@ -118,6 +125,46 @@ async def lock_accounts(session: AsyncSession, legs: Sequence[StatusLeg]) -> dic
     if reduced:
         await session.execute(_LOCK_ACCOUNTS, {"ids": reduced})
     return found
+
+
+# Accounts are never changed or deleted once opened, so each process keeps what
+# it has seen (per engine). An account enters the cache only when the
+# transaction that read or opened it commits: one opened by a transaction that
+# then rolls back does not exist.
+_ACCOUNT_CACHES: weakref.WeakKeyDictionary[Engine, dict[str, AccountRef]] = (
+    weakref.WeakKeyDictionary()
+)
+_CACHE_LIMIT = 200_000
+_TO_REMEMBER = "ledger.accounts_to_remember"
+
+
+def _account_cache(session: AsyncSession) -> dict[str, AccountRef]:
+    engine = session.sync_session.get_bind()
+    assert isinstance(engine, Engine)
+    return _ACCOUNT_CACHES.setdefault(engine, {})
+
+
+def _remember_after_commit(session: AsyncSession, accounts: list[AccountRef]) -> None:
+    pending: list[AccountRef] = session.info.setdefault(_TO_REMEMBER, [])
+    pending.extend(accounts)
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_accounts(session: Session) -> None:
+    accounts: list[AccountRef] | None = session.info.pop(_TO_REMEMBER, None)
+    if not accounts:
+        return
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    cache = _ACCOUNT_CACHES.setdefault(engine, {})
+    if len(cache) > _CACHE_LIMIT:
+        cache.clear()
+    cache.update((a.code, a) for a in accounts)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_accounts(session: Session) -> None:
+    session.info.pop(_TO_REMEMBER, None)
 
 
 async def _read_accounts(session: AsyncSession, codes: Sequence[str]) -> dict[str, AccountRef]:
@@ -170,23 +217,29 @@ class EntryDraft:
     reverses_entry_id: UUID | None = None
 
 
-# Set-based inserts: one statement and a fixed number of array parameters,
-# however many entries a batch holds.
+# One set-based statement writes the entries and their postings, with a fixed
+# number of array parameters however many entries a batch holds. Postings are
+# written only for entries that were inserted: an entry whose key (or pending
+# or original entry) is taken writes nothing. The database checks every entry
+# as a whole when the statement ends (the ``postings_apply`` trigger).
 _INSERT_ENTRIES = text(
-    "INSERT INTO journal_entries (id, idempotency_key, request_hash, entry_type, purpose, "
-    "effective_date, description, reference_type, reference_id, pending_entry_id, "
-    "reverses_entry_id, created_by) "
-    "SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:key AS text[]), CAST(:hash AS text[]), "
-    "CAST(:type AS text[]), CAST(:purpose AS text[]), CAST(:day AS date[]), "
-    "CAST(:description AS text[]), CAST(:ref_type AS text[]), CAST(:ref_id AS text[]), "
-    "CAST(:pending AS uuid[]), CAST(:reverses AS uuid[]), CAST(:by AS text[])) "
-    "ON CONFLICT DO NOTHING RETURNING id, seq, created_at"
-)
-_INSERT_POSTINGS = text(
-    "INSERT INTO postings (entry_id, account_id, currency, direction, amount, status) "
-    "SELECT * FROM unnest(CAST(:entry AS uuid[]), CAST(:account AS uuid[]), "
-    "CAST(:currency AS text[]), CAST(:direction AS text[]), CAST(:amount AS bigint[]), "
-    "CAST(:status AS text[]))"
+    "WITH entries AS ("
+    " INSERT INTO journal_entries (id, idempotency_key, request_hash, entry_type, purpose,"
+    " effective_date, description, reference_type, reference_id, pending_entry_id,"
+    " reverses_entry_id, created_by)"
+    " SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:key AS text[]), CAST(:hash AS text[]),"
+    " CAST(:type AS text[]), CAST(:purpose AS text[]), CAST(:day AS date[]),"
+    " CAST(:description AS text[]), CAST(:ref_type AS text[]), CAST(:ref_id AS text[]),"
+    " CAST(:pending AS uuid[]), CAST(:reverses AS uuid[]), CAST(:by AS text[]))"
+    " ON CONFLICT DO NOTHING RETURNING id, seq, created_at"
+    "), written_postings AS ("
+    " INSERT INTO postings (entry_id, account_id, currency, direction, amount, status)"
+    " SELECT u.entry_id, u.account_id, u.currency, u.direction, u.amount, u.status"
+    " FROM unnest(CAST(:entry AS uuid[]), CAST(:account AS uuid[]), CAST(:currency AS text[]),"
+    " CAST(:direction AS text[]), CAST(:amount AS bigint[]), CAST(:status AS text[]))"
+    " WITH ORDINALITY AS u(entry_id, account_id, currency, direction, amount, status, n)"
+    " JOIN entries e ON e.id = u.entry_id ORDER BY u.n"
+    ") SELECT id, seq, created_at FROM entries"
 )
 
 
@@ -200,51 +253,49 @@ class Written:
 async def write_entries(
     session: AsyncSession, drafts: Sequence[EntryDraft], accounts: dict[str, AccountRef]
 ) -> list[Written] | None:
-    """Insert entries and their postings in two statements; ``None`` if any key is taken.
+    """Insert entries and their postings in one statement; ``None`` if any key is taken.
 
     ``accounts`` come from ``lock_accounts``. The database then checks
     balance, conditions and segregation of every entry at once.
     """
     ids = [uuid.uuid4() for _ in drafts]
-    # A concurrent writer with the same key, or resolving the same pending entry,
-    # makes this a no-op; the caller then replays or reports the conflict.
-    returned = (
-        await session.execute(
-            _INSERT_ENTRIES,
-            {
-                "id": ids,
-                "key": [d.idempotency_key for d in drafts],
-                "hash": [d.request_hash for d in drafts],
-                "type": [d.entry_type.value for d in drafts],
-                "purpose": [d.purpose.value for d in drafts],
-                "day": [d.effective_date for d in drafts],
-                "description": [d.description for d in drafts],
-                "ref_type": [d.reference_type for d in drafts],
-                "ref_id": [d.reference_id for d in drafts],
-                "pending": [d.pending_entry_id for d in drafts],
-                "reverses": [d.reverses_entry_id for d in drafts],
-                "by": [d.created_by for d in drafts],
-            },
-        )
-    ).all()
-    if len(returned) != len(drafts):
-        return None
     pairs = [(entry_id, s) for entry_id, d in zip(ids, drafts, strict=True) for s in d.legs]
     try:
-        # One statement: the database checks every entry as a whole.
-        await session.execute(
-            _INSERT_POSTINGS,
-            {
-                "entry": [entry_id for entry_id, _ in pairs],
-                "account": [accounts[s.leg.account].id for _, s in pairs],
-                "currency": [s.leg.currency for _, s in pairs],
-                "direction": [s.leg.direction.value for _, s in pairs],
-                "amount": [s.leg.amount for _, s in pairs],
-                "status": [s.status.value for _, s in pairs],
-            },
-        )
+        returned = (
+            await session.execute(
+                _INSERT_ENTRIES,
+                {
+                    "id": ids,
+                    "key": [d.idempotency_key for d in drafts],
+                    "hash": [d.request_hash for d in drafts],
+                    "type": [d.entry_type.value for d in drafts],
+                    "purpose": [d.purpose.value for d in drafts],
+                    "day": [d.effective_date for d in drafts],
+                    "description": [d.description for d in drafts],
+                    "ref_type": [d.reference_type for d in drafts],
+                    "ref_id": [d.reference_id for d in drafts],
+                    "pending": [d.pending_entry_id for d in drafts],
+                    "reverses": [d.reverses_entry_id for d in drafts],
+                    "by": [d.created_by for d in drafts],
+                    "entry": [entry_id for entry_id, _ in pairs],
+                    "account": [accounts[s.leg.account].id for _, s in pairs],
+                    "currency": [s.leg.currency for _, s in pairs],
+                    "direction": [s.leg.direction.value for _, s in pairs],
+                    "amount": [s.leg.amount for _, s in pairs],
+                    "status": [s.status.value for _, s in pairs],
+                },
+            )
+        ).all()
     except IntegrityError as exc:
+        if getattr(exc.orig, "sqlstate", None) == "23503":
+            # An account id this process remembered is gone (only a wiped
+            # database does that): forget them all before reporting.
+            _account_cache(session).clear()
         raise _refusal(exc) from exc
+    # A concurrent writer with the same key, or resolving the same pending entry,
+    # makes (part of) this a no-op; the caller then replays or reports the conflict.
+    if len(returned) != len(drafts):
+        return None
     by_id = {r.id: Written(r.id, r.seq, r.created_at) for r in returned}
     return [by_id[i] for i in ids]
 
