@@ -18,6 +18,7 @@ from kumiai.contracts.subscription import (
     SubscriptionCancelled,
     SubscriptionPlaced,
 )
+from kumiai.errors import PROBLEM_BASE
 from kumiai.events import Envelope
 from kumiai.kafka import ensure_topics
 from kumiai.testing import bearer, eventually, running, sample_fund_opened
@@ -120,7 +121,7 @@ async def test_deposits_match_expected_payments_or_wait_in_suspense(
             "/deposits", json=_deposit("T-3", 5_000, "NOBODY"), headers=BANK
         )
         peek = await client.get(f"/deposits/{short.json()['id']}", headers=OTHER_BANK)
-        suspense = (await client.get("/suspense", headers=STAFF)).json()
+        suspense = (await client.get("/suspense", headers=STAFF)).json()["items"]
         escrow = (await client.get(f"/accounts/fund/{fund}/escrow/balance", headers=STAFF)).json()
         held = (await client.get("/accounts/suspense/balance", headers=STAFF)).json()
         refused = await client.post(
@@ -424,8 +425,8 @@ async def test_payouts_are_pending_until_the_bank_confirms_or_fails_them(
             "/payouts", json={**order, "amount": 10_001}, headers={**me, "Idempotency-Key": "w-3"}
         )
         held = await balance(wallet)
-        mine = (await client.get("/payouts", headers=BANK)).json()
-        theirs = (await client.get("/payouts", headers=OTHER_BANK)).json()
+        mine = (await client.get("/payouts", headers=BANK)).json()["items"]
+        theirs = (await client.get("/payouts", headers=OTHER_BANK)).json()["items"]
         payout_id = first.json()["id"]
         note = {"note": "transfer executed"}
         wrong_bank = await client.post(
@@ -486,4 +487,45 @@ async def test_a_suspense_deposit_is_returned_to_the_payer(settings_for: Setting
     assert confirm.json()["status"] == "confirmed"
     assert deposit["status"] == "returned"
     assert (suspense["posted"], suspense["pending_debits"]) == (0, 0)
-    assert listed == []
+    assert listed["items"] == []
+
+
+async def test_a_bank_lists_only_its_own_deposits_page_by_page(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("ledger", run_workers=False)
+    async with running(service("ledger").create_app(settings)) as client:
+        ours = [
+            (await client.post("/deposits", json=_deposit(f"O-{n}", 100 + n, "?"), headers=BANK))
+            for n in range(5)
+        ]
+        await client.post("/deposits", json=_deposit("X-1", 999, "?"), headers=OTHER_BANK)
+        pages: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+            page = (await client.get("/deposits", params=params, headers=BANK)).json()
+            pages.append(page)
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        prying = await client.get("/deposits", params={"bank_id": "other-bank"}, headers=BANK)
+        staff_view = (
+            await client.get("/deposits", params={"bank_id": "other-bank"}, headers=STAFF)
+        ).json()
+        everything = (await client.get("/deposits", headers=STAFF)).json()
+        suspense = (await client.get("/suspense", params={"limit": "500"}, headers=STAFF)).json()
+        garbage = await client.get("/deposits", params={"cursor": "not-a-cursor"}, headers=BANK)
+        investor = await client.get("/deposits", headers=bearer(Role.INVESTOR, "i-1"))
+    assert [len(p["items"]) for p in pages] == [2, 2, 1]
+    listed = [d["id"] for p in pages for d in p["items"]]
+    assert listed == [r.json()["id"] for r in ours], "oldest first, each once"
+    assert {d["bank_id"] for p in pages for d in p["items"]} == {"hokkaido-bank"}
+    assert prying.status_code == 403
+    assert [d["bank_transaction_id"] for d in staff_view["items"]] == ["X-1"]
+    assert len(everything["items"]) == 6
+    assert everything["next_cursor"] is None
+    assert len(suspense["items"]) == 6
+    assert garbage.status_code == 422
+    assert garbage.json()["type"] == PROBLEM_BASE + "bad-cursor"
+    assert investor.status_code == 403

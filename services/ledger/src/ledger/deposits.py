@@ -14,8 +14,9 @@ from kumiai.contracts.ledger import PaymentReceived
 from kumiai.contracts.onboarding import FundOpened
 from kumiai.contracts.subscription import SubscriptionPlaced
 from kumiai.db import UnitOfWork
-from kumiai.errors import Conflict, NotFound, UnprocessableContent
+from kumiai.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from kumiai.idempotency import request_fingerprint
+from kumiai.pagination import Page, keyset_page
 from ledger.books import EntryDraft, StatusLeg, lock_accounts, write_entry
 from ledger.db.models import Account, Deposit, ExpectedPayment, Fund
 from ledger.domain.books import (
@@ -237,12 +238,34 @@ async def get_deposit(uow: UnitOfWork, *, deposit_id: UUID, principal: Principal
     return _out(deposit)
 
 
-async def suspense_list(uow: UnitOfWork) -> list[DepositOut]:
-    """Deposits awaiting a staff decision, oldest first."""
-    rows = await uow.session.scalars(
-        select(Deposit).where(Deposit.status == "suspense").order_by(Deposit.created_at)
+async def list_deposits(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    status: str | None,
+    bank_id: str | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[DepositOut]:
+    """Deposits oldest first, one page; a bank sees only its own."""
+    if principal.role is Role.BANK:
+        if bank_id not in (None, principal.tenant):
+            raise Forbidden("a bank sees only its own deposits")
+        bank_id = principal.tenant
+    query = select(Deposit)
+    if bank_id is not None:
+        query = query.where(Deposit.bank_id == bank_id)
+    if status is not None:
+        query = query.where(Deposit.status == status)
+    return await keyset_page(
+        uow.session,
+        query,
+        created=Deposit.created_at,
+        ident=Deposit.id,
+        cursor=cursor,
+        limit=limit,
+        item=_out,
     )
-    return [_out(d) for d in rows]
 
 
 async def match_suspense(

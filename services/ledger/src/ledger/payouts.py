@@ -12,6 +12,7 @@ from kumiai.auth import Principal, Role
 from kumiai.db import UnitOfWork
 from kumiai.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from kumiai.idempotency import request_fingerprint
+from kumiai.pagination import Page, keyset_page
 from ledger.db.models import Deposit, Payout
 from ledger.schemas import EntryIn, PayoutIn, PayoutOut, PostingIn
 from ledger.use_cases import post_entry, resolve_pending
@@ -175,12 +176,20 @@ async def return_deposit(
 
 
 async def list_payouts(
-    uow: UnitOfWork, *, principal: Principal, status: str | None
-) -> list[PayoutOut]:
-    """Payouts, oldest first; a bank sees only those it must send."""
-    query = select(Payout).order_by(Payout.created_at)
+    uow: UnitOfWork, *, principal: Principal, status: str | None, cursor: str | None, limit: int
+) -> Page[PayoutOut]:
+    """Payouts oldest first, one page; a bank sees only those it must send."""
+    query = select(Payout)
     if principal.role is Role.BANK:
         query = query.where(Payout.bank_id == principal.tenant)
     if status:
         query = query.where(Payout.status == status)
-    return [_out(p) for p in await uow.session.scalars(query.limit(500))]
+    return await keyset_page(
+        uow.session,
+        query,
+        created=Payout.created_at,
+        ident=Payout.id,
+        cursor=cursor,
+        limit=limit,
+        item=_out,
+    )

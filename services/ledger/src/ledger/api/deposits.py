@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
 from ledger import closing, deposits
 from ledger.schemas import DepositIn, DepositOut, SegregationReportOut, SuspenseMatchIn
@@ -54,15 +55,40 @@ async def get_deposit(deposit_id: UUID, principal: Reader, uow: UnitOfWorkDep) -
 
 
 @router.get(
-    "/suspense",
-    response_model=list[DepositOut],
-    operation_id="list_suspense",
-    responses=problems(Unauthorized, Forbidden),
+    "/deposits",
+    response_model=Page[DepositOut],
+    operation_id="list_deposits",
+    responses=problems(Unauthorized, Forbidden, BadCursor),
 )
-async def list_suspense(principal: Staff, uow: UnitOfWorkDep) -> list[DepositOut]:
+async def list_deposits(
+    principal: Reader,
+    uow: UnitOfWorkDep,
+    status: Annotated[str | None, Query(pattern="^(matched|suspense|returning|returned)$")] = None,
+    bank_id: Annotated[str | None, Query(max_length=100, description="Staff: one bank's")] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[DepositOut]:
+    """Deposits oldest first, a page at a time; a bank sees only those it reported."""
+    async with uow:
+        return await deposits.list_deposits(
+            uow, principal=principal, status=status, bank_id=bank_id, cursor=cursor, limit=limit
+        )
+
+
+@router.get(
+    "/suspense",
+    response_model=Page[DepositOut],
+    operation_id="list_suspense",
+    responses=problems(Unauthorized, Forbidden, BadCursor),
+)
+async def list_suspense(
+    principal: Staff, uow: UnitOfWorkDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> Page[DepositOut]:
     """The exception list: deposits held in suspense, oldest first."""
     async with uow:
-        return await deposits.suspense_list(uow)
+        return await deposits.list_deposits(
+            uow, principal=principal, status="suspense", bank_id=None, cursor=cursor, limit=limit
+        )
 
 
 @router.post(

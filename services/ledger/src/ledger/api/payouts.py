@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Conflict, Forbidden, NotFound, Unauthorized, problems
+from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
 from ledger import payouts
 from ledger.api.books import RequiredKey
@@ -44,15 +45,24 @@ async def instruct(
     return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
 
-@router.get("/payouts", response_model=list[PayoutOut], operation_id="list_payouts")
+@router.get(
+    "/payouts",
+    response_model=Page[PayoutOut],
+    operation_id="list_payouts",
+    responses=problems(Unauthorized, Forbidden, BadCursor),
+)
 async def list_payouts(
     principal: Viewer,
     uow: UnitOfWorkDep,
     status: Annotated[str | None, Query(pattern="^(instructed|confirmed|failed)$")] = None,
-) -> list[PayoutOut]:
-    """Payouts; a bank sees the ones it must send."""
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[PayoutOut]:
+    """Payouts oldest first, a page at a time; a bank sees the ones it must send."""
     async with uow:
-        return await payouts.list_payouts(uow, principal=principal, status=status)
+        return await payouts.list_payouts(
+            uow, principal=principal, status=status, cursor=cursor, limit=limit
+        )
 
 
 @router.post(
