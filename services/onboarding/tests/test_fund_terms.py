@@ -1,22 +1,29 @@
-"""Fund terms rules (pure)."""
+"""Fund terms: their rules, what is derived from them, and the yearly limit (pure)."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
-from onboarding.domain.funds import FundTerms, InvalidFundTerms, TermLimits, validate_terms
+from kumiai.contracts.onboarding import FundFees, RevenueShare, Settlement
+from onboarding.domain.funds import (
+    FundTerms,
+    InvalidFundTerms,
+    RaisedFund,
+    TermLimits,
+    YearlyLimitExceeded,
+    capital_like_debt,
+    check_yearly_limit,
+    validate_terms,
+)
 
-START = datetime(2026, 12, 1, tzinfo=UTC)
+START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 TERMS = FundTerms(
-    msme_id=uuid.uuid4(),
-    name="Farm",
-    currency="JPY",
+    name="Hakodate brewery: new fermentation tanks",
     unit_price=10_000,
     handling_fee_per_unit=500,
     units_offered=1_000,
@@ -24,17 +31,38 @@ TERMS = FundTerms(
     max_units_per_investor=50,
     offering_start=START,
     offering_end=START + timedelta(days=30),
+    term_months=72,
+    settlement=Settlement(fiscal_year_end_month=3, periods_per_year=1),
+    revenue_share=RevenueShare(rate_before_recoup_ppm=30_000, rate_after_recoup_ppm=10_000),
+    fees=FundFees(
+        arrangement_fee=900_000,
+        operation_fee_rate_ppm=20_000,
+        audit_fee_first_year=150_000,
+        audit_fee_later_years=100_000,
+        success_fee_rate_ppm=30_000,
+    ),
 )
 
 
-def test_good_terms_pass_and_derive_the_target() -> None:
+def test_good_terms_pass_and_derive_target_and_investment_part() -> None:
     validate_terms(TERMS, TermLimits())
+    hybrid = TERMS.model_copy(update={"donation_per_unit": 5_000})
+    validate_terms(hybrid, TermLimits())
     assert TERMS.target_amount == 10_000_000
+    assert hybrid.investment_per_unit == 5_000
 
 
-@given(price=st.integers(min_value=-1_000_000, max_value=1_000_000))
+def test_the_digest_names_exactly_these_terms() -> None:
+    same = FundTerms.model_validate(TERMS.model_dump(mode="json"))
+    assert same.digest() == TERMS.digest()
+    assert TERMS.model_copy(update={"units_offered": 1_001}).digest() != TERMS.digest()
+    assert len(TERMS.digest()) == 64
+
+
+@given(price=st.integers(min_value=1, max_value=1_000_000))
 def test_unit_price_must_be_within_bounds(price: int) -> None:
-    terms = replace(TERMS, unit_price=price)
+    free = TERMS.fees.model_copy(update={"arrangement_fee": 0})
+    terms = TERMS.model_copy(update={"unit_price": price, "fees": free})
     if 10_000 <= price <= 50_000:
         validate_terms(terms, TermLimits())
     else:
@@ -44,12 +72,19 @@ def test_unit_price_must_be_within_bounds(price: int) -> None:
 
 
 def test_every_fault_is_named_at_once() -> None:
-    bad = replace(
-        TERMS,
-        formation_threshold_units=2_000,
-        max_units_per_investor=0,
-        offering_end=START - timedelta(days=1),
-        handling_fee_per_unit=-1,
+    bad = TERMS.model_copy(
+        update={
+            "formation_threshold_units": 2_000,
+            "max_units_per_investor": 1_001,
+            "offering_end": START + timedelta(hours=1),
+            "donation_per_unit": 10_000,
+            "revenue_share": RevenueShare(
+                rate_before_recoup_ppm=0,
+                rate_after_recoup_ppm=0,
+                early_termination_at_plan_sales=True,
+            ),
+            "fees": TERMS.fees.model_copy(update={"arrangement_fee": 20_000_001}),
+        }
     )
     with pytest.raises(InvalidFundTerms) as caught:
         validate_terms(bad, TermLimits())
@@ -57,12 +92,70 @@ def test_every_fault_is_named_at_once() -> None:
         "formation_threshold_units",
         "max_units_per_investor",
         "offering_end",
-        "handling_fee_per_unit",
+        "donation_per_unit",
+        "revenue_share",
+        "revenue_share.plan_sales",
+        "fees.arrangement_fee",
     }
 
 
-def test_naive_offering_window_is_refused() -> None:
-    naive = replace(TERMS, offering_start=datetime(2026, 12, 1))  # noqa: DTZ001
+def test_an_offering_may_not_run_longer_than_the_limit() -> None:
+    long = TERMS.model_copy(update={"offering_end": START + timedelta(days=366)})
     with pytest.raises(InvalidFundTerms) as caught:
-        validate_terms(naive, TermLimits())
-    assert "offering_start" in caught.value.problems
+        validate_terms(long, TermLimits())
+    assert "at most 365 days" in caught.value.problems["offering_end"]
+
+
+def test_a_naive_offering_window_is_refused_by_the_model() -> None:
+    data = TERMS.model_dump(mode="json") | {"offering_start": "2026-12-01T10:00:00"}
+    with pytest.raises(ValidationError, match="offering_start"):
+        FundTerms.model_validate(data)
+
+
+def test_capital_like_debt_needs_over_five_years_and_subordination() -> None:
+    eligible = capital_like_debt(TERMS)
+    five_years = capital_like_debt(TERMS.model_copy(update={"term_months": 60}))
+    senior = capital_like_debt(TERMS.model_copy(update={"subordinated": False}))
+    assert eligible.eligible
+    assert eligible.reasons[0] == "term of 72 months is over five years"
+    assert not five_years.eligible
+    assert "is not over five years" in five_years.reasons[0]
+    assert not senior.eligible
+    assert "investors are not subordinated" in senior.reasons
+
+
+def _fund(days_from_start: int, amount: int) -> RaisedFund:
+    return RaisedFund(offering_start=START + timedelta(days=days_from_start), amount=amount)
+
+
+def test_the_yearly_limit_is_strictly_below_the_figure() -> None:
+    limit = 100_000_000
+    check_yearly_limit(TERMS, [_fund(-200, 89_999_999)], limit=limit)
+    with pytest.raises(YearlyLimitExceeded) as caught:
+        check_yearly_limit(TERMS, [_fund(-200, 90_000_000)], limit=limit)
+    assert (caught.value.counted, caught.value.this_fund) == (90_000_000, 10_000_000)
+    assert "limit is below 100000000" in str(caught.value)
+
+
+def test_funds_more_than_a_year_apart_do_not_count_and_zero_means_no_limit() -> None:
+    check_yearly_limit(TERMS, [_fund(-365, 95_000_000), _fund(400, 95_000_000)], limit=100_000_000)
+    check_yearly_limit(TERMS, [_fund(0, 10**12)], limit=0)
+
+
+@given(
+    others=st.lists(
+        st.tuples(st.integers(min_value=-800, max_value=800), st.integers(0, 60_000_000)),
+        max_size=6,
+    )
+)
+def test_a_fund_passes_only_if_its_year_stays_below_the_limit(
+    others: list[tuple[int, int]],
+) -> None:
+    funds = [_fund(days, amount) for days, amount in others]
+    counted = sum(amount for days, amount in others if abs(days) < 365)
+    allowed = counted + TERMS.target_amount < 100_000_000
+    if allowed:
+        check_yearly_limit(TERMS, funds, limit=100_000_000)
+    else:
+        with pytest.raises(YearlyLimitExceeded):
+            check_yearly_limit(TERMS, funds, limit=100_000_000)

@@ -69,3 +69,23 @@ def alembic_config(service_root: Path, database_url: str) -> Config:
 def upgrade(service_root: Path, database_url: str, revision: str = "head") -> None:
     """Apply a service's migrations (blocking; run it in a thread from async code)."""
     command.upgrade(alembic_config(service_root, database_url), revision)
+
+
+def append_only_v1(*tables: str) -> None:
+    """Make ``tables`` append-only: the database refuses UPDATE and DELETE of their rows.
+
+    ``TRUNCATE`` stays possible for operators (and test set-up).
+    """
+    from alembic import op
+
+    op.execute(
+        "CREATE OR REPLACE FUNCTION kumiai_refuse_change() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION '% on % is refused: the table is append-only', TG_OP, TG_TABLE_NAME "
+        "USING ERRCODE = 'restrict_violation'; END $$"
+    )
+    for table in tables:
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION kumiai_refuse_change()"
+        )

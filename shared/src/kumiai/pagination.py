@@ -110,3 +110,20 @@ async def keyset_page(
         item=item,
         key=lambda row: (getattr(row, created.key), getattr(row, ident.key)),
     )
+
+
+async def keyset_id_page(
+    session: AsyncSession,
+    query: Select[M],
+    *,
+    ident: InstrumentedAttribute[int],
+    cursor: str | None,
+    limit: int,
+    item: Callable[[M], T],
+) -> Page[T]:
+    """Rows of ``query`` in ascending ``ident`` order (a serial id), one page after ``cursor``."""
+    if cursor is not None:
+        (after,) = decode_cursor(cursor, int)
+        query = query.where(ident > after)
+    rows: Sequence[M] = (await session.scalars(query.order_by(ident).limit(limit + 1))).all()
+    return page_of(rows, limit=limit, item=item, key=lambda row: (getattr(row, ident.key),))

@@ -31,6 +31,7 @@ from kumiai.kafka import broker_reachable
 from kumiai.observability import HttpMetrics, RequestContextMiddleware, configure_logging
 from kumiai.outbox import Relay
 from kumiai.settings import ServiceSettings
+from kumiai.timers import Timer, run_timer
 from kumiai.topics import consumer_group, dead_letter_topic, events_topic, relay_marker_topic
 
 
@@ -45,11 +46,13 @@ class ServiceSpec:
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     consumes: Sequence[str] = ()
     """Producing services whose topics this service listens to."""
+    timers: Sequence[Timer] = ()
+    """Work that falls due with time, run beside the relay and consumer."""
     version: str = "0.1.0"
 
 
 # Connections the relay (its leadership lock and its work) and the consumer
-# hold, on top of ``database_pool_size`` for requests.
+# hold, on top of ``database_pool_size`` for requests; each timer takes one more.
 WORKER_CONNECTIONS = 3
 
 
@@ -64,7 +67,7 @@ class ServiceRuntime:
         self.engine: AsyncEngine = create_engine(
             settings.database_url,
             pool_size=settings.database_pool_size
-            + (WORKER_CONNECTIONS if settings.run_workers else 0),
+            + (WORKER_CONNECTIONS + len(spec.timers) if settings.run_workers else 0),
         )
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.relay = Relay(
@@ -105,6 +108,12 @@ class ServiceRuntime:
         self.tasks = [
             asyncio.create_task(self.relay.run(), name=f"{self.spec.name}-relay"),
             asyncio.create_task(self.consumer.run(), name=f"{self.spec.name}-consumer"),
+            *(
+                asyncio.create_task(
+                    run_timer(timer, self.unit_of_work), name=f"{self.spec.name}-{timer.name}"
+                )
+                for timer in self.spec.timers
+            ),
         ]
 
     async def stop_workers(self) -> None:

@@ -14,7 +14,7 @@ import httpx
 from fastapi import FastAPI
 
 from kumiai.auth import Role, mint_token
-from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.onboarding import FundFees, FundOpened, RevenueShare, Settlement
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
 
 T = TypeVar("T")
@@ -48,20 +48,35 @@ async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def sample_fund_opened(**overrides: Any) -> FundOpened:
-    """A valid ``FundOpened`` whose offering is open now, for tests and benchmarks."""
+    """A valid ``FundOpened`` (v2) whose offering is open now, for tests and benchmarks."""
     start = datetime.now(UTC) - timedelta(minutes=1)
     fund_id = uuid.uuid4()
     values: dict[str, Any] = {
         "fund_id": fund_id,
         "msme_id": uuid.uuid4(),
+        "application_id": uuid.uuid4(),
         "name": f"Fund {fund_id.hex[:8]}",
+        "municipality_code": "012025",
         "unit_price": 10_000,
         "handling_fee_per_unit": 500,
+        "donation_per_unit": 0,
         "units_offered": 1_000,
         "formation_threshold_units": 300,
         "max_units_per_investor": 50,
         "offering_start": start,
         "offering_end": start + timedelta(days=30),
+        "term_months": 72,
+        "settlement": Settlement(fiscal_year_end_month=3, periods_per_year=1),
+        "revenue_share": RevenueShare(rate_before_recoup_ppm=30_000, rate_after_recoup_ppm=10_000),
+        "fees": FundFees(
+            arrangement_fee=0,
+            operation_fee_rate_ppm=20_000,
+            audit_fee_first_year=150_000,
+            audit_fee_later_years=100_000,
+            success_fee_rate_ppm=20_000,
+        ),
+        "subordinated": True,
+        "terms_digest": "0" * 64,
     }
     values.update(overrides)
     return FundOpened(**values)

@@ -124,18 +124,20 @@ async def close_fund(uow: UnitOfWork, event: FundClosed, *, causation: UUID) -> 
         fund.status = "closed_failed"
         return
     gross = sum(p.amount for p in paid)
-    fees = sum(p.fee_amount for p in paid)
+    handling_fees = sum(p.fee_amount for p in paid)
+    fees = handling_fees + fund.arrangement_fee
     escrow_code = f"fund/{event.fund_id}/escrow"
     escrow = await session.scalar(select(Account).where(Account.code == escrow_code))
     held = (
         (await current_balance(session, escrow.id)).posted(AccountKind.LIABILITY) if escrow else 0
     )
     announced = event.amount_raised + event.handling_fees_collected
-    if gross <= 0 or held != gross or announced != gross:
+    if gross <= 0 or held != gross or announced != gross or fees > gross:
         # Never release on figures that disagree: staff look at it first.
         fund.status = "release_held"
         fund.status_reason = (
-            f"escrow holds {held}, paid subscriptions {gross}, closing announced {announced}"
+            f"escrow holds {held}, paid subscriptions {gross}, closing announced {announced}, "
+            f"fees {fees}"
         )
         return
     legs = [_posted(escrow_code, Direction.DEBIT, gross, fund.currency)]
@@ -148,7 +150,10 @@ async def close_fund(uow: UnitOfWork, event: FundClosed, *, causation: UUID) -> 
         legs=legs,
         entry_type=EntryType.STANDARD,
         purpose=Purpose.RELEASE,
-        description=f"Release of fund {event.fund_id} to its business, less handling fees",
+        description=(
+            f"Release of fund {event.fund_id} to its business, less handling fees "
+            f"{handling_fees} and arrangement fee {fund.arrangement_fee}"
+        ),
         effective_date=today_in_japan(),
         idempotency_key=f"release/{event.fund_id}",
         request_hash=request_fingerprint({"event": str(causation)}),

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from kumiai.auth import Principal, Role
 from kumiai.contracts.ledger import PaymentReceived
-from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.onboarding import AnyFundOpened, FundOpened
 from kumiai.contracts.subscription import SubscriptionPlaced
 from kumiai.db import UnitOfWork
 from kumiai.errors import Conflict, Forbidden, NotFound, UnprocessableContent
@@ -70,12 +70,18 @@ def _out(deposit: Deposit) -> DepositOut:
     )
 
 
-async def open_fund(uow: UnitOfWork, event: FundOpened) -> None:
-    """Remember a newly opened fund and open its escrow account."""
+async def open_fund(uow: UnitOfWork, event: AnyFundOpened) -> None:
+    """Remember a newly opened fund and its fees, and open its escrow account."""
+    # v1 events (published before fees were part of the terms) carry none.
+    arrangement_fee = event.fees.arrangement_fee if isinstance(event, FundOpened) else 0
     await uow.session.execute(
         insert(Fund)
         .values(
-            fund_id=event.fund_id, msme_id=event.msme_id, currency=event.currency, status="open"
+            fund_id=event.fund_id,
+            msme_id=event.msme_id,
+            currency=event.currency,
+            arrangement_fee=arrangement_fee,
+            status="open",
         )
         .on_conflict_do_nothing()
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.onboarding import FundOpened, FundOpenedV1
 from kumiai.contracts.subscription import FundClosed, SubscriptionCancelled, SubscriptionPlaced
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
@@ -11,7 +11,7 @@ from ledger import closing, deposits
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
-    assert isinstance(payload, FundOpened)
+    assert isinstance(payload, FundOpened | FundOpenedV1)
     await deposits.open_fund(uow, payload)
 
 

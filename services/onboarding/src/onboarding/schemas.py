@@ -1,64 +1,245 @@
-"""Onboarding's request and response models."""
+"""Onboarding's request and response models. Amounts are integers of minor units."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kumiai.money import CurrencyCode
+from onboarding.domain.funds import FundTerms
+from onboarding.domain.pipeline import Step, Vote
 
 
-class FundTermsIn(BaseModel):
-    """Terms of a fund to publish. Amounts are integers of the currency's minor unit."""
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- MSMEs -------------------------------------------------------------------------------
+
+
+class MsmeIn(_In):
+    """A business registering on the platform (by itself, by staff, or referred by a bank)."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "msme_id": "6f1c2a9e-3b1d-4c55-9d61-2f8f0b7a1c11",
-                    "name": "Hokkaido craft brewery: new fermentation tanks",
-                    "currency": "JPY",
-                    "unit_price": 10000,
-                    "handling_fee_per_unit": 500,
-                    "units_offered": 1000,
-                    "formation_threshold_units": 300,
-                    "max_units_per_investor": 50,
-                    "offering_start": "2026-12-01T10:00:00+09:00",
-                    "offering_end": "2027-01-31T23:59:59+09:00",
+                    "corporate_number": "7000012050002",
+                    "company_name": "Hakodate Craft Brewery Co., Ltd.",
+                    "prefecture_code": "01",
+                    "municipality_code": "012025",
+                    "industry": "E",
+                    "head_office_address": "1-2-3 Motomachi, Hakodate, Hokkaido",
+                    "representative_name": "Taro Yamada",
+                    "contact_name": "Hanako Sato",
+                    "contact_email": "finance@example.jp",
+                    "contact_phone": "+81-138-00-0000",
                 }
             ]
         },
     )
 
-    msme_id: UUID
-    name: str = Field(min_length=1, max_length=200)
+    corporate_number: str = Field(description="13 digits, check digit first")
+    company_name: str = Field(min_length=1, max_length=200)
+    prefecture_code: str = Field(description="JIS X 0401, two digits")
+    municipality_code: str = Field(description="Local government code, six digits")
+    industry: str = Field(description="JSIC major division, A-T")
+    head_office_address: str = Field(min_length=3, max_length=300)
+    representative_name: str = Field(min_length=1, max_length=100, description="Personal data")
+    contact_name: str = Field(min_length=1, max_length=100, description="Personal data")
+    contact_email: EmailStr = Field(description="Personal data")
+    contact_phone: str = Field(
+        pattern=r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$", description="Personal data"
+    )
+
+
+class MsmeContactOut(BaseModel):
+    """Personal data: shown to the business itself and to staff only."""
+
+    representative_name: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+
+
+class MsmeOut(BaseModel):
+    id: UUID
+    corporate_number: str
+    company_name: str
+    prefecture_code: str
+    prefecture_name: str
+    municipality_code: str
+    industry: str
+    head_office_address: str
+    referred_by_bank: str | None
+    created_at: datetime
+    contact: MsmeContactOut | None = Field(
+        description="Personal data; null for partner banks", default=None
+    )
+
+
+# -- Applications ------------------------------------------------------------------------
+
+
+class ApplicationIn(_In):
+    purpose: str = Field(min_length=3, max_length=500, description="The project to fund")
+    amount_sought: int = Field(gt=0)
     currency: CurrencyCode = "JPY"
-    unit_price: int = Field(gt=0)
-    handling_fee_per_unit: int = Field(ge=0)
-    units_offered: int = Field(gt=0, le=10_000_000)
-    formation_threshold_units: int = Field(gt=0)
-    max_units_per_investor: int = Field(gt=0)
-    offering_start: AwareDatetime
-    offering_end: AwareDatetime
+    use_of_funds: str = Field(min_length=3, max_length=2_000)
+    business_plan_summary: str = Field(min_length=3, max_length=5_000)
+    municipality_code: str = Field(description="The municipality the project belongs to")
+    introduced_by_municipality: bool = Field(
+        default=False,
+        description="Staff only: the municipality introduced the business (partner introduction)",
+    )
+
+
+class StepOut(BaseModel):
+    from_step: Step | None
+    to_step: Step
+    actor: str
+    actor_role: str
+    note: str
+    at: datetime
+
+
+class VoteOut(BaseModel):
+    member: str
+    vote: Vote
+    reason: str
+    at: datetime
+
+
+class ApplicationOut(BaseModel):
+    id: UUID
+    msme_id: UUID
+    purpose: str
+    amount_sought: int
+    currency: str
+    use_of_funds: str
+    business_plan_summary: str
+    municipality_code: str
+    referred_by: str | None = Field(description="bank or municipality, when introduced")
+    referrer_id: str | None
+    step: Step
+    step_entered_at: datetime
+    target_days: int | None = Field(description="Target days for the current step")
+    overdue_days: int | None = Field(description="Days past the step's target, if late")
+    allowed_moves: list[Step]
+    missing_documents: list[str]
+    created_at: datetime
+    history: list[StepOut] | None = Field(default=None, description="In the detailed view")
+    committee_votes: list[VoteOut] | None = Field(default=None, description="Detailed view")
+
+
+class TransitionIn(_In):
+    to: Step
+    note: str = Field(min_length=3, max_length=2_000, description="What happened, in words")
+
+
+class VoteIn(_In):
+    member: str = Field(min_length=1, max_length=100)
+    vote: Vote
+    reason: str = Field(min_length=3, max_length=2_000)
+
+
+class DecisionIn(_In):
+    """The investment committee's votes; the outcome follows from them."""
+
+    votes: list[VoteIn] = Field(min_length=1, max_length=50)
+    note: str = Field(min_length=3, max_length=2_000)
+
+
+# -- Documents ---------------------------------------------------------------------------
+
+
+class DocumentOut(BaseModel):
+    id: UUID
+    kind: str
+    version: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    status: str
+    review_reason: str | None
+    reviewed_by: str | None
+    reviewed_at: datetime | None
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+class ChecklistItemOut(BaseModel):
+    kind: str
+    title: str
+    required: bool
+    current: DocumentOut | None = Field(description="The latest version, if any")
+
+
+class ChecklistOut(BaseModel):
+    items: list[ChecklistItemOut]
+    missing: list[str] = Field(description="Required kinds not yet accepted")
+    complete: bool
+
+
+class ReviewIn(_In):
+    decision: Literal["accepted", "rejected"]
+    reason: str | None = Field(
+        default=None, max_length=2_000, description="Required when rejecting"
+    )
+
+
+# -- Funds -------------------------------------------------------------------------------
+
+
+class FundIn(_In):
+    """A fund designed for an approved application; editable until published."""
+
+    application_id: UUID
+    terms: FundTerms
+
+
+class EligibilityOut(BaseModel):
+    eligible: bool
+    reasons: list[str]
 
 
 class FundOut(BaseModel):
-    """A published fund."""
-
     id: UUID
+    application_id: UUID
     msme_id: UUID
-    name: str
-    currency: str
-    unit_price: int
-    handling_fee_per_unit: int
-    units_offered: int
-    formation_threshold_units: int
-    max_units_per_investor: int
-    offering_start: datetime
-    offering_end: datetime
+    status: str = Field(
+        description="draft, scheduled, open, cancelled, closed_succeeded, closed_failed"
+    )
+    terms: FundTerms
     target_amount: int = Field(description="unit_price x units_offered")
-    status: str
-    published_at: datetime | None = None
+    investment_per_unit: int = Field(description="unit_price less the donation part")
+    capital_like_debt: EligibilityOut
+    terms_digest: str | None = Field(description="Set when published")
+    amount_raised: int | None
+    status_reason: str | None
+    created_at: datetime
+    published_at: datetime | None
+    opened_at: datetime | None
+
+
+class CancelIn(_In):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+# -- Audit -------------------------------------------------------------------------------
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    actor_role: str
+    action: str
+    entity_type: str
+    entity_id: str
+    details: dict[str, Any]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kumiai.settings import ServiceSettings
+from onboarding.domain.funds import TermLimits
+from onboarding.domain.pipeline import DEFAULT_TARGET_DAYS, Step
 
 
 class Settings(ServiceSettings):
@@ -14,3 +18,25 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kumiai_onboarding"
     min_unit_price: int = Field(default=10_000, gt=0, description="JPY, DOMAIN.md default")
     max_unit_price: int = Field(default=50_000, gt=0)
+    max_offering_days: int = Field(default=365, gt=0)
+    yearly_raise_limit: int = Field(
+        default=100_000_000,
+        ge=0,
+        description="A business raises less than this per rolling year; 0 = no limit",
+    )
+    step_target_days: dict[Step, int] = Field(
+        default_factory=lambda: dict(DEFAULT_TARGET_DAYS),
+        description="Target days per pipeline step; an application past it is overdue",
+    )
+    committee_quorum: int = Field(default=3, ge=1, description="Votes needed for a decision")
+    documents_dir: Path = Field(
+        default=Path(".kumiai/documents"), description="Where the local document store keeps files"
+    )
+    document_max_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+
+    def term_limits(self) -> TermLimits:
+        return TermLimits(
+            min_unit_price=self.min_unit_price,
+            max_unit_price=self.max_unit_price,
+            max_offering_days=self.max_offering_days,
+        )

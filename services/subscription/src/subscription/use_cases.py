@@ -8,7 +8,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.onboarding import AnyFundOpened
 from kumiai.db import UnitOfWork
 from kumiai.errors import NotFound
 from subscription.db.models import Offering
@@ -16,7 +16,7 @@ from subscription.domain.offerings import days_left, offering_phase
 from subscription.schemas import OfferingOut, OfferingPage
 
 
-async def open_offering(uow: UnitOfWork, event: FundOpened, *, event_id: UUID) -> None:
+async def open_offering(uow: UnitOfWork, event: AnyFundOpened, *, event_id: UUID) -> None:
     """Put a newly opened fund on offer (once, however often the event is delivered)."""
     await uow.session.execute(
         insert(Offering)

@@ -130,10 +130,12 @@ class Fund(Base):
     """A fund the ledger has heard of (from ``FundOpened``)."""
 
     __tablename__ = "funds"
+    __table_args__ = (CheckConstraint("arrangement_fee >= 0", name="arrangement_fee_not_negative"),)
 
     fund_id: Mapped[UUID] = mapped_column(primary_key=True)
     msme_id: Mapped[UUID] = mapped_column()
     currency: Mapped[str] = mapped_column(Text)
+    arrangement_fee: Mapped[int] = mapped_column(BigInteger, server_default="0")
     status: Mapped[str] = mapped_column(Text)
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

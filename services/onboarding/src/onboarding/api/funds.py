@@ -1,55 +1,140 @@
-"""Fund endpoints (staff)."""
+"""Funds: staff design them for approved applications, publish and cancel them."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
 from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
+from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
-from onboarding import use_cases
-from onboarding.domain.funds import TermLimits
-from onboarding.schemas import FundOut, FundTermsIn
-from onboarding.settings import Settings
+from onboarding import funds
+from onboarding.api.deps import Participant, SettingsDep, Staff
+from onboarding.domain.funds import FundTerms
+from onboarding.schemas import CancelIn, FundIn, FundOut
 
 router = APIRouter(prefix="/funds", tags=["funds"])
-Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 
 
 @router.post(
     "",
     status_code=201,
     response_model=FundOut,
-    operation_id="publish_fund",
-    responses=problems(Unauthorized, Forbidden, use_cases.FundTermsRejected, IdempotencyKeyReused),
+    operation_id="create_fund",
+    responses=problems(
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        funds.FundTermsRejected,
+        funds.FundStateConflict,
+        funds.FundExists,
+        IdempotencyKeyReused,
+    ),
 )
-async def publish_fund(
-    body: FundTermsIn,
-    request: Request,
+async def create_fund(
+    body: FundIn,
     principal: Staff,
     uow: UnitOfWorkDep,
+    settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Publish a fund: its terms are frozen and ``FundOpened`` is announced to the platform."""
-    settings: Settings = request.app.state.runtime.settings
-    limits = TermLimits(
-        min_unit_price=settings.min_unit_price, max_unit_price=settings.max_unit_price
-    )
+    """Design the fund of an approved application (a draft until published)."""
     async with uow:
         return await run_idempotent(
             uow,
             key=idempotency_key,
             principal=principal,
-            operation="publish_fund",
+            operation="create_fund",
             body=body,
-            action=lambda: use_cases.publish_fund(
-                uow, terms_in=body, limits=limits, principal=principal
+            action=lambda: funds.create_draft(
+                uow, body=body, principal=principal, limits=settings.term_limits()
             ),
+        )
+
+
+@router.put(
+    "/{fund_id}/terms",
+    response_model=FundOut,
+    operation_id="replace_fund_terms",
+    responses=problems(
+        Unauthorized, Forbidden, NotFound, funds.FundTermsRejected, funds.FundStateConflict
+    ),
+)
+async def replace_terms(
+    fund_id: UUID, body: FundTerms, principal: Staff, uow: UnitOfWorkDep, settings: SettingsDep
+) -> FundOut:
+    """Replace a draft's terms; they freeze when the fund is published."""
+    async with uow:
+        return await funds.update_draft(
+            uow, fund_id=fund_id, terms=body, principal=principal, limits=settings.term_limits()
+        )
+
+
+@router.post(
+    "/{fund_id}/publish",
+    response_model=FundOut,
+    operation_id="publish_fund",
+    responses=problems(
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        funds.FundTermsRejected,
+        funds.FundStateConflict,
+        funds.YearlyLimitRefused,
+    ),
+)
+async def publish_fund(
+    fund_id: UUID, principal: Staff, uow: UnitOfWorkDep, settings: SettingsDep
+) -> FundOut:
+    """Freeze the terms and schedule the offering; ``FundOpened`` follows at its start.
+
+    Refused (with the figures) if the business would raise the yearly limit or more.
+    """
+    async with uow:
+        return await funds.publish(
+            uow,
+            fund_id=fund_id,
+            principal=principal,
+            limits=settings.term_limits(),
+            yearly_limit=settings.yearly_raise_limit,
+        )
+
+
+@router.post(
+    "/{fund_id}/cancel",
+    response_model=FundOut,
+    operation_id="cancel_fund",
+    responses=problems(Unauthorized, Forbidden, NotFound, funds.FundStateConflict),
+)
+async def cancel_fund(
+    fund_id: UUID, body: CancelIn, principal: Staff, uow: UnitOfWorkDep
+) -> FundOut:
+    """Cancel a draft or scheduled fund (``FundCancelled`` if it was published)."""
+    async with uow:
+        return await funds.cancel(uow, fund_id=fund_id, reason=body.reason, principal=principal)
+
+
+@router.get(
+    "",
+    response_model=Page[FundOut],
+    operation_id="list_funds",
+    responses=problems(Unauthorized, Forbidden, BadCursor),
+)
+async def list_funds(
+    principal: Participant,
+    uow: UnitOfWorkDep,
+    status: str | None = None,
+    msme_id: UUID | None = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[FundOut]:
+    """Funds, oldest first; a business sees its own, a bank those of businesses it referred."""
+    async with uow:
+        return await funds.list_funds(
+            uow, principal=principal, status=status, msme_id=msme_id, cursor=cursor, limit=limit
         )
 
 
@@ -59,7 +144,7 @@ async def publish_fund(
     operation_id="get_fund",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
-async def get_fund(fund_id: UUID, principal: Staff, uow: UnitOfWorkDep) -> FundOut:
-    """One published fund and its terms."""
+async def get_fund(fund_id: UUID, principal: Participant, uow: UnitOfWorkDep) -> FundOut:
+    """One fund, its terms, the target and its capital-like-debt eligibility."""
     async with uow:
-        return await use_cases.get_fund(uow, fund_id=fund_id)
+        return await funds.get(uow, fund_id=fund_id, principal=principal)

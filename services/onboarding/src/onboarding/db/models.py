@@ -1,11 +1,27 @@
-"""Onboarding's tables."""
+"""Onboarding's tables.
+
+Personal data (people's names, phone numbers, e-mail) lives only in the
+``msmes`` columns marked so; it never goes into events, logs or the audit trail.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, Text, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kumiai.db import new_metadata
@@ -15,36 +31,171 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
-class Fund(Base):
-    """A published fund and its frozen terms."""
+def _created() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    __tablename__ = "funds"
+
+class Msme(Base):
+    """A business on the platform, identified by its Corporate Number."""
+
+    __tablename__ = "msmes"
     __table_args__ = (
-        CheckConstraint("unit_price > 0", name="unit_price_positive"),
-        CheckConstraint("handling_fee_per_unit >= 0", name="fee_not_negative"),
-        CheckConstraint(
-            "formation_threshold_units > 0 AND formation_threshold_units <= units_offered",
-            name="threshold_within_offer",
-        ),
-        CheckConstraint("offering_end > offering_start", name="window_ordered"),
+        CheckConstraint("corporate_number ~ '^[0-9]{13}$'", name="corporate_number_digits"),
+        CheckConstraint("municipality_code LIKE prefecture_code || '%'", name="municipality_in"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
-    msme_id: Mapped[UUID] = mapped_column(index=True)
+    corporate_number: Mapped[str] = mapped_column(Text, unique=True)
+    company_name: Mapped[str] = mapped_column(Text)
+    prefecture_code: Mapped[str] = mapped_column(Text, index=True)
+    municipality_code: Mapped[str] = mapped_column(Text, index=True)
+    industry: Mapped[str] = mapped_column(Text)
+    head_office_address: Mapped[str] = mapped_column(Text)
+    # Personal data: shown to the business itself and staff only.
+    representative_name: Mapped[str] = mapped_column(Text)
+    contact_name: Mapped[str] = mapped_column(Text)
+    contact_email: Mapped[str] = mapped_column(Text)
+    contact_phone: Mapped[str] = mapped_column(Text)
+    referred_by_bank: Mapped[str | None] = mapped_column(Text, index=True)
+    registered_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+
+class Application(Base):
+    """A project a business wants to fund, moving through due diligence and screening."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        CheckConstraint("amount_sought > 0", name="amount_positive"),
+        Index("ix_applications_step_entered", "step", "step_entered_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    msme_id: Mapped[UUID] = mapped_column(ForeignKey("msmes.id"), index=True)
+    purpose: Mapped[str] = mapped_column(Text)
+    amount_sought: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    use_of_funds: Mapped[str] = mapped_column(Text)
+    business_plan_summary: Mapped[str] = mapped_column(Text)
+    municipality_code: Mapped[str] = mapped_column(Text, index=True)
+    referred_by: Mapped[str | None] = mapped_column(Text)
+    referrer_id: Mapped[str | None] = mapped_column(Text, index=True)
+    step: Mapped[str] = mapped_column(Text)
+    step_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+
+class StepRecord(Base):
+    """One move of an application through the pipeline: who, when, why (append-only)."""
+
+    __tablename__ = "application_steps"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    from_step: Mapped[str | None] = mapped_column(Text)
+    to_step: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)
+    actor_role: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _created()
+
+
+class CommitteeVote(Base):
+    """A member's vote at the investment committee, with the reason (append-only)."""
+
+    __tablename__ = "committee_votes"
+    __table_args__ = (
+        CheckConstraint("vote IN ('approve', 'reject', 'abstain')", name="vote_known"),
+        UniqueConstraint("application_id", "member", name="uq_committee_votes_member"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    member: Mapped[str] = mapped_column(Text)
+    vote: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = _created()
+
+
+class Document(Base):
+    """One uploaded version of a checklist document and its review."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('submitted', 'accepted', 'rejected', 'superseded')", name="status_known"
+        ),
+        CheckConstraint("size > 0", name="size_positive"),
+        UniqueConstraint("application_id", "kind", "version", name="uq_documents_version"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(Text)
+    storage_key: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    uploaded_by: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = _created()
+
+
+class Fund(Base):
+    """A fund designed for an approved application; its terms freeze when published."""
+
+    __tablename__ = "funds"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('draft', 'scheduled', 'open', 'cancelled', 'closed_succeeded', "
+            "'closed_failed')",
+            name="status_known",
+        ),
+        CheckConstraint("target_amount > 0", name="target_positive"),
+        Index("ix_funds_due", "offering_start", postgresql_where="status = 'scheduled'"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), unique=True)
+    msme_id: Mapped[UUID] = mapped_column(ForeignKey("msmes.id"), index=True)
+    status: Mapped[str] = mapped_column(Text, index=True)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONB)
     name: Mapped[str] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(Text)
-    unit_price: Mapped[int] = mapped_column(BigInteger)
-    handling_fee_per_unit: Mapped[int] = mapped_column(BigInteger)
-    units_offered: Mapped[int] = mapped_column(Integer)
-    formation_threshold_units: Mapped[int] = mapped_column(Integer)
-    max_units_per_investor: Mapped[int] = mapped_column(Integer)
+    target_amount: Mapped[int] = mapped_column(BigInteger)
     offering_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     offering_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(Text)
-    published_by: Mapped[str] = mapped_column(Text)
-    published_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    terms_digest: Mapped[str | None] = mapped_column(Text)
+    amount_raised: Mapped[int | None] = mapped_column(BigInteger)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+    published_by: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRecord(Base):
+    """Every change staff may need to trace: who did what to which record (append-only)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = _created()
+    actor: Mapped[str] = mapped_column(Text)
+    actor_role: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    entity_type: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 metadata = Base.metadata

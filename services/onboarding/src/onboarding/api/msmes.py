@@ -1,0 +1,94 @@
+"""Businesses (MSMEs): registration and reading."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
+from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
+from kumiai.service import UnitOfWorkDep
+from onboarding import msmes
+from onboarding.api.deps import Participant
+from onboarding.schemas import MsmeIn, MsmeOut
+
+router = APIRouter(prefix="/msmes", tags=["msmes"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=MsmeOut,
+    operation_id="register_msme",
+    responses=problems(
+        Unauthorized,
+        Forbidden,
+        msmes.InvalidIdentity,
+        msmes.AlreadyRegistered,
+        IdempotencyKeyReused,
+    ),
+)
+async def register_msme(
+    body: MsmeIn,
+    principal: Participant,
+    uow: UnitOfWorkDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Register a business: by itself, by staff, or by a partner bank (recorded as its referral).
+
+    A Corporate Number registers once; a second registration is answered 409
+    with the existing record's id.
+    """
+    async with uow:
+        return await run_idempotent(
+            uow,
+            key=idempotency_key,
+            principal=principal,
+            operation="register_msme",
+            body=body,
+            action=lambda: msmes.register(uow, body=body, principal=principal),
+        )
+
+
+@router.get(
+    "",
+    response_model=Page[MsmeOut],
+    operation_id="list_msmes",
+    responses=problems(Unauthorized, Forbidden, BadCursor),
+)
+async def list_msmes(
+    principal: Participant,
+    uow: UnitOfWorkDep,
+    prefecture_code: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
+    municipality_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
+    referring_bank: Annotated[str | None, Query(max_length=100)] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[MsmeOut]:
+    """Businesses, oldest first; a partner bank sees only those it referred."""
+    async with uow:
+        return await msmes.list_msmes(
+            uow,
+            principal=principal,
+            prefecture_code=prefecture_code,
+            municipality_code=municipality_code,
+            referring_bank=referring_bank,
+            cursor=cursor,
+            limit=limit,
+        )
+
+
+@router.get(
+    "/{msme_id}",
+    response_model=MsmeOut,
+    operation_id="get_msme",
+    responses=problems(Unauthorized, Forbidden, NotFound),
+)
+async def get_msme(msme_id: UUID, principal: Participant, uow: UnitOfWorkDep) -> MsmeOut:
+    """One business; personal contact details only for the business itself and staff."""
+    async with uow:
+        return await msmes.get(uow, msme_id=msme_id, principal=principal)
