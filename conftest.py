@@ -128,7 +128,9 @@ async def clean_databases(service_databases: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings_for(clean_databases: dict[str, str], bootstrap_servers: str) -> SettingsFactory:
+def settings_for(
+    clean_databases: dict[str, str], bootstrap_servers: str, tmp_path: Path
+) -> SettingsFactory:
     """Settings of a service wired to the test's databases, broker and own topic namespace."""
     namespace = f"t{uuid.uuid4().hex[:10]}"
 
@@ -143,6 +145,7 @@ def settings_for(clean_databases: dict[str, str], bootstrap_servers: str) -> Set
             "consumer_retry_backoff_s": 0.01,
             "consumer_max_attempts": 3,
             "database_pool_size": 5,
+            "documents_dir": tmp_path / "documents" / name,
         }
         values.update(overrides)
         return service(name).settings_class()(**values)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,35 +13,183 @@ import httpx
 from kumiai.auth import Role
 from kumiai.settings import ServiceSettings
 from kumiai.testing import bearer
+from onboarding.domain.documents import CHECKLIST
+from onboarding.domain.identifiers import corporate_number_check_digit
 
 SettingsFactory = Callable[..., ServiceSettings]
 
 STAFF = bearer(Role.STAFF, "platform")
+REQUIRED_KINDS = [item.kind for item in CHECKLIST if item.required]
+
+
+def corporate_number() -> str:
+    """A random Corporate Number with a correct check digit."""
+    base = f"{random.randrange(10**12):012d}"
+    return f"{corporate_number_check_digit(base)}{base}"
+
+
+def msme_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "corporate_number": corporate_number(),
+        "company_name": "Hakodate Craft Brewery Co., Ltd.",
+        "prefecture_code": "01",
+        "municipality_code": "012025",
+        "industry": "E",
+        "head_office_address": "1-2-3 Motomachi, Hakodate, Hokkaido",
+        "representative_name": "Taro Yamada",
+        "contact_name": "Hanako Sato",
+        "contact_email": "finance@example.jp",
+        "contact_phone": "+81-138-00-0000",
+    }
+    body.update(overrides)
+    return body
+
+
+def application_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "purpose": "New fermentation tanks for a seasonal beer",
+        "amount_sought": 10_000_000,
+        "use_of_funds": "Two 2,000-litre tanks and their installation",
+        "business_plan_summary": "Double the output of the seasonal beer within two years.",
+        "municipality_code": "012025",
+    }
+    body.update(overrides)
+    return body
 
 
 def fund_terms(**overrides: Any) -> dict[str, Any]:
+    """Valid fund terms whose offering started an hour ago."""
     start = datetime.now(UTC) - timedelta(hours=1)
     terms: dict[str, Any] = {
-        "msme_id": str(uuid.uuid4()),
         "name": "Craft brewery: new fermentation tanks",
         "currency": "JPY",
         "unit_price": 10_000,
         "handling_fee_per_unit": 500,
+        "donation_per_unit": 0,
         "units_offered": 1_000,
         "formation_threshold_units": 300,
         "max_units_per_investor": 50,
         "offering_start": start.isoformat(),
         "offering_end": (start + timedelta(days=30)).isoformat(),
+        "term_months": 72,
+        "settlement": {"fiscal_year_end_month": 3, "periods_per_year": 1},
+        "revenue_share": {"rate_before_recoup_ppm": 30_000, "rate_after_recoup_ppm": 10_000},
+        "fees": {
+            "arrangement_fee": 900_000,
+            "operation_fee_rate_ppm": 20_000,
+            "audit_fee_first_year": 150_000,
+            "audit_fee_later_years": 100_000,
+            "success_fee_rate_ppm": 30_000,
+        },
+        "subordinated": True,
     }
     terms.update(overrides)
     return terms
 
 
-async def publish(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
-    response = await client.post("/funds", json=fund_terms(**overrides), headers=STAFF)
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
+PDF = b"%PDF-1.4\n% a document for a test\n"
+TO_AGREEMENT = ["initial_meeting", "staff_judgement", "onsite_interview", "project_meeting"]
+
+
+async def call(
+    client: httpx.AsyncClient, method: str, path: str, expect: int = 200, **kwargs: Any
+) -> Any:
+    """One request that must answer ``expect``; its JSON body."""
+    response = await client.request(method, path, **kwargs)
+    assert response.status_code == expect, f"{method} {path}: {response.text}"
+    return response.json()
+
+
+async def move(client: httpx.AsyncClient, application_id: str, *steps: str) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for step in steps:
+        body = await call(
+            client,
+            "POST",
+            f"/applications/{application_id}/transitions",
+            json={"to": step, "note": f"{step} done"},
+            headers=STAFF,
+        )
     return body
+
+
+async def accept_all_documents(client: httpx.AsyncClient, application_id: str) -> None:
+    for kind in REQUIRED_KINDS:
+        doc = await call(
+            client,
+            "POST",
+            f"/applications/{application_id}/documents/{kind}",
+            expect=201,
+            params={"filename": f"{kind}.pdf"},
+            content=PDF,
+            headers={**STAFF, "Content-Type": "application/pdf"},
+        )
+        await call(
+            client,
+            "POST",
+            f"/applications/{application_id}/documents/{kind}/versions/{doc['id']}/review",
+            json={"decision": "accepted"},
+            headers=STAFF,
+        )
+
+
+async def approve(client: httpx.AsyncClient, application_id: str) -> dict[str, Any]:
+    votes = [
+        {"member": f"member-{n}", "vote": "approve", "reason": "strong local support"}
+        for n in range(3)
+    ]
+    return dict(
+        await call(
+            client,
+            "POST",
+            f"/applications/{application_id}/decision",
+            json={"votes": votes, "note": "approved at the monthly committee"},
+            headers=STAFF,
+        )
+    )
+
+
+async def ready_application(
+    client: httpx.AsyncClient, msme_id: str | None = None
+) -> tuple[str, str]:
+    """Register a business (unless given) and walk an application of it to ``ready``."""
+    if msme_id is None:
+        msme_id = (await call(client, "POST", "/msmes", 201, json=msme_body(), headers=STAFF))["id"]
+    application = await call(
+        client,
+        "POST",
+        f"/msmes/{msme_id}/applications",
+        expect=201,
+        json=application_body(),
+        headers=STAFF,
+    )
+    application_id = application["id"]
+    await move(client, application_id, "initial_meeting", *TO_AGREEMENT[1:])
+    await move(client, application_id, "agreement_and_documents")
+    await accept_all_documents(client, application_id)
+    await move(client, application_id, "committee_decision")
+    await approve(client, application_id)
+    await move(client, application_id, "msme_confirmation", "ready")
+    return msme_id, application_id
+
+
+async def publish(
+    client: httpx.AsyncClient, msme_id: str | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """Walk a new application through onboarding and publish its fund (open if started)."""
+    _, application_id = await ready_application(client, msme_id)
+    fund = await call(
+        client,
+        "POST",
+        "/funds",
+        expect=201,
+        json={"application_id": application_id, "terms": fund_terms(**overrides)},
+        headers=STAFF,
+    )
+    published: dict[str, Any] = await call(
+        client, "POST", f"/funds/{fund['id']}/publish", headers=STAFF
+    )
+    return published
 
 
 async def offering(client: httpx.AsyncClient, fund_id: str) -> dict[str, Any] | None:

@@ -6,11 +6,11 @@ import asyncio
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from fastapi import FastAPI
 
-from helpers import STAFF, SettingsFactory, fetch, fund_terms
+from helpers import SettingsFactory, fetch
 from kumiai.catalog import service
 from kumiai.devstack import TansuBroker
 from kumiai.service import ServiceRuntime
@@ -29,12 +29,17 @@ async def _offering_ids(url: str) -> set[str]:
     return {str(r["fund_id"]) for r in rows}
 
 
-async def _publish_many(client: httpx.AsyncClient, count: int, pause_s: float = 0.0) -> list[str]:
+async def _publish_many(app: FastAPI, count: int, pause_s: float = 0.0) -> list[str]:
+    """Open ``count`` funds as onboarding does: ``FundOpened`` through its outbox, one by one.
+
+    (The way to a published fund through the API is tested in the onboarding tests.)
+    """
     ids = []
     for _ in range(count):
-        response = await client.post("/funds", json=fund_terms(), headers=STAFF)
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
+        payload = sample_fund_opened()
+        async with _runtime(app).unit_of_work() as uow:
+            await uow.emit(payload, subject=str(payload.fund_id))
+        ids.append(str(payload.fund_id))
         if pause_s:
             await asyncio.sleep(pause_s)
     return ids
@@ -46,14 +51,14 @@ async def test_events_published_but_not_consumed_survive_a_broker_restart(
     ob = settings_for("onboarding", kafka_bootstrap_servers=own_broker.bootstrap_servers)
     sub = settings_for("subscription", kafka_bootstrap_servers=own_broker.bootstrap_servers)
     onboarding = service("onboarding").create_app(ob)
-    async with running(onboarding) as client:
-        before = await _publish_many(client, 5)
+    async with running(onboarding):
+        before = await _publish_many(onboarding, 5)
         await eventually(
             lambda: _at_least(_published_count(ob.database_url), 5), what="5 events on the broker"
         )
         # The broker forgets everything; nobody had consumed those five events.
         await asyncio.to_thread(own_broker.restart)
-        after = await _publish_many(client, 5)
+        after = await _publish_many(onboarding, 5)
         subscription = service("subscription").create_app(sub)
         async with running(subscription):
             offered = await eventually(
@@ -74,8 +79,8 @@ async def test_broker_restart_in_the_middle_of_a_burst_loses_nothing(
     sub = settings_for("subscription", kafka_bootstrap_servers=own_broker.bootstrap_servers)
     onboarding = service("onboarding").create_app(ob)
     subscription = service("subscription").create_app(sub)
-    async with running(onboarding) as client, running(subscription):
-        burst = asyncio.create_task(_publish_many(client, 40, pause_s=0.05))
+    async with running(onboarding), running(subscription):
+        burst = asyncio.create_task(_publish_many(onboarding, 40, pause_s=0.05))
         await eventually(lambda: _at_least(_offering_count(sub.database_url), 5), what="a start")
         await asyncio.to_thread(own_broker.restart)
         ids = await burst
@@ -102,9 +107,9 @@ async def test_relay_restart_in_the_middle_of_a_burst_loses_nothing(
     sub = settings_for("subscription")
     onboarding = service("onboarding").create_app(ob)
     subscription = service("subscription").create_app(sub)
-    async with running(onboarding) as client, running(subscription):
+    async with running(onboarding), running(subscription):
         runtime = _runtime(onboarding)
-        burst = asyncio.create_task(_publish_many(client, 30, pause_s=0.02))
+        burst = asyncio.create_task(_publish_many(onboarding, 30, pause_s=0.02))
         await eventually(lambda: _at_least(_published_count(ob.database_url), 3), what="a start")
         await runtime.stop_workers()
         await asyncio.sleep(0)  # let the burst write while no relay runs
@@ -126,7 +131,7 @@ async def test_standby_relay_takes_over(settings_for: SettingsFactory, units: in
     ob = settings_for("onboarding")
     first = service("onboarding").create_app(ob)
     second = service("onboarding").create_app(ob)
-    async with running(first) as client:
+    async with running(first):
         await eventually(lambda: _true(_runtime(first).relay.stats.leading), what="leader")
         async with running(second):
             await asyncio.sleep(0.5)
@@ -135,7 +140,7 @@ async def test_standby_relay_takes_over(settings_for: SettingsFactory, units: in
             await eventually(
                 lambda: _true(_runtime(second).relay.stats.leading), what="standby takes over"
             )
-            await _publish_many(client, units)
+            await _publish_many(first, units)
             await eventually(
                 lambda: _at_least(_published_count(ob.database_url), units), what="published"
             )

@@ -8,6 +8,7 @@ restart.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -22,7 +23,7 @@ from typing import Any
 import httpx
 import psutil
 
-from helpers import fund_terms
+from helpers import publish
 from kumiai.catalog import SERVICES
 from kumiai.devstack import free_port, port_open
 
@@ -92,14 +93,15 @@ def test_make_run_starts_the_platform_and_stops_cleanly(tmp_path: Path) -> None:
         for name, url in base.items():
             ready = httpx.get(f"{url}/readyz", timeout=5)
             assert ready.json()["checks"] == {"database": True, "broker": True}, name
-        created = httpx.post(
+        listed = httpx.get(
             f"{base['onboarding']}/funds",
-            json=fund_terms(name="Orchard: new cold store"),
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )
-        assert created.status_code == 201, created.text
-        fund_id = created.json()["id"]
+        assert listed.json() == {"items": [], "next_cursor": None}, listed.text
+        fund = asyncio.run(_open_fund(base["onboarding"]))
+        assert fund["status"] == "open"
+        fund_id = fund["id"]
         offered = _poll(f"{base['subscription']}/offerings/{fund_id}")
         assert offered.json()["name"] == "Orchard: new cold store"
     # Data lives under KUMIAI_HOME and survives a restart (the broker does not need to).
@@ -107,3 +109,9 @@ def test_make_run_starts_the_platform_and_stops_cleanly(tmp_path: Path) -> None:
         again = _poll(f"{base['subscription']}/offerings/{fund_id}")
         assert again.status_code == 200
         assert again.json()["fund_id"] == fund_id
+
+
+async def _open_fund(url: str) -> dict[str, Any]:
+    """A business's way through onboarding to an open fund, over real HTTP."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        return await publish(client, name="Orchard: new cold store")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from helpers import STAFF, SettingsFactory, fetch, fund_terms
+from helpers import STAFF, SettingsFactory, fetch, fund_terms, msme_body, ready_application
 from kumiai.auth import Role
 from kumiai.catalog import SERVICES, service
 from kumiai.cli import merged_openapi
@@ -16,16 +17,15 @@ from kumiai.errors import PROBLEM_BASE
 from kumiai.testing import bearer, running
 
 
-async def test_publishing_a_fund_needs_a_staff_token(settings_for: SettingsFactory) -> None:
+async def test_designing_a_fund_needs_a_staff_token(settings_for: SettingsFactory) -> None:
     app = service("onboarding").create_app(settings_for("onboarding", run_workers=False))
+    body = {"application_id": str(uuid.uuid4()), "terms": fund_terms()}
     async with running(app) as client:
-        anonymous = await client.post("/funds", json=fund_terms())
-        investor = await client.post(
-            "/funds", json=fund_terms(), headers=bearer(Role.INVESTOR, "inv-1")
-        )
+        anonymous = await client.post("/funds", json=body)
+        investor = await client.post("/funds", json=body, headers=bearer(Role.INVESTOR, "inv-1"))
         forged = await client.post(
             "/funds",
-            json=fund_terms(),
+            json=body,
             headers=bearer(Role.STAFF, "platform", secret="x" * 48),
         )
     assert anonymous.status_code == 401
@@ -41,20 +41,24 @@ async def test_bad_terms_are_answered_with_the_fields_at_fault(
 ) -> None:
     app = service("onboarding").create_app(settings_for("onboarding", run_workers=False))
     async with running(app) as client:
-        schema_error = await client.post("/funds", json=fund_terms(units_offered=-1), headers=STAFF)
-        rule_error = await client.post(
-            "/funds",
-            json=fund_terms(unit_price=9_999, formation_threshold_units=5_000),
-            headers=STAFF,
-        )
+        _, application_id = await ready_application(client)
+
+        async def draft(**overrides: object) -> httpx.Response:
+            body = {"application_id": application_id, "terms": fund_terms(**overrides)}
+            return await client.post("/funds", json=body, headers=STAFF)
+
+        schema_error = await draft(units_offered=-1)
+        rule_error = await draft(unit_price=9_999, formation_threshold_units=5_000)
     assert schema_error.status_code == 422
-    assert [p["name"] for p in schema_error.json()["invalid_params"]] == ["body.units_offered"]
+    assert [p["name"] for p in schema_error.json()["invalid_params"]] == [
+        "body.terms.units_offered"
+    ]
     assert rule_error.status_code == 422
     body = rule_error.json()
     assert body["type"] == PROBLEM_BASE + "fund-terms-invalid"
     assert {p["name"] for p in body["invalid_params"]} == {
-        "body.unit_price",
-        "body.formation_threshold_units",
+        "body.terms.unit_price",
+        "body.terms.formation_threshold_units",
     }
 
 
@@ -63,30 +67,31 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(
 ) -> None:
     settings = settings_for("onboarding", run_workers=False)
     app = service("onboarding").create_app(settings)
-    terms = fund_terms()
+    business = msme_body()
     key = {"Idempotency-Key": str(uuid.uuid4())}
     async with running(app) as client:
         first, second = await asyncio.gather(
-            client.post("/funds", json=terms, headers={**STAFF, **key}),
-            client.post("/funds", json=terms, headers={**STAFF, **key}),
+            client.post("/msmes", json=business, headers={**STAFF, **key}),
+            client.post("/msmes", json=business, headers={**STAFF, **key}),
         )
-        third = await client.post("/funds", json=terms, headers={**STAFF, **key})
+        third = await client.post("/msmes", json=business, headers={**STAFF, **key})
         changed = await client.post(
-            "/funds", json={**terms, "units_offered": 999}, headers={**STAFF, **key}
+            "/msmes", json={**business, "company_name": "Another"}, headers={**STAFF, **key}
         )
         other_key = await client.post(
-            "/funds", json=terms, headers={**STAFF, "Idempotency-Key": str(uuid.uuid4())}
+            "/msmes", json=business, headers={**STAFF, "Idempotency-Key": str(uuid.uuid4())}
         )
     assert first.status_code == second.status_code == third.status_code == 201
     assert first.json() == second.json() == third.json()
     assert third.headers["idempotent-replayed"] == "true"
     assert changed.status_code == 422
     assert changed.json()["type"] == PROBLEM_BASE + "idempotency-key-reused"
-    assert other_key.json()["id"] != first.json()["id"]
-    funds = await fetch(settings.database_url, "SELECT id FROM funds")
+    assert other_key.status_code == 409, "a new key is a new registration: refused as a duplicate"
+    assert other_key.json()["existing_id"] == first.json()["id"]
+    msmes = await fetch(settings.database_url, "SELECT id FROM msmes")
     events = await fetch(settings.database_url, "SELECT subject FROM outbox_events")
-    assert len(funds) == 2, "one fund per key"
-    assert sorted(e["subject"] for e in events) == sorted(str(f["id"]) for f in funds)
+    assert [str(m["id"]) for m in msmes] == [first.json()["id"]]
+    assert [e["subject"] for e in events] == [first.json()["id"]]
 
 
 @pytest.mark.parametrize("name", [s.name for s in SERVICES])
@@ -123,8 +128,13 @@ def test_every_service_and_the_merged_document_are_valid_openapi() -> None:
     for info in SERVICES:
         assert f"/{info.name}/healthz" in merged["paths"]
     funds = merged["paths"]["/onboarding/funds"]["post"]
-    assert funds["operationId"] == "publish_fund"
-    assert {"401", "403", "422"} <= set(funds["responses"])
+    assert funds["operationId"] == "create_fund"
+    assert {"401", "403", "404", "409", "422"} <= set(funds["responses"])
+    publish = merged["paths"]["/onboarding/funds/{fund_id}/publish"]["post"]
+    assert publish["operationId"] == "publish_fund"
+    upload = merged["paths"]["/onboarding/applications/{application_id}/documents/{kind}"]
+    assert "application/pdf" in upload["post"]["requestBody"]["content"]
+    assert {"413", "415"} <= set(upload["post"]["responses"])
     assert "Problem" in merged["components"]["schemas"]
     assert merged["paths"]["/subscription/offerings/{fund_id}"]["get"]["tags"][0] == "subscription"
 

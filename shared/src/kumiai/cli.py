@@ -82,6 +82,7 @@ class Infrastructure:
             f"{p}DATABASE_URL": database_url(self.server_url, info.database),
             f"{p}KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             f"{p}JWT_SECRET": jwt_secret(),
+            f"{p}DOCUMENTS_DIR": str(home() / "documents" / info.name),
         }
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kumiai.auth import Principal, Role
@@ -48,7 +49,7 @@ async def current_statuses(
     rows = (
         await session.execute(
             select(Document.application_id, Document.kind, Document.status)
-            .distinct(Document.application_id, Document.kind)
+            .ext(distinct_on(Document.application_id, Document.kind))
             .where(Document.application_id.in_(application_ids))
             .order_by(Document.application_id, Document.kind, Document.version.desc())
         )
@@ -218,7 +219,7 @@ async def checklist(uow: UnitOfWork, *, application_id: UUID, principal: Princip
         d.kind: d
         for d in await session.scalars(
             select(Document)
-            .distinct(Document.kind)
+            .ext(distinct_on(Document.kind))
             .where(Document.application_id == application_id)
             .order_by(Document.kind, Document.version.desc())
         )
