@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.onboarding import FundOpened, FundOpenedV1
 from kumiai.events import Envelope, EventPayload, EventRegistry, UnknownEventError, registry
+from kumiai.testing import sample_fund_opened
 
 
 def fund_opened(**overrides: Any) -> dict[str, Any]:
@@ -63,8 +64,14 @@ def test_registry_resolves_the_payload_model() -> None:
         data=fund_opened(),
     )
     payload = registry.payload(envelope)
-    assert isinstance(payload, FundOpened)
+    current = sample_fund_opened()
+    v2 = registry.payload(
+        envelope.model_copy(update={"schema_version": 2, "data": current.model_dump(mode="json")})
+    )
+    assert isinstance(payload, FundOpenedV1)
     assert payload.unit_price == 10_000
+    assert v2 == current
+    assert isinstance(v2, FundOpened)
     with pytest.raises(UnknownEventError, match="FundOpened v9"):
         registry.model_for("FundOpened", 9)
 
@@ -98,7 +105,31 @@ def test_a_type_and_version_is_registered_once() -> None:
 )
 def test_fund_opened_refuses_inconsistent_terms(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
-        FundOpened.model_validate(fund_opened(**overrides))
+        FundOpenedV1.model_validate(fund_opened(**overrides))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"donation_per_unit": 10_000}, "investment part"),
+        ({"max_units_per_investor": 1_001}, "maximum per investor"),
+        ({"municipality_code": "12345"}, "municipality_code"),
+        ({"terms_digest": "x" * 64}, "terms_digest"),
+        ({"offering_start": "2026-12-01T10:00:00"}, "timezone"),
+    ],
+)
+def test_fund_opened_v2_refuses_inconsistent_terms(overrides: dict[str, Any], message: str) -> None:
+    data = sample_fund_opened().model_dump(mode="json") | overrides
+    with pytest.raises(ValidationError, match=message):
+        FundOpened.model_validate(data)
+
+
+def test_fund_opened_v2_refuses_an_arrangement_fee_a_formed_fund_cannot_pay() -> None:
+    current = sample_fund_opened()
+    data = current.model_dump(mode="json")
+    data["fees"]["arrangement_fee"] = 300 * 10_000 + 1
+    with pytest.raises(ValidationError, match="arrangement fee exceeds"):
+        FundOpened.model_validate(data)
 
 
 def test_every_registered_event_is_past_tense_and_versioned() -> None:
@@ -119,4 +150,6 @@ def test_asyncapi_document_lists_every_contract() -> None:
     assert message["name"] == "FundOpened"
     data = doc["components"]["schemas"]["FundOpenedV1"]
     assert {"fund_id", "unit_price", "units_offered"} <= set(data["required"])
+    current = doc["components"]["schemas"]["FundOpenedV2"]
+    assert {"fees", "revenue_share", "terms_digest"} <= set(current["required"])
     assert len(doc["components"]["messages"]) == len(registry.models())

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from helpers import SettingsFactory, fetch
 from kumiai.auth import Role
 from kumiai.catalog import service
+from kumiai.contracts.onboarding import FundOpenedV1
 from kumiai.contracts.subscription import (
     CancellationReason,
     FundClosed,
@@ -241,7 +242,13 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
         settings.kafka_bootstrap_servers,
         settings.database_url,
     )
-    formed, failed = sample_fund_opened(), sample_fund_opened()
+    formed = sample_fund_opened()
+    formed = formed.model_copy(
+        update={"fees": formed.fees.model_copy(update={"arrangement_fee": 8_000})}
+    )
+    # A v1 event (published before fees were part of the terms) is still handled.
+    v2 = sample_fund_opened()
+    failed = FundOpenedV1(**v2.model_dump(include=set(FundOpenedV1.model_fields)))
     subs = {
         "a": _placed(formed.fund_id, 2, "KM-A"),
         "b": _placed(formed.fund_id, 3, "KM-B"),
@@ -353,13 +360,13 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
         "currency": "JPY",
         "paid_in": 63_000,
         "refunded": 10_500,
-        "released_to_business": 50_000,
-        "fees": 2_500,
+        "released_to_business": 42_000,
+        "fees": 10_500,
         "reversals_net": 0,
         "balance": 0,
         "agrees_with_postings": True,
     }
-    assert (payable, fees) == (50_000, 2_500)
+    assert (payable, fees) == (42_000, 10_500), "handling fees and the arrangement fee"
     assert (refunded_c, refunded_x, refunded_y) == (10_500, 42_000, 10_500)
     assert report_failed["status"] == "closed_failed"
     assert (report_failed["refunded"], report_failed["balance"]) == (52_500, 0)
