@@ -598,3 +598,20 @@ async def test_the_audit_trail_and_step_history_are_append_only(
             await fetch(settings.database_url, statement)
     rows = await fetch(settings.database_url, "SELECT action FROM audit_log")
     assert [r["action"] for r in rows] == ["msme.registered"]
+
+
+async def test_personal_data_stays_out_of_the_logs(
+    settings_for: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = service("onboarding").create_app(settings_for("onboarding", run_workers=False))
+    async with running(app) as client:
+        await call(client, "POST", "/msmes", 201, json=msme_body(), headers=STAFF)
+        refused = await client.post(
+            "/msmes", json=msme_body(corporate_number="123"), headers=STAFF
+        )
+        await client.post("/msmes", json={**msme_body(), "contact_phone": "x"}, headers=STAFF)
+    logged = capsys.readouterr()
+    assert refused.status_code == 422
+    assert '"path": "/msmes"' in logged.out, "requests are logged"
+    for value in PERSONAL:
+        assert value not in logged.out + logged.err
