@@ -149,21 +149,35 @@ async def approve(client: httpx.AsyncClient, application_id: str) -> dict[str, A
     )
 
 
+async def register(client: httpx.AsyncClient, headers: dict[str, str] = STAFF) -> dict[str, Any]:
+    body: dict[str, Any] = await call(
+        client, "POST", "/msmes", 201, json=msme_body(), headers=headers
+    )
+    return body
+
+
+async def apply(
+    client: httpx.AsyncClient, msme_id: str, headers: dict[str, str] = STAFF
+) -> dict[str, Any]:
+    """Submit an application for the business ``msme_id``."""
+    body: dict[str, Any] = await call(
+        client,
+        "POST",
+        f"/msmes/{msme_id}/applications",
+        201,
+        json=application_body(),
+        headers=headers,
+    )
+    return body
+
+
 async def ready_application(
     client: httpx.AsyncClient, msme_id: str | None = None
 ) -> tuple[str, str]:
     """Register a business (unless given) and walk an application of it to ``ready``."""
     if msme_id is None:
-        msme_id = (await call(client, "POST", "/msmes", 201, json=msme_body(), headers=STAFF))["id"]
-    application = await call(
-        client,
-        "POST",
-        f"/msmes/{msme_id}/applications",
-        expect=201,
-        json=application_body(),
-        headers=STAFF,
-    )
-    application_id = application["id"]
+        msme_id = str((await register(client))["id"])
+    application_id = str((await apply(client, msme_id))["id"])
     await move(client, application_id, "initial_meeting", *TO_AGREEMENT[1:])
     await move(client, application_id, "agreement_and_documents")
     await accept_all_documents(client, application_id)

@@ -21,6 +21,7 @@ from helpers import (
     SettingsFactory,
     accept_all_documents,
     application_body,
+    apply,
     approve,
     call,
     fetch,
@@ -30,6 +31,7 @@ from helpers import (
     offering,
     publish,
     ready_application,
+    register,
 )
 from kumiai.auth import Role
 from kumiai.catalog import service
@@ -309,23 +311,9 @@ async def test_illegal_moves_withdrawal_and_overdue_applications(
     )
     app = service("onboarding").create_app(settings)
     async with running(app) as client:
-        msme = await call(client, "POST", "/msmes", 201, json=msme_body(), headers=STAFF)
-        late = await call(
-            client,
-            "POST",
-            f"/msmes/{msme['id']}/applications",
-            201,
-            json=application_body(),
-            headers=STAFF,
-        )
-        on_time = await call(
-            client,
-            "POST",
-            f"/msmes/{msme['id']}/applications",
-            201,
-            json=application_body(),
-            headers=STAFF,
-        )
+        msme = await register(client)
+        late = await apply(client, msme["id"])
+        on_time = await apply(client, msme["id"])
         await move(client, on_time["id"], "initial_meeting")
         jump = await client.post(
             f"/applications/{late['id']}/transitions",
@@ -379,15 +367,8 @@ async def test_illegal_moves_withdrawal_and_overdue_applications(
 async def test_the_committee_needs_a_quorum_and_can_reject(settings_for: SettingsFactory) -> None:
     app = service("onboarding").create_app(settings_for("onboarding", run_workers=False))
     async with running(app) as client:
-        msme = await call(client, "POST", "/msmes", 201, json=msme_body(), headers=STAFF)
-        application = await call(
-            client,
-            "POST",
-            f"/msmes/{msme['id']}/applications",
-            201,
-            json=application_body(),
-            headers=STAFF,
-        )
+        msme = await register(client)
+        application = await apply(client, msme["id"])
         app_id = application["id"]
         await move(client, app_id, "initial_meeting", *TO_AGREEMENT[1:], "agreement_and_documents")
         await accept_all_documents(client, app_id)
@@ -431,15 +412,8 @@ async def test_document_limits_and_an_accepted_document_stays(
     settings = settings_for("onboarding", run_workers=False, document_max_bytes=64)
     app = service("onboarding").create_app(settings)
     async with running(app) as client:
-        msme = await call(client, "POST", "/msmes", 201, json=msme_body(), headers=STAFF)
-        application = await call(
-            client,
-            "POST",
-            f"/msmes/{msme['id']}/applications",
-            201,
-            json=application_body(),
-            headers=STAFF,
-        )
+        msme = await register(client)
+        application = await apply(client, msme["id"])
         base = f"/applications/{application['id']}/documents"
 
         async def upload(kind: str, content: bytes, content_type: str) -> httpx.Response:
@@ -606,9 +580,7 @@ async def test_personal_data_stays_out_of_the_logs(
     app = service("onboarding").create_app(settings_for("onboarding", run_workers=False))
     async with running(app) as client:
         await call(client, "POST", "/msmes", 201, json=msme_body(), headers=STAFF)
-        refused = await client.post(
-            "/msmes", json=msme_body(corporate_number="123"), headers=STAFF
-        )
+        refused = await client.post("/msmes", json=msme_body(corporate_number="123"), headers=STAFF)
         await client.post("/msmes", json={**msme_body(), "contact_phone": "x"}, headers=STAFF)
     logged = capsys.readouterr()
     assert refused.status_code == 422

@@ -90,26 +90,21 @@ def page_of(
 async def keyset_page(
     session: AsyncSession,
     query: Select[M],
-    *,
-    created: InstrumentedAttribute[datetime],
-    ident: InstrumentedAttribute[UUID],
+    model: Any,
     cursor: str | None,
     limit: int,
     item: Callable[[M], T],
 ) -> Page[T]:
-    """Rows of ``query`` oldest first by (``created``, ``ident``), one page after ``cursor``."""
+    """Rows of ``query`` oldest first by ``model``'s (``created_at``, ``id``), one page."""
+    created: InstrumentedAttribute[datetime] = model.created_at
+    ident: InstrumentedAttribute[UUID] = model.id
     if cursor is not None:
         after_created, after_id = decode_cursor(cursor, datetime.fromisoformat, UUID)
         query = query.where(tuple_(created, ident) > tuple_(after_created, after_id))
     rows: Sequence[M] = (
         await session.scalars(query.order_by(created, ident).limit(limit + 1))
     ).all()
-    return page_of(
-        rows,
-        limit=limit,
-        item=item,
-        key=lambda row: (getattr(row, created.key), getattr(row, ident.key)),
-    )
+    return page_of(rows, limit=limit, item=item, key=lambda row: (row.created_at, row.id))  # type: ignore[attr-defined]
 
 
 async def keyset_id_page(

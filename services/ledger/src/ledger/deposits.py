@@ -263,15 +263,7 @@ async def list_deposits(
         query = query.where(Deposit.bank_id == bank_id)
     if status is not None:
         query = query.where(Deposit.status == status)
-    return await keyset_page(
-        uow.session,
-        query,
-        created=Deposit.created_at,
-        ident=Deposit.id,
-        cursor=cursor,
-        limit=limit,
-        item=_out,
-    )
+    return await keyset_page(uow.session, query, Deposit, cursor, limit, _out)
 
 
 async def match_suspense(

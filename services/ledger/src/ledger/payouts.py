@@ -184,12 +184,4 @@ async def list_payouts(
         query = query.where(Payout.bank_id == principal.tenant)
     if status:
         query = query.where(Payout.status == status)
-    return await keyset_page(
-        uow.session,
-        query,
-        created=Payout.created_at,
-        ident=Payout.id,
-        cursor=cursor,
-        limit=limit,
-        item=_out,
-    )
+    return await keyset_page(uow.session, query, Payout, cursor, limit, _out)

@@ -315,15 +315,7 @@ async def list_applications(
             days.is_not(None),
             Application.step_entered_at + func.make_interval(0, 0, 0, cast(days, Integer)) < now,
         )
-    page = await keyset_page(
-        uow.session,
-        query,
-        created=Application.created_at,
-        ident=Application.id,
-        cursor=cursor,
-        limit=limit,
-        item=lambda a: a,
-    )
+    page = await keyset_page(uow.session, query, Application, cursor, limit, lambda a: a)
     statuses = await current_statuses(uow.session, [a.id for a in page.items])
     return Page[ApplicationOut](
         items=[

@@ -340,15 +340,7 @@ async def list_funds(
         query = query.where(Fund.status == status)
     if msme_id is not None:
         query = query.where(Fund.msme_id == msme_id)
-    return await keyset_page(
-        uow.session,
-        query,
-        created=Fund.created_at,
-        ident=Fund.id,
-        cursor=cursor,
-        limit=limit,
-        item=fund_out,
-    )
+    return await keyset_page(uow.session, query, Fund, cursor, limit, fund_out)
 
 
 def _uuid_or_none(value: str) -> UUID | None:

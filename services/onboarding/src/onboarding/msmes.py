@@ -199,11 +199,5 @@ async def list_msmes(
     if referring_bank is not None:
         query = query.where(Msme.referred_by_bank == referring_bank)
     return await keyset_page(
-        uow.session,
-        query,
-        created=Msme.created_at,
-        ident=Msme.id,
-        cursor=cursor,
-        limit=limit,
-        item=lambda m: msme_out(m, principal),
+        uow.session, query, Msme, cursor, limit, lambda m: msme_out(m, principal)
     )
