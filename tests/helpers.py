@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaProducer
 
 from kumiai.auth import Role
+from kumiai.events import Envelope
+from kumiai.kafka import ensure_topics
 from kumiai.settings import ServiceSettings
 from kumiai.testing import bearer
 from onboarding.domain.documents import CHECKLIST
@@ -221,3 +225,63 @@ async def fetch(url: str, query: str, *args: object) -> list[asyncpg.Record]:
         return list(await conn.fetch(query, *args))
     finally:
         await conn.close()
+
+
+async def publish_events(
+    bootstrap: str, topic: str, source: str, subject: str, payloads: list[Any], first: int = 1
+) -> None:
+    """Publish events as the service ``source`` would, with per-subject sequences from ``first``."""
+    await ensure_topics(bootstrap, [topic], partitions=6)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for seq, payload in enumerate(payloads, start=first):
+            envelope = Envelope(
+                type=payload.event_type,
+                schema_version=payload.schema_version,
+                source=source,
+                subject=subject,
+                sequence=seq,
+                data=payload.model_dump(mode="json"),
+            )
+            await producer.send_and_wait(topic, envelope.to_bytes(), key=subject.encode())
+    finally:
+        await producer.stop()
+
+
+def personal_details(name: str = "Ichiro Suzuki") -> dict[str, Any]:
+    return {
+        "full_name": name,
+        "address": "4-5-6 Kita-ku, Sapporo",
+        "phone": "+81-11-000-0000",
+        "email": "ichiro@example.jp",
+        "payout_account": {
+            "bank_code": "0116",
+            "branch_code": "001",
+            "account_type": "ordinary",
+            "account_number": "1234567",
+            "account_holder": "SUZUKI ICHIRO",
+        },
+    }
+
+
+async def ready_investor(client: httpx.AsyncClient, risk_version: str = "2026-11") -> str:
+    """Register, verify and let acknowledge the risk notice an investor; its id."""
+    investor_id = str(uuid.uuid4())
+    me = bearer(Role.INVESTOR, investor_id)
+    await call(client, "POST", "/investors", 201, json={"personal": personal_details()}, headers=me)
+    await call(
+        client,
+        "POST",
+        f"/investors/{investor_id}/verification",
+        json={"status": "verified", "note": "identity documents checked"},
+        headers=STAFF,
+    )
+    await call(
+        client,
+        "POST",
+        f"/investors/{investor_id}/risk-acknowledgements",
+        json={"version": risk_version},
+        headers=me,
+    )
+    return investor_id

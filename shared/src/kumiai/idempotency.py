@@ -33,6 +33,15 @@ IdempotencyKey = Annotated[
         description="Repeat a request safely: same key and body give the same response",
     ),
 ]
+RequiredIdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Required: repeating the request with it has no further effect",
+    ),
+]
 
 
 class IdempotencyKeyReused(UnprocessableContent):

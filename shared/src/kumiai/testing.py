@@ -79,6 +79,10 @@ def sample_fund_opened(**overrides: Any) -> FundOpened:
         "terms_digest": "0" * 64,
     }
     values.update(overrides)
+    # A smaller offering keeps its threshold and maximum per investor within it.
+    for field in ("formation_threshold_units", "max_units_per_investor"):
+        if field not in overrides:
+            values[field] = min(values[field], values["units_offered"])
     return FundOpened(**values)
 
 

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from kumiai.contracts.ledger import PaymentReceived
 from kumiai.contracts.onboarding import FundOpened, FundOpenedV1
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import Handler
-from subscription import use_cases
+from subscription import offerings, subscriptions
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
     assert isinstance(payload, FundOpened | FundOpenedV1)
-    await use_cases.open_offering(uow, payload, event_id=envelope.id)
+    await offerings.open_offering(uow, payload, event_id=envelope.id)
 
 
-HANDLERS: dict[str, Handler] = {FundOpened.event_type: on_fund_opened}
+async def on_payment_received(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+    assert isinstance(payload, PaymentReceived)
+    await subscriptions.confirm_payment(uow, payload)
+
+
+HANDLERS: dict[str, Handler] = {
+    FundOpened.event_type: on_fund_opened,
+    PaymentReceived.event_type: on_payment_received,
+}

@@ -1,13 +1,19 @@
-"""Subscription's response models."""
+"""Subscription's request and response models. Amounts are integers of minor units."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from subscription.domain.offerings import OfferingPhase
+from subscription.domain.subscriptions import SubscriptionStatus
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 class OfferingOut(BaseModel):
@@ -19,18 +25,113 @@ class OfferingOut(BaseModel):
     currency: str
     unit_price: int = Field(description="Minor units")
     handling_fee_per_unit: int
+    donation_per_unit: int = Field(description="Part of the unit price never repaid")
     price_per_unit_with_fee: int
     units_offered: int
-    units_sold: int
+    units_sold: int = Field(description="Units reserved or paid")
+    units_confirmed: int = Field(description="Units paid for")
     investors: int
     formation_threshold_units: int
     max_units_per_investor: int
     offering_start: datetime
     offering_end: datetime
+    terms_digest: str | None = Field(description="Acknowledge it when subscribing")
+    status: str = Field(description="open, closed_succeeded, closed_failed or cancelled")
     phase: OfferingPhase
     days_left: int
 
 
-class OfferingPage(BaseModel):
-    items: list[OfferingOut]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+# -- Investors ---------------------------------------------------------------------------
+
+
+class PayoutAccount(_In):
+    bank_code: str = Field(pattern=r"^[0-9]{4}$", description="Zengin bank code")
+    branch_code: str = Field(pattern=r"^[0-9]{3}$")
+    account_type: Literal["ordinary", "current", "savings"]
+    account_number: str = Field(pattern=r"^[0-9]{7}$")
+    account_holder: str = Field(min_length=1, max_length=100, description="As the bank has it")
+
+
+class PersonalDetails(_In):
+    """Personal data: stored encrypted, shown only to the investor and staff."""
+
+    full_name: str = Field(min_length=1, max_length=100)
+    address: str = Field(min_length=3, max_length=300)
+    phone: str = Field(pattern=r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$")
+    email: EmailStr
+    payout_account: PayoutAccount
+
+
+class InvestorIn(_In):
+    personal: PersonalDetails
+
+
+class InvestorOut(BaseModel):
+    id: UUID
+    verification: str = Field(description="unverified, pending, verified or rejected")
+    verified_by: str | None
+    verified_at: datetime | None
+    risk_notice_version: str | None = Field(description="The version acknowledged, if any")
+    risk_acknowledged_at: datetime | None
+    created_at: datetime
+    personal: PersonalDetails | None = Field(
+        default=None, description="Only for the investor and staff"
+    )
+
+
+class VerificationIn(_In):
+    status: Literal["pending", "verified", "rejected"]
+    note: str = Field(min_length=3, max_length=500, description="How it was verified, or why not")
+
+
+class RiskNoticeOut(BaseModel):
+    version: str
+    text: str
+
+
+class RiskAcknowledgementIn(_In):
+    version: str = Field(min_length=1, max_length=50)
+
+
+# -- Subscriptions -----------------------------------------------------------------------
+
+
+class SubscriptionIn(_In):
+    units: int = Field(gt=0, le=100_000)
+    terms_digest: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The offering's terms_digest: the investor acknowledges these terms",
+    )
+
+
+class SubscriptionOut(BaseModel):
+    id: UUID
+    fund_id: UUID
+    investor_id: UUID
+    units: int
+    unit_price: int
+    handling_fee_per_unit: int
+    amount_due: int = Field(description="units x (unit_price + handling_fee_per_unit)")
+    currency: str
+    payment_reference: str = Field(description="Quote it on the bank transfer")
+    payment_deadline: datetime
+    cooling_off_until: datetime
+    status: SubscriptionStatus
+    amount_paid: int | None
+    cancel_reason: str | None
+    placed_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class CancelIn(_In):
+    note: str | None = Field(default=None, max_length=500)
+
+
+class HoldingOut(BaseModel):
+    fund_id: UUID
+    fund_name: str
+    units: int
+    amount_paid: int
+    frozen: bool = Field(description="The fund formed; the register is final")

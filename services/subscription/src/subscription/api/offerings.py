@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from kumiai.errors import NotFound, problems
+from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
-from subscription import use_cases
-from subscription.schemas import OfferingOut, OfferingPage
+from subscription import offerings
+from subscription.schemas import OfferingOut
 
 router = APIRouter(prefix="/offerings", tags=["offerings"])
 
 
-@router.get("", response_model=OfferingPage, operation_id="list_offerings")
+@router.get(
+    "",
+    response_model=Page[OfferingOut],
+    operation_id="list_offerings",
+    responses=problems(BadCursor),
+)
 async def list_offerings(
-    uow: UnitOfWorkDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[UUID | None, Query(description="next_cursor of the previous page")] = None,
-) -> OfferingPage:
+    uow: UnitOfWorkDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> Page[OfferingOut]:
     """Offerings with their progress (units sold and offered, investors, days left)."""
     async with uow:
-        return await use_cases.list_offerings(uow, limit=limit, cursor=cursor)
+        return await offerings.list_offerings(uow, limit=limit, cursor=cursor)
 
 
 @router.get(
@@ -35,4 +38,4 @@ async def list_offerings(
 async def get_offering(fund_id: UUID, uow: UnitOfWorkDep) -> OfferingOut:
     """One offering's public progress."""
     async with uow:
-        return await use_cases.get_offering(uow, fund_id=fund_id)
+        return await offerings.get_offering(uow, fund_id=fund_id)

@@ -1,0 +1,119 @@
+"""Investors: registration, verification and the risk notice."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
+from kumiai.service import UnitOfWorkDep
+from subscription import investors
+from subscription.api.deps import CipherDep, Investor, Reader, SettingsDep, Verifier
+from subscription.schemas import (
+    InvestorIn,
+    InvestorOut,
+    RiskAcknowledgementIn,
+    RiskNoticeOut,
+    VerificationIn,
+)
+
+router = APIRouter(tags=["investors"])
+
+
+@router.post(
+    "/investors",
+    status_code=201,
+    response_model=InvestorOut,
+    operation_id="register_investor",
+    responses=problems(Unauthorized, Forbidden, investors.AlreadyRegistered, IdempotencyKeyReused),
+)
+async def register_investor(
+    body: InvestorIn,
+    principal: Investor,
+    uow: UnitOfWorkDep,
+    cipher: CipherDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Register as an investor (the token's tenant is the investor's id).
+
+    Personal details and the payout account are stored encrypted and shown
+    only to the investor and staff.
+    """
+    async with uow:
+        return await run_idempotent(
+            uow,
+            key=idempotency_key,
+            principal=principal,
+            operation="register_investor",
+            body=body,
+            action=lambda: investors.register(uow, body=body, principal=principal, cipher=cipher),
+        )
+
+
+@router.get(
+    "/investors/{investor_id}",
+    response_model=InvestorOut,
+    operation_id="get_investor",
+    responses=problems(Unauthorized, Forbidden, NotFound),
+)
+async def get_investor(
+    investor_id: UUID, principal: Reader, uow: UnitOfWorkDep, cipher: CipherDep
+) -> InvestorOut:
+    """An investor's status; personal details only for the investor and staff."""
+    async with uow:
+        return await investors.get(uow, investor_id=investor_id, principal=principal, cipher=cipher)
+
+
+@router.post(
+    "/investors/{investor_id}/verification",
+    response_model=InvestorOut,
+    operation_id="verify_investor",
+    responses=problems(Unauthorized, Forbidden, NotFound),
+)
+async def verify_investor(
+    investor_id: UUID,
+    body: VerificationIn,
+    principal: Verifier,
+    uow: UnitOfWorkDep,
+    cipher: CipherDep,
+) -> InvestorOut:
+    """Staff, or a partner bank that checked the investor's identity, set its verification."""
+    async with uow:
+        return await investors.verify(
+            uow, investor_id=investor_id, body=body, principal=principal, cipher=cipher
+        )
+
+
+@router.get("/risk-notice", response_model=RiskNoticeOut, operation_id="get_risk_notice")
+async def get_risk_notice(settings: SettingsDep) -> RiskNoticeOut:
+    """The risk notice every investor acknowledges before a first subscription."""
+    return investors.risk_notice(settings.risk_notice_version)
+
+
+@router.post(
+    "/investors/{investor_id}/risk-acknowledgements",
+    response_model=InvestorOut,
+    operation_id="acknowledge_risk_notice",
+    responses=problems(Unauthorized, Forbidden, NotFound, investors.StaleRiskNotice),
+)
+async def acknowledge_risk(
+    investor_id: UUID,
+    body: RiskAcknowledgementIn,
+    principal: Investor,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    cipher: CipherDep,
+) -> InvestorOut:
+    """Acknowledge the current risk notice (its version is recorded)."""
+    async with uow:
+        return await investors.acknowledge_risk(
+            uow,
+            investor_id=investor_id,
+            version=body.version,
+            current=settings.risk_notice_version,
+            principal=principal,
+            cipher=cipher,
+        )

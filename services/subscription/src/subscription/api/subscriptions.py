@@ -1,0 +1,180 @@
+"""Subscriptions and the investor's "My page"."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.idempotency import IdempotencyKeyReused, RequiredIdempotencyKey, run_idempotent
+from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
+from kumiai.service import UnitOfWorkDep
+from subscription import subscriptions
+from subscription.api.deps import Investor, InvestorOrStaff, SettingsDep
+from subscription.domain.subscriptions import SubscriptionStatus
+from subscription.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
+
+router = APIRouter(tags=["subscriptions"])
+
+
+@router.post(
+    "/offerings/{fund_id}/subscriptions",
+    status_code=201,
+    response_model=SubscriptionOut,
+    operation_id="subscribe",
+    responses=problems(
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        subscriptions.NotEligible,
+        subscriptions.OfferingNotOpen,
+        subscriptions.SoldOut,
+        subscriptions.OverLimit,
+        IdempotencyKeyReused,
+    ),
+)
+async def subscribe(
+    fund_id: UUID,
+    body: SubscriptionIn,
+    principal: Investor,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
+    idempotency_key: RequiredIdempotencyKey,
+) -> JSONResponse:
+    """Reserve units: answered with the amount due, a payment reference and its deadline.
+
+    Within the fund's maximum per investor and the yearly limit per issuer; never
+    more units than are left. Repeating the request with its Idempotency-Key is safe.
+    """
+    async with uow:
+        return await run_idempotent(
+            uow,
+            key=idempotency_key,
+            principal=principal,
+            operation=f"subscribe:{fund_id}",
+            body=body,
+            action=lambda: subscriptions.place(
+                uow, fund_id=fund_id, body=body, principal=principal, settings=settings
+            ),
+        )
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/cancel",
+    response_model=SubscriptionOut,
+    operation_id="cancel_subscription",
+    responses=problems(Unauthorized, Forbidden, NotFound, subscriptions.CancelNotAllowed),
+)
+async def cancel_subscription(
+    subscription_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
+) -> SubscriptionOut:
+    """The investor cancels within the cooling-off period (staff: before the fund closes).
+
+    Its units go back on sale; money already paid is refunded by the ledger.
+    """
+    async with uow:
+        return await subscriptions.cancel(uow, subscription_id=subscription_id, principal=principal)
+
+
+@router.get(
+    "/subscriptions/{subscription_id}",
+    response_model=SubscriptionOut,
+    operation_id="get_subscription",
+    responses=problems(Unauthorized, Forbidden, NotFound),
+)
+async def get_subscription(
+    subscription_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
+) -> SubscriptionOut:
+    async with uow:
+        return await subscriptions.get(uow, subscription_id=subscription_id, principal=principal)
+
+
+async def _page(
+    uow: UnitOfWorkDep,
+    investor_id: UUID,
+    principal: InvestorOrStaff,
+    statuses: list[SubscriptionStatus] | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[SubscriptionOut]:
+    async with uow:
+        return await subscriptions.list_for_investor(
+            uow,
+            investor_id=investor_id,
+            principal=principal,
+            statuses=statuses,
+            cursor=cursor,
+            limit=limit,
+        )
+
+
+MY_PAGE = problems(Unauthorized, Forbidden, NotFound, BadCursor)
+
+
+@router.get(
+    "/investors/{investor_id}/subscriptions",
+    response_model=Page[SubscriptionOut],
+    operation_id="list_investor_subscriptions",
+    responses=MY_PAGE,
+)
+async def list_subscriptions(
+    investor_id: UUID,
+    principal: InvestorOrStaff,
+    uow: UnitOfWorkDep,
+    status: Annotated[list[SubscriptionStatus] | None, Query()] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[SubscriptionOut]:
+    """My page: every subscription, newest first (filter by status)."""
+    return await _page(uow, investor_id, principal, status, cursor, limit)
+
+
+@router.get(
+    "/investors/{investor_id}/payments-due",
+    response_model=Page[SubscriptionOut],
+    operation_id="list_investor_payments_due",
+    responses=MY_PAGE,
+)
+async def list_payments_due(
+    investor_id: UUID,
+    principal: InvestorOrStaff,
+    uow: UnitOfWorkDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[SubscriptionOut]:
+    """My page: subscriptions awaiting payment, with reference, amount and deadline."""
+    return await _page(uow, investor_id, principal, [SubscriptionStatus.PLACED], cursor, limit)
+
+
+@router.get(
+    "/investors/{investor_id}/cancellations",
+    response_model=Page[SubscriptionOut],
+    operation_id="list_investor_cancellations",
+    responses=MY_PAGE,
+)
+async def list_cancellations(
+    investor_id: UUID,
+    principal: InvestorOrStaff,
+    uow: UnitOfWorkDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[SubscriptionOut]:
+    """My page: cancelled subscriptions and why."""
+    return await _page(uow, investor_id, principal, [SubscriptionStatus.CANCELLED], cursor, limit)
+
+
+@router.get(
+    "/investors/{investor_id}/holdings",
+    response_model=list[HoldingOut],
+    operation_id="list_investor_holdings",
+    responses=problems(Unauthorized, Forbidden, NotFound),
+)
+async def list_holdings(
+    investor_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
+) -> list[HoldingOut]:
+    """My page: units paid for in each fund (one line per fund)."""
+    async with uow:
+        return await subscriptions.holdings(uow, investor_id=investor_id, principal=principal)

@@ -1,0 +1,105 @@
+"""Closing an offering: the fund forms or fails, and the holdings register freezes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Exists, and_, exists, func, insert, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from kumiai.contracts.subscription import FundClosed, FundOutcome
+from kumiai.db import UnitOfWork
+from subscription.db.models import Holding, Offering, Subscription
+from subscription.domain.subscriptions import may_close, outcome
+
+
+def _unpaid(fund_id: InstrumentedAttribute[UUID]) -> Exists:
+    return exists().where(Subscription.fund_id == fund_id, Subscription.status == "placed")
+
+
+def _cooling_off(fund_id: InstrumentedAttribute[UUID], now: datetime) -> Exists:
+    return exists().where(
+        Subscription.fund_id == fund_id,
+        Subscription.status == "confirmed",
+        Subscription.cooling_off_until > now,
+    )
+
+
+async def close_due(uow: UnitOfWork, now: datetime) -> int:
+    """Timer: close one offering that has ended (or sold out, all paid, all past cooling-off)."""
+    session = uow.session
+    offering = await session.scalar(
+        select(Offering)
+        .where(
+            Offering.status == "open",
+            or_(Offering.offering_end <= now, Offering.units_sold >= Offering.units_offered),
+            ~_unpaid(Offering.fund_id),
+            ~_cooling_off(Offering.fund_id, now),
+        )
+        .order_by(Offering.offering_end)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    if offering is None:
+        return 0
+    # With the offering's row locked nothing else changes its subscriptions; check
+    # again with a fresh snapshot before deciding.
+    unpaid, cooling = (
+        await session.execute(
+            select(
+                func.count().filter(Subscription.status == "placed"),
+                func.count().filter(
+                    and_(Subscription.status == "confirmed", Subscription.cooling_off_until > now)
+                ),
+            ).where(Subscription.fund_id == offering.fund_id)
+        )
+    ).one()
+    if not may_close(
+        now=now,
+        offering_end=offering.offering_end,
+        sold_out=offering.units_sold >= offering.units_offered,
+        unpaid=unpaid,
+        cooling_off_pending=cooling,
+    ):
+        return 0
+    await close(uow, offering, now)
+    return 1
+
+
+async def close(uow: UnitOfWork, offering: Offering, now: datetime) -> None:
+    session = uow.session
+    result = outcome(offering.units_confirmed, offering.formation_threshold_units)
+    confirmed = select(
+        Subscription.fund_id,
+        Subscription.investor_id,
+        func.sum(Subscription.units).label("units"),
+        func.sum(Subscription.amount_paid).label("amount_paid"),
+    ).where(Subscription.fund_id == offering.fund_id, Subscription.status == "confirmed")
+    confirmed = confirmed.group_by(Subscription.fund_id, Subscription.investor_id)
+    investor_count = int(
+        await session.scalar(select(func.count()).select_from(confirmed.subquery())) or 0
+    )
+    if result is FundOutcome.SUCCEEDED:
+        await session.execute(
+            insert(Holding).from_select(
+                ["fund_id", "investor_id", "units", "amount_paid"], confirmed
+            )
+        )
+    offering.status = f"closed_{result.value}"
+    offering.closed_at = now
+    units = offering.units_confirmed
+    await uow.emit(
+        FundClosed(
+            fund_id=offering.fund_id,
+            msme_id=offering.msme_id,
+            outcome=result,
+            units_confirmed=units,
+            amount_raised=units * offering.unit_price,
+            handling_fees_collected=units * offering.handling_fee_per_unit,
+            currency=offering.currency,
+            investor_count=investor_count,
+            closed_at=now,
+        ),
+        subject=str(offering.fund_id),
+    )
