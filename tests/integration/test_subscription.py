@@ -9,7 +9,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -79,7 +79,7 @@ class Market:
                     fund_id=fund.fund_id,
                     investor_id=uuid.UUID(subscription["investor_id"]),
                     amount=subscription["amount_due"],
-                    value_date=date.today(),
+                    value_date=datetime.now(UTC).date(),
                     bank_id="hokkaido-bank",
                     received_at=datetime.now(UTC),
                 )
