@@ -18,6 +18,7 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kumiai_onboarding"
     min_unit_price: int = Field(default=10_000, gt=0, description="JPY, DOMAIN.md default")
     max_unit_price: int = Field(default=50_000, gt=0)
+    min_offering_days: int = Field(default=1, ge=0)
     max_offering_days: int = Field(default=365, gt=0)
     yearly_raise_limit: int = Field(
         default=100_000_000,
@@ -38,5 +39,6 @@ class Settings(ServiceSettings):
         return TermLimits(
             min_unit_price=self.min_unit_price,
             max_unit_price=self.max_unit_price,
+            min_offering_days=self.min_offering_days,
             max_offering_days=self.max_offering_days,
         )
