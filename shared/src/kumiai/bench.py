@@ -139,6 +139,16 @@ def pgbench(server_url: str) -> None:
         report("pgbench.tps", float(found.group(1)), "tps")
 
 
+async def sellout_benchmark(server_url: str) -> None:
+    from subscription.bench import run
+
+    name = f"kumiai_bench_subscription_{uuid.uuid4().hex[:8]}"
+    await create_database(server_url, name)
+    url = database_url(server_url, name)
+    await asyncio.to_thread(upgrade, service("subscription").root(), url)
+    await run(url, report)
+
+
 async def ledger_benchmark(server_url: str) -> None:
     from ledger.bench import run
 
@@ -166,6 +176,7 @@ def main() -> None:
             pgbench(server_url)
             asyncio.run(bus_benchmark(server_url, bootstrap))
             asyncio.run(ledger_benchmark(server_url))
+            asyncio.run(sellout_benchmark(server_url))
         finally:
             if broker:
                 broker.stop()

@@ -43,6 +43,7 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
+    latencies_by_status: dict[int, list[float]] = field(default_factory=dict)
     responses: list[Response] = field(default_factory=list)
 
     @property
@@ -111,7 +112,9 @@ async def run_load(
             request = queue.pop()
             started = time.perf_counter()
             response = await connection.send(request)
-            result.latencies_ms.append((time.perf_counter() - started) * 1000)
+            took = (time.perf_counter() - started) * 1000
+            result.latencies_ms.append(took)
+            result.latencies_by_status.setdefault(response.status, []).append(took)
             result.statuses[response.status] = result.statuses.get(response.status, 0) + 1
             if keep_responses:
                 result.responses.append(response)

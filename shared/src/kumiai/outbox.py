@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kumiai.events import Envelope, EventPayload
 from kumiai.kafka import CLIENT_TIMEOUT_MS, ensure_topics, new_producer
-from kumiai.platform_tables import outbox_events, outbox_subjects, relay_markers
+from kumiai.platform_tables import outbox_events, relay_markers
 
 log = structlog.get_logger(__name__)
 
@@ -44,41 +44,47 @@ async def record_event(
     correlation_id: str | None = None,
     causation_id: UUID | None = None,
 ) -> Envelope:
-    """Write ``payload`` to the outbox inside the session's transaction."""
+    """Write ``payload`` to the outbox inside the session's transaction (one statement)."""
     # Taking the subject's next number locks its counter row until commit, so a
-    # subject's events are numbered, committed and published in one order.
-    next_seq = await session.scalar(
-        insert(outbox_subjects)
-        .values(subject=subject, last_seq=1)
-        .on_conflict_do_update(
-            index_elements=[outbox_subjects.c.subject],
-            set_={"last_seq": outbox_subjects.c.last_seq + 1},
-        )
-        .returning(outbox_subjects.c.last_seq)
-    )
-    assert next_seq is not None
+    # subject's events are numbered, committed and published in one order. The
+    # number is taken and the event written in one round trip: callers on a hot
+    # subject hold its counter for as short a time as possible.
     envelope = Envelope(
         type=payload.event_type,
         schema_version=payload.schema_version,
         source=source,
         subject=subject,
-        sequence=next_seq,
+        sequence=1,  # replaced by the subject's next number in the statement
         correlation_id=correlation_id,
         causation_id=causation_id,
         data=payload.model_dump(mode="json"),
     )
-    await session.execute(
-        outbox_events.insert().values(
-            event_id=envelope.id,
-            topic=topic,
-            subject=subject,
-            subject_seq=next_seq,
-            type=envelope.type,
-            schema_version=envelope.schema_version,
-            envelope=envelope.model_dump(mode="json"),
-        )
+    sequence = await session.scalar(
+        _RECORD_EVENT,
+        {
+            "subject": subject,
+            "event_id": envelope.id,
+            "topic": topic,
+            "type": envelope.type,
+            "version": envelope.schema_version,
+            "envelope": envelope.model_dump_json(),
+        },
     )
-    return envelope
+    assert sequence is not None
+    return envelope.model_copy(update={"sequence": sequence})
+
+
+_RECORD_EVENT = text(
+    "WITH next AS ("
+    " INSERT INTO outbox_subjects (subject, last_seq) VALUES (:subject, 1)"
+    " ON CONFLICT (subject) DO UPDATE SET last_seq = outbox_subjects.last_seq + 1"
+    " RETURNING last_seq"
+    ") INSERT INTO outbox_events"
+    " (event_id, topic, subject, subject_seq, type, schema_version, envelope)"
+    " SELECT :event_id, :topic, :subject, next.last_seq, :type, :version,"
+    " jsonb_set(CAST(:envelope AS jsonb), '{sequence}', to_jsonb(next.last_seq))"
+    " FROM next RETURNING subject_seq"
+)
 
 
 class BrokerLostLog(Exception):

@@ -170,12 +170,6 @@ async def place(
                 f"{order.commitment}",
                 limit=limit,
             )
-    sold = await session.scalar(
-        _TAKE_UNITS,
-        {"fund": fund_id, "units": body.units, "new": int(held == body.units), "now": now},
-    )
-    if sold is None:
-        raise SoldOut("not enough units are left", units_left=0)
     due = deadlines(now, payment=settings.payment_period, cooling_off=settings.cooling_off_period)
     sub = Subscription(
         id=uuid.uuid4(),
@@ -196,6 +190,14 @@ async def place(
         placed_at=now,
     )
     session.add(sub)
+    await session.flush()
+    # The offering's row is the hot one: take it last, just before the outbox and commit.
+    sold = await session.scalar(
+        _TAKE_UNITS,
+        {"fund": fund_id, "units": body.units, "new": int(held == body.units), "now": now},
+    )
+    if sold is None:
+        raise SoldOut("not enough units are left", units_left=0)
     await uow.emit(
         SubscriptionPlaced(
             subscription_id=sub.id,
