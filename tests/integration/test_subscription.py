@@ -31,10 +31,10 @@ from kumiai.catalog import service
 from kumiai.contracts.ledger import PaymentReceived
 from kumiai.contracts.onboarding import FundOpened
 from kumiai.errors import PROBLEM_BASE
+from kumiai.references import is_valid_reference
 from kumiai.settings import ServiceSettings
 from kumiai.testing import bearer, eventually, running, sample_fund_opened
 from kumiai.topics import events_topic
-from subscription.domain.references import is_valid_reference
 
 
 @dataclass
@@ -383,3 +383,49 @@ async def test_personal_data_is_encrypted_and_shown_only_to_its_owner(
     assert stranger.status_code == 404
     assert b"Ichiro" not in row["personal"]
     assert b"1234567" not in row["personal"]
+
+
+async def test_staff_withdraw_an_offering_and_every_subscription_goes(market: Market) -> None:
+    fund = await market.open_fund()
+    a, b = await ready_investor(market.client), await ready_investor(market.client)
+    paid = (await market.subscribe(fund, a, 2)).json()
+    unpaid = (await market.subscribe(fund, b, 1)).json()
+    await market.pay(fund, paid, seq=1)
+
+    async def confirmed() -> bool:
+        sub = await call(market.client, "GET", f"/subscriptions/{paid['id']}", headers=STAFF)
+        return bool(sub["status"] == "confirmed")
+
+    await eventually(confirmed, what="the payment confirmed")
+    body = {"reason": "the business withdrew the project"}
+    refused = await market.client.post(
+        f"/offerings/{fund.fund_id}/cancel", json=body, headers=_me(a)
+    )
+    withdrawn = await call(
+        market.client, "POST", f"/offerings/{fund.fund_id}/cancel", json=body, headers=STAFF
+    )
+    twice = await market.client.post(f"/offerings/{fund.fund_id}/cancel", json=body, headers=STAFF)
+    late = await market.subscribe(fund, b, 1)
+    states = [
+        (await call(market.client, "GET", f"/subscriptions/{s['id']}", headers=STAFF))
+        for s in (paid, unpaid)
+    ]
+    events = await market.events(fund)
+    assert refused.status_code == 403
+    assert (withdrawn["status"], withdrawn["units_sold"], withdrawn["investors"]) == (
+        "cancelled",
+        0,
+        0,
+    )
+    assert twice.status_code == 409
+    assert late.status_code == 409
+    assert [(s["status"], s["cancel_reason"]) for s in states] == [
+        ("cancelled", "offering_cancelled"),
+        ("cancelled", "offering_cancelled"),
+    ]
+    assert [t for t, _ in events][-3:] == [
+        "SubscriptionCancelled",
+        "SubscriptionCancelled",
+        "FundClosed",
+    ]
+    assert events[-1][1]["outcome"] == "failed"

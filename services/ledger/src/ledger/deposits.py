@@ -17,6 +17,7 @@ from kumiai.db import UnitOfWork
 from kumiai.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from kumiai.idempotency import request_fingerprint
 from kumiai.pagination import Page, keyset_page
+from kumiai.references import normalise_reference
 from ledger.books import EntryDraft, StatusLeg, lock_accounts, write_entry
 from ledger.db.models import Account, Deposit, ExpectedPayment, Fund
 from ledger.domain.books import (
@@ -46,11 +47,6 @@ class NotInSuspense(Conflict):
 class PaymentNotExpected(Conflict):
     problem = "payment-not-expected"
     title = "No open payment of that amount is expected for this subscription"
-
-
-def normalise_reference(reference: str) -> str:
-    """Payers type references by hand: case and surrounding spaces do not count."""
-    return reference.strip().upper()
 
 
 def _out(deposit: Deposit) -> DepositOut:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
+import structlog
 from sqlalchemy import Exists, and_, exists, func, insert, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from kumiai.contracts.subscription import FundClosed, FundOutcome
+from kumiai.auth import Principal, Role
+from kumiai.contracts.subscription import CancellationReason, FundClosed, FundOutcome
 from kumiai.db import UnitOfWork
+from kumiai.errors import Conflict, Forbidden, NotFound
 from subscription.db.models import Holding, Offering, Subscription
 from subscription.domain.subscriptions import may_close, outcome
+from subscription.offerings import offering_out
+from subscription.schemas import OfferingOut
+from subscription.subscriptions import cancel_subscription
+
+log = structlog.get_logger(__name__)
 
 
 def _unpaid(fund_id: InstrumentedAttribute[UUID]) -> Exists:
@@ -103,3 +111,54 @@ async def close(uow: UnitOfWork, offering: Offering, now: datetime) -> None:
         ),
         subject=str(offering.fund_id),
     )
+
+
+class CancelRefusedClosed(Conflict):
+    problem = "offering-closed"
+    title = "The offering has already closed"
+
+
+async def cancel_offering(
+    uow: UnitOfWork, *, fund_id: UUID, reason: str, principal: Principal
+) -> OfferingOut:
+    """Staff withdraw an open offering: every live subscription is cancelled (the ledger
+    refunds what was paid) and the fund is announced closed, failed, with no units."""
+    if principal.role is not Role.STAFF:
+        raise Forbidden("only staff cancel an offering")
+    session = uow.session
+    offering = await session.get(Offering, fund_id, with_for_update=True)
+    if offering is None:
+        raise NotFound(f"no offering for fund {fund_id}")
+    if offering.status != "open":
+        raise CancelRefusedClosed(f"the offering is {offering.status}")
+    now = datetime.now(UTC)
+    live = (
+        await session.scalars(
+            select(Subscription)
+            .where(Subscription.fund_id == fund_id, Subscription.status != "cancelled")
+            .order_by(Subscription.placed_at, Subscription.id)
+            .with_for_update()
+        )
+    ).all()
+    for sub in live:
+        await cancel_subscription(uow, sub, CancellationReason.OFFERING_CANCELLED, now)
+    await session.refresh(offering)
+    offering.status = "cancelled"
+    offering.closed_at = now
+    await uow.emit(
+        FundClosed(
+            fund_id=offering.fund_id,
+            msme_id=offering.msme_id,
+            outcome=FundOutcome.FAILED,
+            units_confirmed=0,
+            amount_raised=0,
+            handling_fees_collected=0,
+            currency=offering.currency,
+            investor_count=0,
+            closed_at=now,
+        ),
+        subject=str(offering.fund_id),
+    )
+    await session.flush()
+    log.info("offering cancelled", fund_id=str(fund_id), reason=reason, subscriptions=len(live))
+    return offering_out(offering, now)

@@ -41,6 +41,10 @@ class OfferingOut(BaseModel):
     days_left: int
 
 
+class OfferingCancelIn(_In):
+    reason: str = Field(min_length=3, max_length=500)
+
+
 # -- Investors ---------------------------------------------------------------------------
 
 

@@ -25,8 +25,8 @@ from kumiai.contracts.subscription import (
 from kumiai.db import UnitOfWork
 from kumiai.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from kumiai.pagination import Page, decode_cursor, page_of
+from kumiai.references import new_reference
 from subscription.db.models import Holding, Investor, Offering, Subscription
-from subscription.domain.references import new_reference
 from subscription.domain.subscriptions import (
     CancelRefused,
     Order,
@@ -250,9 +250,10 @@ async def _release(uow: UnitOfWork, sub: Subscription) -> None:
     )
 
 
-async def _cancel(
+async def cancel_subscription(
     uow: UnitOfWork, sub: Subscription, reason: CancellationReason, now: datetime
 ) -> None:
+    """Cancel a live subscription (locked by the caller) and give its units back."""
     await _release(uow, sub)
     sub.status = SubscriptionStatus.CANCELLED.value
     sub.cancel_reason = reason.value
@@ -298,7 +299,7 @@ async def cancel(
         reason = CancellationReason.STAFF
     else:
         raise Forbidden("only the investor or staff cancel a subscription")
-    await _cancel(uow, sub, reason, now)
+    await cancel_subscription(uow, sub, reason, now)
     return subscription_out(sub)
 
 
@@ -363,7 +364,7 @@ async def expire_unpaid(uow: UnitOfWork, now: datetime) -> int:
         )
     ).all()
     for sub in due:
-        await _cancel(uow, sub, CancellationReason.UNPAID, now)
+        await cancel_subscription(uow, sub, CancellationReason.UNPAID, now)
     return len(due)
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from kumiai.errors import NotFound, problems
+from kumiai.auth import Principal, Role, require_roles
+from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
-from subscription import offerings
-from subscription.schemas import OfferingOut
+from subscription import closing, offerings
+from subscription.schemas import OfferingCancelIn, OfferingOut
+
+Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 
 router = APIRouter(prefix="/offerings", tags=["offerings"])
 
@@ -39,3 +43,19 @@ async def get_offering(fund_id: UUID, uow: UnitOfWorkDep) -> OfferingOut:
     """One offering's public progress."""
     async with uow:
         return await offerings.get_offering(uow, fund_id=fund_id)
+
+
+@router.post(
+    "/{fund_id}/cancel",
+    response_model=OfferingOut,
+    operation_id="cancel_offering",
+    responses=problems(Unauthorized, Forbidden, NotFound, closing.CancelRefusedClosed),
+)
+async def cancel_offering(
+    fund_id: UUID, body: OfferingCancelIn, principal: Staff, uow: UnitOfWorkDep
+) -> OfferingOut:
+    """Withdraw an open offering: every subscription is cancelled and paid money refunded."""
+    async with uow:
+        return await closing.cancel_offering(
+            uow, fund_id=fund_id, reason=body.reason, principal=principal
+        )

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subscription.domain.references import (
+from kumiai.references import (
     ALPHABET,
     check_character,
     is_valid_reference,
