@@ -6,9 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 
-from helpers import SettingsFactory, fetch
+from helpers import SettingsFactory, fetch, publish_events
 from kumiai.auth import Role
 from kumiai.catalog import service
 from kumiai.contracts.onboarding import FundOpenedV1
@@ -21,7 +21,6 @@ from kumiai.contracts.subscription import (
 )
 from kumiai.errors import PROBLEM_BASE
 from kumiai.events import Envelope
-from kumiai.kafka import ensure_topics
 from kumiai.testing import bearer, eventually, running, sample_fund_opened
 from kumiai.topics import events_topic
 
@@ -47,27 +46,6 @@ def _placed(fund_id: uuid.UUID, units: int, reference: str) -> SubscriptionPlace
     )
 
 
-async def _publish(
-    bootstrap: str, topic: str, source: str, subject: str, payloads: list[Any], first: int = 1
-) -> None:
-    await ensure_topics(bootstrap, [topic], partitions=6)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for seq, payload in enumerate(payloads, start=first):
-            envelope = Envelope(
-                type=payload.event_type,
-                schema_version=payload.schema_version,
-                source=source,
-                subject=subject,
-                sequence=seq,
-                data=payload.model_dump(mode="json"),
-            )
-            await producer.send_and_wait(topic, envelope.to_bytes(), key=subject.encode())
-    finally:
-        await producer.stop()
-
-
 def _deposit(txn: str, amount: int, reference: str) -> dict[str, Any]:
     return {
         "bank_transaction_id": txn,
@@ -88,14 +66,14 @@ async def test_deposits_match_expected_payments_or_wait_in_suspense(
     good, wrong = _placed(fund, 3, "KM-GOOD-1"), _placed(fund, 1, "KM-WRONG-2")
     app = service("ledger").create_app(settings)
     async with running(app) as client:
-        await _publish(
+        await publish_events(
             settings.kafka_bootstrap_servers,
             events_topic("onboarding", ns),
             "onboarding",
             str(fund),
             [opened],
         )
-        await _publish(
+        await publish_events(
             settings.kafka_bootstrap_servers,
             events_topic("subscription", ns),
             "subscription",
@@ -163,7 +141,7 @@ async def test_staff_match_a_suspense_deposit_and_payment_received_is_published(
     placed = _placed(fund, 2, "KM-LATE-9")
     app = service("ledger").create_app(settings)
     async with running(app) as client:
-        await _publish(
+        await publish_events(
             settings.kafka_bootstrap_servers,
             events_topic("onboarding", ns),
             "onboarding",
@@ -175,7 +153,7 @@ async def test_staff_match_a_suspense_deposit_and_payment_received_is_published(
             "/deposits", json=_deposit("T-9", 21_000, "KM-LATE-9"), headers=BANK
         )
         assert early.json()["status"] == "suspense"
-        await _publish(
+        await publish_events(
             settings.kafka_bootstrap_servers,
             events_topic("subscription", ns),
             "subscription",
@@ -290,17 +268,17 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
     app = service("ledger").create_app(settings)
     async with running(app) as client:
         for fund in (formed, failed):
-            await _publish(
+            await publish_events(
                 bootstrap, events_topic("onboarding", ns), "onboarding", str(fund.fund_id), [fund]
             )
-        await _publish(
+        await publish_events(
             bootstrap,
             events_topic("subscription", ns),
             "subscription",
             str(formed.fund_id),
             [subs["a"], subs["b"], subs["c"]],
         )
-        await _publish(
+        await publish_events(
             bootstrap,
             events_topic("subscription", ns),
             "subscription",
@@ -317,7 +295,7 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
                 headers=BANK,
             )
             assert paid.json()["status"] == "matched", paid.text
-        await _publish(
+        await publish_events(
             bootstrap,
             events_topic("subscription", ns),
             "subscription",
@@ -325,7 +303,7 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
             [cancelled, closed_ok],
             first=4,
         )
-        await _publish(
+        await publish_events(
             bootstrap,
             events_topic("subscription", ns),
             "subscription",

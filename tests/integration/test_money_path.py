@@ -21,7 +21,7 @@ from kumiai.settings import ServiceSettings
 from kumiai.testing import bearer, eventually, running
 
 BANK = bearer(Role.BANK, "hokkaido-bank")
-OFFERING_SECONDS = 45
+OFFERING_SECONDS = 55
 ARRANGEMENT_FEE = 50_000
 
 
@@ -73,7 +73,7 @@ async def test_fifty_investors_one_fund_formed_one_failed_to_the_yen(
     sub_settings = settings_for(
         "subscription",
         kafka_bootstrap_servers=bootstrap,
-        cooling_off_period=timedelta(seconds=20),
+        cooling_off_period=timedelta(seconds=30),
         payment_period=timedelta(minutes=10),
     )
     onboarding = service("onboarding").create_app(ob)

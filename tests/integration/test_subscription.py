@@ -263,7 +263,7 @@ async def test_cooling_off_cancellation_frees_units_and_reopens(
 async def test_unpaid_subscriptions_expire_and_paid_ones_are_confirmed(
     settings_for: SettingsFactory,
 ) -> None:
-    settings = settings_for("subscription", payment_period=timedelta(seconds=2))
+    settings = settings_for("subscription", payment_period=timedelta(seconds=5))
     async with running(service("subscription").create_app(settings)) as client:
         market = Market(client, settings)
         fund = await market.open_fund()
