@@ -136,7 +136,7 @@ async def test_a_bank_referral_walks_to_fund_opened_on_the_broker(
         approved = await approve(client, app_id)
         await move(client, app_id, "msme_confirmation", "ready")
         progress = await call(client, "GET", f"/applications/{app_id}", headers=BANK)
-        start = datetime.now(UTC) + timedelta(seconds=2)
+        start = datetime.now(UTC) + timedelta(seconds=5)
         terms = fund_terms(
             offering_start=start.isoformat(),
             offering_end=(start + timedelta(days=30)).isoformat(),
