@@ -7,18 +7,19 @@ change and its outbox events together, an exception rolls both back.
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from sqlalchemy import MetaData
+from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kumiai.context import current_correlation_id
 from kumiai.events import EventPayload
@@ -41,6 +42,11 @@ class Base(DeclarativeBase):
     """Declarative base for a service's own tables (each service subclasses its own)."""
 
     __abstract__ = True
+
+
+def created_at_column() -> Mapped[datetime]:
+    """A timestamp set by the database when the row is inserted."""
+    return mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:

@@ -19,20 +19,15 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kumiai.db import new_metadata
+from kumiai.db import created_at_column, new_metadata
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Msme(Base):
@@ -58,7 +53,7 @@ class Msme(Base):
     contact_phone: Mapped[str] = mapped_column(Text)
     referred_by_bank: Mapped[str | None] = mapped_column(Text, index=True)
     registered_by: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Application(Base):
@@ -83,7 +78,7 @@ class Application(Base):
     step: Mapped[str] = mapped_column(Text)
     step_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class StepRecord(Base):
@@ -98,7 +93,7 @@ class StepRecord(Base):
     actor: Mapped[str] = mapped_column(Text)
     actor_role: Mapped[str] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = _created()
+    at: Mapped[datetime] = created_at_column()
 
 
 class CommitteeVote(Base):
@@ -116,7 +111,7 @@ class CommitteeVote(Base):
     vote: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime] = _created()
+    at: Mapped[datetime] = created_at_column()
 
 
 class Document(Base):
@@ -145,7 +140,7 @@ class Document(Base):
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     uploaded_by: Mapped[str] = mapped_column(Text)
-    uploaded_at: Mapped[datetime] = _created()
+    uploaded_at: Mapped[datetime] = created_at_column()
 
 
 class Fund(Base):
@@ -176,7 +171,7 @@ class Fund(Base):
     amount_raised: Mapped[int | None] = mapped_column(BigInteger)
     status_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
     published_by: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -189,7 +184,7 @@ class AuditRecord(Base):
     __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = _created()
+    at: Mapped[datetime] = created_at_column()
     actor: Mapped[str] = mapped_column(Text)
     actor_role: Mapped[str] = mapped_column(Text)
     action: Mapped[str] = mapped_column(Text)

@@ -21,19 +21,14 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Text,
-    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kumiai.db import new_metadata
+from kumiai.db import created_at_column, new_metadata
 
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-
-
-def _created() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Offering(Base):
@@ -72,7 +67,7 @@ class Offering(Base):
     status: Mapped[str] = mapped_column(Text, server_default="open")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_by_event: Mapped[UUID] = mapped_column()
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Investor(Base):
@@ -94,7 +89,7 @@ class Investor(Base):
     risk_notice_version: Mapped[str | None] = mapped_column(Text)
     risk_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     personal: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = _created()
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Subscription(Base):
@@ -164,7 +159,7 @@ class Holding(Base):
     investor_id: Mapped[UUID] = mapped_column(ForeignKey("investors.id"), primary_key=True)
     units: Mapped[int] = mapped_column(Integer)
     amount_paid: Mapped[int] = mapped_column(BigInteger)
-    frozen_at: Mapped[datetime] = _created()
+    frozen_at: Mapped[datetime] = created_at_column()
 
 
 metadata = Base.metadata
