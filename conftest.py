@@ -21,7 +21,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from helpers import SettingsFactory
+from helpers import SettingsFactory, seed_partners
 from kumiai.catalog import SERVICES, service
 from kumiai.devstack import (
     EmbeddedPostgres,
@@ -105,7 +105,8 @@ async def _drop_databases(server_url: str, names: list[str]) -> None:
 
 @pytest.fixture
 async def clean_databases(service_databases: dict[str, str]) -> dict[str, str]:
-    """Empty every service table before the test (schemas stay)."""
+    """Empty every service table before the test (schemas stay), then register the
+    standard partners (``helpers.PARTNERS``) in each service's copy of the registry."""
     for url in service_databases.values():
         conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
         try:
@@ -122,6 +123,7 @@ async def clean_databases(service_databases: dict[str, str]) -> dict[str, str]:
             if tables:
                 names = ", ".join(f'"{t["tablename"]}"' for t in tables)
                 await conn.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            await seed_partners(conn)
         finally:
             await conn.close()
     return service_databases

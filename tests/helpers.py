@@ -23,6 +23,28 @@ from onboarding.domain.identifiers import corporate_number_check_digit
 SettingsFactory = Callable[..., ServiceSettings]
 
 STAFF = bearer(Role.STAFF, "platform")
+
+# Partners every test database starts with (conftest seeds them after each clean-up):
+# (partner id, kind, name, Zengin code). Any other bank or municipality is unknown.
+PARTNERS = (
+    ("hokkaido-bank", "bank", "Hokkaido Bank", "0116"),
+    ("other-bank", "bank", "Other Regional Bank", "0117"),
+    ("012025", "municipality", "Hakodate City", None),
+    ("011002", "municipality", "Sapporo City", None),
+)
+BANK = bearer(Role.BANK, "hokkaido-bank")
+OTHER_BANK = bearer(Role.BANK, "other-bank")
+MUNICIPALITY = bearer(Role.MUNICIPALITY, "012025")
+
+
+async def seed_partners(conn: asyncpg.Connection) -> None:
+    """Register the standard partners in one service's database (its copy of the registry)."""
+    await conn.executemany(
+        "INSERT INTO partners (partner_id, kind, name, zengin_code, status, version, "
+        "registered_at) VALUES ($1, $2, $3, $4, 'active', 1, now()) "
+        "ON CONFLICT (partner_id) DO NOTHING",
+        PARTNERS,
+    )
 REQUIRED_KINDS = [item.kind for item in CHECKLIST if item.required]
 
 

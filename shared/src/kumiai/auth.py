@@ -3,11 +3,17 @@
 A token carries a role and the tenant it acts for (its MSME, investor, bank,
 municipality or service id). HS256 with a configured secret in development;
 RS256 keys from a JWKS URL when one is configured.
+
+Who may call is decided in two places: the route's ``require_roles`` (which
+roles, and which of the platform's own services) and, for partner banks and
+municipalities, the partner registry (``kumiai.partners``): a token of a
+partner staff never registered, or suspended, is refused everywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import re
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -30,6 +36,17 @@ class Role(StrEnum):
     SERVICE = "service"
 
 
+PLATFORM_SERVICES = frozenset({"onboarding", "subscription", "ledger", "disclosure", "subsidy"})
+"""The only valid tenants of a ``service`` token: the platform's own services."""
+
+PARTNER_ROLES = frozenset({Role.BANK, Role.MUNICIPALITY})
+"""Roles whose tenant must be a registered, active partner."""
+
+# Tenants are ids: UUIDs, partner slugs, JIS codes, service names.
+TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")
+MAX_TOKEN_BYTES = 4096
+
+
 class Principal(BaseModel):
     """Who is calling: the token's subject, role and tenant."""
 
@@ -40,10 +57,45 @@ class Principal(BaseModel):
     def is_staff(self) -> bool:
         return self.role is Role.STAFF
 
-    def require_tenant(self, tenant: str) -> None:
-        """Refuse unless the caller is staff or acts for ``tenant``."""
-        if not self.is_staff() and self.tenant != tenant:
-            raise Forbidden("this resource belongs to another tenant")
+    @property
+    def key_scope(self) -> str:
+        """The namespace of this caller's Idempotency-Keys: role, tenant and subject.
+
+        A key is never shared between two callers, nor with the keys the
+        services derive for their own writes.
+        """
+        return f"{self.role.value}/{self.tenant}/{self.subject}"
+
+
+class InvalidToken(Unauthorized):
+    problem = "invalid-token"
+    title = "The bearer token is not valid"
+
+
+class UnknownPartner(Forbidden):
+    problem = "unknown-partner"
+    title = "The token's partner is not registered, or is suspended"
+
+
+# What a caller is told about a refused token: enough to fix it, nothing of the library.
+_TOKEN_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet"),
+    (jwt.InvalidAudienceError, "the token is meant for another audience"),
+    (jwt.InvalidIssuerError, "the token was issued by an unknown issuer"),
+    (jwt.InvalidSignatureError, "the token's signature does not verify"),
+    (jwt.InvalidAlgorithmError, "the token is signed with an algorithm not accepted here"),
+    (jwt.MissingRequiredClaimError, "the token lacks a required claim (exp, iat, sub, iss, aud)"),
+    (jwt.DecodeError, "the token is not a well-formed JWT"),
+    (jwt.PyJWKClientError, "the token's signing key is not known"),
+)
+
+
+def _token_problem(exc: jwt.PyJWTError) -> str:
+    for kind, message in _TOKEN_ERRORS:
+        if isinstance(exc, kind):
+            return message
+    return "the token is not valid"
 
 
 class TokenVerifier:
@@ -54,29 +106,49 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
 
     def verify(self, token: str) -> Principal:
+        """The caller a token names; ``InvalidToken`` (401) for anything doubtful."""
+        if len(token) > MAX_TOKEN_BYTES:
+            raise InvalidToken(f"the token is longer than {MAX_TOKEN_BYTES} bytes")
+        settings = self._settings
         try:
             if self._jwks is not None:
                 key: Any = self._jwks.get_signing_key_from_jwt(token).key
                 algorithms = ["RS256"]
             else:
-                key = self._settings.jwt_secret.get_secret_value()
+                key = settings.jwt_secret.get_secret_value()
                 algorithms = ["HS256"]
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=algorithms,
-                audience=self._settings.jwt_audience,
-                issuer=self._settings.jwt_issuer,
-                options={"require": ["exp", "sub", "iss", "aud"]},
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                leeway=settings.jwt_leeway_s,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"invalid token: {exc}") from exc
-        try:
-            return Principal(
-                subject=claims["sub"], role=Role(claims["role"]), tenant=claims["tenant"]
-            )
-        except (KeyError, ValueError) as exc:
-            raise Unauthorized("token lacks a valid role or tenant claim") from exc
+            raise InvalidToken(_token_problem(exc)) from exc
+        return _principal(claims, max_lifetime_s=settings.jwt_max_lifetime_s)
+
+
+def _principal(claims: dict[str, Any], *, max_lifetime_s: int) -> Principal:
+    exp, iat = claims["exp"], claims["iat"]
+    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        raise InvalidToken("exp and iat must be numeric dates")
+    if exp - iat > max_lifetime_s:
+        raise InvalidToken(f"the token lives longer than the {max_lifetime_s} s allowed")
+    subject, role, tenant = claims.get("sub"), claims.get("role"), claims.get("tenant")
+    if not isinstance(subject, str) or not subject or len(subject) > 200:
+        raise InvalidToken("the token's subject must be a non-empty string")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidToken("the token lacks a valid role or tenant claim") from None
+    if not isinstance(tenant, str) or not TENANT.match(tenant):
+        raise InvalidToken("the token lacks a valid role or tenant claim")
+    if role is Role.SERVICE and tenant not in PLATFORM_SERVICES:
+        raise InvalidToken("a service token must name one of the platform's services")
+    return Principal(subject=subject, role=role, tenant=tenant)
 
 
 def mint_token(
@@ -110,18 +182,42 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The verified caller; a partner's token only while the partner is registered and active."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required")
     verifier: TokenVerifier = request.app.state.token_verifier
-    return verifier.verify(credentials.credentials)
+    principal = verifier.verify(credentials.credentials)
+    if principal.role in PARTNER_ROLES:
+        from kumiai.partners import partner_directory
+
+        if not await partner_directory(request).is_active(principal.role.value, principal.tenant):
+            raise UnknownPartner(f"{principal.role.value} {principal.tenant!r} is not a partner")
+    return principal
 
 
-def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """Dependency: the caller, if it has one of ``roles``; 403 otherwise."""
+def require_roles(
+    *roles: Role, services: Iterable[str] = ()
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency: the caller, if it has one of ``roles``; 403 otherwise.
+
+    A ``service`` token is accepted only from the platform services named in
+    ``services`` (those that call this route); ``Role.SERVICE`` is never
+    passed in ``roles``.
+    """
+    if Role.SERVICE in roles:
+        raise ValueError("name the calling services with services=..., not Role.SERVICE")
+    callers = frozenset(services)
+    unknown = callers - PLATFORM_SERVICES
+    if unknown:
+        raise ValueError(f"not platform services: {sorted(unknown)}")
 
     async def dependency(
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Principal:
+        if principal.role is Role.SERVICE:
+            if principal.tenant not in callers:
+                raise Forbidden(f"the {principal.tenant} service does not call this")
+            return principal
         if principal.role not in roles:
             raise Forbidden(f"role {principal.role.value!r} may not do this")
         return principal

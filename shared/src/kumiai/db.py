@@ -8,11 +8,14 @@ change and its outbox events together, an exception rolls both back.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from types import TracebackType
 from typing import Self
 from uuid import UUID
 
 from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kumiai.context import current_correlation_id
-from kumiai.events import EventPayload
+from kumiai.events import Envelope, EventPayload
 
 # Stable constraint names, so migrations can name what they alter or drop.
 NAMING_CONVENTION = {
@@ -47,6 +50,73 @@ class Base(DeclarativeBase):
 def created_at_column() -> Mapped[datetime]:
     """A timestamp set by the database when the row is inserted."""
     return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DatabaseFailure(StrEnum):
+    """What a database error says about what to do next."""
+
+    UNAVAILABLE = "unavailable"
+    """The server is down, starting, restarting or out of connections: retry later."""
+    RACE = "race"
+    """This transaction lost a deadlock or a serialization race: run it again."""
+    BAD_VALUE = "bad-value"
+    """A value the database cannot store (out of range, not valid text): the input's fault."""
+
+
+# SQLSTATE classes and codes (PostgreSQL appendix A).
+_UNAVAILABLE_CLASSES = ("08",)  # connection exception
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "57P01",  # admin_shutdown
+        "57P02",  # crash_shutdown
+        "57P03",  # cannot_connect_now: the database system is starting up
+        "53300",  # too_many_connections
+        "53400",  # configuration_limit_exceeded
+    }
+)
+_RACE_CODES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+_BAD_VALUE_CLASSES = ("22",)  # data exception: numeric out of range, NUL in text ...
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, if it carries one."""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code if isinstance(code, str) else None
+
+
+def database_failure(exc: BaseException) -> DatabaseFailure | None:
+    """Classify an exception met while talking to PostgreSQL; ``None`` if it is not one of ours.
+
+    Connection-phase failures (refused, reset, "starting up", no free
+    connection, pool exhausted) are the infrastructure's, never the message's
+    or the request's.
+    """
+    if isinstance(exc, PoolTimeout):
+        return DatabaseFailure.UNAVAILABLE
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return DatabaseFailure.UNAVAILABLE
+        code = sqlstate(exc)
+        if code is None:
+            # A driver-level failure without a server answer: the connection is gone.
+            orig = exc.orig
+            if isinstance(orig, ConnectionError | OSError | TimeoutError):
+                return DatabaseFailure.UNAVAILABLE
+            return None
+        if code.startswith(_UNAVAILABLE_CLASSES) or code in _UNAVAILABLE_CODES:
+            return DatabaseFailure.UNAVAILABLE
+        if code in _RACE_CODES:
+            return DatabaseFailure.RACE
+        if code.startswith(_BAD_VALUE_CLASSES):
+            return DatabaseFailure.BAD_VALUE
+        return None
+    if isinstance(exc, ConnectionError | TimeoutError):
+        return DatabaseFailure.UNAVAILABLE
+    code = sqlstate(exc)  # asyncpg's own errors, raised before SQLAlchemy wraps them
+    if code is not None and (code.startswith(_UNAVAILABLE_CLASSES) or code in _UNAVAILABLE_CODES):
+        return DatabaseFailure.UNAVAILABLE
+    return None
 
 
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
@@ -117,8 +187,11 @@ class UnitOfWork:
             self._open = False
             await self.session.close()
 
-    async def emit(self, payload: EventPayload, *, subject: str) -> UUID:
-        """Record an event in the outbox, in this transaction; the relay publishes it."""
+    async def emit(self, payload: EventPayload, *, subject: str) -> Envelope:
+        """Record an event in the outbox, in this transaction; the relay publishes it.
+
+        Returns its envelope, numbered in its subject's sequence.
+        """
         from kumiai.outbox import record_event
 
         if not self._open:
@@ -132,4 +205,4 @@ class UnitOfWork:
             correlation_id=self.correlation_id or current_correlation_id(),
             causation_id=self.causation_id,
         )
-        return envelope.id
+        return envelope

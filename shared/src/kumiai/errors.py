@@ -14,7 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from kumiai.db import DatabaseFailure, database_failure, sqlstate
 
 PROBLEM_BASE = "https://kumiai.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -48,6 +52,8 @@ class ProblemError(Exception):
     status: ClassVar[int] = 400
     problem: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    headers: ClassVar[dict[str, str]] = {}
+    """Response headers every answer of this problem carries."""
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)
@@ -76,6 +82,7 @@ class Unauthorized(ProblemError):
     status = 401
     problem = "unauthorized"
     title = "Authentication required"
+    headers = {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(ProblemError):
@@ -100,75 +107,159 @@ class ServiceUnavailable(ProblemError):
     status = 503
     problem = "unavailable"
     title = "Service unavailable"
+    headers = {"Retry-After": "1"}
+
+
+class MalformedJson(ProblemError):
+    status = 400
+    problem = "malformed-json"
+    title = "The request body is not valid JSON"
+
+
+class PayloadTooLarge(ProblemError):
+    status = 413
+    problem = "payload-too-large"
+    title = "The request body is too large"
+
+
+class MethodNotAllowed(ProblemError):
+    status = 405
+    problem = "method-not-allowed"
+    title = "Method not allowed"
+
+
+class InvalidValue(UnprocessableContent):
+    problem = "invalid-value"
+    title = "A value cannot be stored: out of range or not valid text"
+
+
+# The longest field name or reason echoed back, and how many fields a detail names:
+# an error never echoes kilobytes of the caller's input.
+ECHO_LIMIT = 200
+DETAIL_FIELDS = 10
 
 
 def problems(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` for the problems a route can return."""
     out: dict[int | str, dict[str, Any]] = {}
     for error in errors:
+        described = out.get(error.status, {}).get("description")
         out[error.status] = {
-            "model": Problem,
-            "description": error.title,
+            "description": f"{described}; {error.title}" if described else error.title,
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return out
 
 
-def problem_response(status: int, body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+def problem_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _answer(request: Request, error: ProblemError) -> JSONResponse:
+    return problem_response(
+        error.status, error.to_problem(instance=request.url.path), dict(error.headers)
+    )
 
 
 async def _problem_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.status, exc.to_problem(instance=request.url.path))
+    return _answer(request, exc)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 1] + "\u2026"
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    malformed = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if malformed is not None:
+        ctx = malformed.get("ctx") or {}
+        position = malformed["loc"][-1] if malformed.get("loc") else None
+        reason = _clip(str(ctx.get("error", "not JSON")))
+        return _answer(request, MalformedJson(f"{reason} (at character {position})"))
     params = [
-        InvalidParam(name=".".join(str(p) for p in err["loc"]), reason=err["msg"]).model_dump()
-        for err in exc.errors()
+        InvalidParam(
+            name=_clip(".".join(str(p) for p in err["loc"])), reason=_clip(str(err["msg"]))
+        ).model_dump()
+        for err in errors
     ]
+    names = [p["name"] for p in params[:DETAIL_FIELDS]]
+    more = f" and {len(params) - DETAIL_FIELDS} more" if len(params) > DETAIL_FIELDS else ""
     body = Problem(
         type=PROBLEM_BASE + "validation",
         title="Request validation failed",
         status=422,
-        detail=f"{len(params)} invalid field(s): " + ", ".join(p["name"] for p in params),
+        detail=f"{len(params)} invalid field(s): " + ", ".join(names) + more,
         instance=request.url.path,
     ).model_dump(exclude_none=True)
     body["invalid_params"] = params
     return problem_response(422, body)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this request's path (for a 405's ``Allow``)."""
+    methods: set[str] = set()
+    scope = {**request.scope, "method": "GET"}
+    for route in request.app.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized"}.get(
-        exc.status_code, "http-error"
-    )
+    if exc.status_code == 405:
+        allow = allowed_methods(request)
+        error = MethodNotAllowed(
+            f"{request.method} is not served here; use {', '.join(allow)}", allow=allow
+        )
+        response = _answer(request, error)
+        response.headers["Allow"] = ", ".join(allow)
+        return response
+    slug = {404: "not-found", 401: "unauthorized"}.get(exc.status_code, "http-error")
     body = Problem(
         type=PROBLEM_BASE + slug,
         title=str(exc.detail),
         status=exc.status_code,
         instance=request.url.path,
     ).model_dump(exclude_none=True)
-    response = problem_response(exc.status_code, body)
-    if exc.headers:
-        response.headers.update(exc.headers)
-    return response
+    return problem_response(exc.status_code, body, dict(exc.headers or {}))
+
+
+RETRY_MARKER = "x-kumiai-retry-transaction"
+"""Set on a 503 whose transaction lost a race: the request may be run again as it is."""
 
 
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DBAPIError)
-    if not exc.connection_invalidated:
-        return await _unexpected_error(request, exc)
-    log.warning("database connection lost", path=request.url.path)
-    error = ServiceUnavailable("the database connection was lost; retry the request")
-    response = problem_response(error.status, error.to_problem(instance=request.url.path))
-    response.headers["Retry-After"] = "1"
-    return response
+    failure = database_failure(exc)
+    if failure is DatabaseFailure.UNAVAILABLE:
+        log.warning("database unavailable", path=request.url.path, error=type(exc).__name__)
+        return _answer(request, ServiceUnavailable("the database is unavailable; retry shortly"))
+    if failure is DatabaseFailure.RACE:
+        log.info("transaction lost a race", path=request.url.path, sqlstate=sqlstate(exc))
+        response = _answer(
+            request, ServiceUnavailable("a concurrent change got in the way; retry the request")
+        )
+        response.headers[RETRY_MARKER] = "1"
+        return response
+    if failure is DatabaseFailure.BAD_VALUE:
+        log.info("value refused by the database", path=request.url.path, sqlstate=sqlstate(exc))
+        return _answer(
+            request, InvalidValue("a value is out of range or contains characters not allowed")
+        )
+    return await _unexpected_error(request, exc)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    if database_failure(exc) is not None:
+        return await _database_error(request, exc)
     log.exception("unhandled error", path=request.url.path)
     body = Problem(
         type=PROBLEM_BASE + "internal",
@@ -184,4 +275,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
+    app.add_exception_handler(ConnectionError, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

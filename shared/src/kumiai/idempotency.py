@@ -24,24 +24,33 @@ from kumiai.db import UnitOfWork
 from kumiai.errors import UnprocessableContent
 from kumiai.platform_tables import idempotency_keys
 
+KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
+"""Printable ASCII without spaces, at most 200 characters (a UUID is a good key)."""
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Repeat a request safely: same key and body give the same response",
+        pattern=KEY_PATTERN,
+        description="Repeat a request safely: same key and body give the same response. "
+        "Keys are yours alone: another caller's key never clashes with yours",
     ),
 ]
 RequiredIdempotencyKey = Annotated[
     str,
     Header(
         alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Required: repeating the request with it has no further effect",
+        pattern=KEY_PATTERN,
+        description="Required: repeating the request with it has no further effect. "
+        "Keys are yours alone: another caller's key never clashes with yours",
     ),
 ]
+
+
+def client_key(principal: Principal, key: str) -> str:
+    """A caller's key in its own namespace, apart from every other caller's and from the
+    keys a service derives for its own writes (which never start with ``client/``)."""
+    return f"client/{principal.key_scope}/{key}"
 
 
 class IdempotencyKeyReused(UnprocessableContent):
@@ -69,7 +78,7 @@ async def run_idempotent(
     if key is None:
         result = await action()
         return JSONResponse(jsonable_encoder(result), status_code=status_code)
-    scope = f"{principal.subject}|{operation}"
+    scope = f"{principal.key_scope}|{operation}"
     fingerprint = request_fingerprint(body)
     session = uow.session
     fresh = await session.scalar(

@@ -32,7 +32,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kumiai.context import set_correlation_id
-from kumiai.db import UnitOfWork
+from kumiai.db import DatabaseFailure, UnitOfWork, database_failure
+from kumiai.tasks import raise_if_cancelling
 from kumiai.events import Envelope, EventPayload, EventRegistry, UnknownEventError
 from kumiai.kafka import CLIENT_TIMEOUT_MS, ensure_topics, new_producer
 from kumiai.platform_tables import dead_letters, inbox_events, inbox_parked
@@ -72,7 +73,14 @@ _SETTLE = text(
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Failures of the infrastructure, not of the message: retried without limit."""
+    """Failures of the infrastructure, not of the message: retried without limit.
+
+    A database that is down, restarting ("the system is starting up") or out
+    of connections, and a transaction that lost a deadlock, say nothing about
+    the message; only its own handler's errors count towards dead-lettering.
+    """
+    if database_failure(exc) in (DatabaseFailure.UNAVAILABLE, DatabaseFailure.RACE):
+        return True
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     if isinstance(exc, DBAPIError):
@@ -173,6 +181,7 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                raise_if_cancelling()
                 log.warning(
                     "consumer interrupted",
                     service=self.service,

@@ -69,6 +69,7 @@ async def broker_reachable(bootstrap_servers: str, *, timeout_s: float = 3.0) ->
     except Exception:
         return False
     finally:
-        with contextlib.suppress(Exception):  # a failed close of a probe changes nothing
-            await admin.close()
+        # A failed close of a probe changes nothing, and must never hold the caller up.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(admin.close(), timeout_s)
     return True

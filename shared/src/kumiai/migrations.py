@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from kumiai.platform_tables import platform_metadata
+from kumiai.platform_tables import PLATFORM_TABLES_V1, platform_metadata
 
 
 def create_platform_tables_v1() -> None:
@@ -23,7 +24,29 @@ def create_platform_tables_v1() -> None:
     from alembic import op
 
     bind = op.get_bind()
-    platform_metadata.create_all(bind, checkfirst=False)
+    tables = [platform_metadata.tables[name] for name in PLATFORM_TABLES_V1]
+    platform_metadata.create_all(bind, tables=tables, checkfirst=False)
+
+
+def create_partner_registry_v1() -> None:
+    """Create the service's copy of the partner registry (``kumiai.partners``)."""
+    from alembic import op
+
+    op.create_table(
+        "partners",
+        sa.Column("partner_id", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("zengin_code", sa.Text(), nullable=True),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
+        sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('bank', 'municipality')", name="ck_partners_kind_known"),
+        sa.CheckConstraint(
+            "status IN ('active', 'suspended')", name="ck_partners_status_known"
+        ),
+        sa.PrimaryKeyConstraint("partner_id", name="pk_partners"),
+    )
 
 
 def run_env(target_metadata: MetaData) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kumiai.events import Envelope, EventPayload
 from kumiai.kafka import CLIENT_TIMEOUT_MS, ensure_topics, new_producer
 from kumiai.platform_tables import outbox_events, relay_markers
+from kumiai.tasks import raise_if_cancelling
 
 log = structlog.get_logger(__name__)
 
@@ -164,6 +165,7 @@ class Relay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                raise_if_cancelling()
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 log.warning("relay interrupted", topic=self.topic, error=self.stats.last_error)
                 await asyncio.sleep(backoff)

@@ -34,14 +34,18 @@ MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 Cursor = Annotated[
     str | None,
-    Query(max_length=200, description="`next_cursor` of the previous page"),
+    Query(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Opaque: the `next_cursor` of the previous page, passed back unchanged",
+    ),
 ]
 
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null on the last page"
+        description="Opaque; pass it as `cursor` for the next page. Null on the last page"
     )
 
 

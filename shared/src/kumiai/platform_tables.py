@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     DateTime,
     Identity,
@@ -129,3 +130,30 @@ idempotency_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
 )
+
+# The partner registry (banks, municipalities) as this service knows it; see kumiai.partners.
+partners = Table(
+    "partners",
+    platform_metadata,
+    Column("partner_id", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("zengin_code", Text, nullable=True),
+    Column("status", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("kind IN ('bank', 'municipality')", name="kind_known"),
+    CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
+)
+
+PLATFORM_TABLES_V1 = (
+    "outbox_events",
+    "outbox_subjects",
+    "relay_markers",
+    "inbox_events",
+    "inbox_subjects",
+    "inbox_parked",
+    "dead_letters",
+    "idempotency_keys",
+)
+"""What ``create_platform_tables_v1`` creates; later tables come with helpers of their own."""

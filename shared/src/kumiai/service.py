@@ -8,31 +8,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi_offline import FastAPIOffline
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
-from pydantic import BaseModel
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+import structlog
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from kumiai.auth import TokenVerifier
 from kumiai.contracts import onboarding as _contracts  # noqa: F401 - registers payloads
 from kumiai.db import UnitOfWork, create_engine, session_factory
-from kumiai.errors import Problem, install_problem_handlers
+from kumiai.errors import install_problem_handlers
 from kumiai.events import registry
+from kumiai.guard import InputGuardMiddleware, LargeBody
 from kumiai.inbox import EventConsumer, Handler
 from kumiai.kafka import broker_reachable
-from kumiai.observability import HttpMetrics, RequestContextMiddleware, configure_logging
+from kumiai.observability import (
+    CountersCollector,
+    HttpMetrics,
+    RequestContextMiddleware,
+    configure_logging,
+)
+from kumiai.openapi import document_problems
 from kumiai.outbox import Relay
+from kumiai.partners import PARTNER_HANDLERS, PartnerDirectory
 from kumiai.settings import ServiceSettings
 from kumiai.timers import Timer, run_timer
 from kumiai.topics import consumer_group, dead_letter_topic, events_topic, relay_marker_topic
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,15 @@ class ServiceSpec:
     """Producing services whose topics this service listens to."""
     timers: Sequence[Timer] = ()
     """Work that falls due with time, run beside the relay and consumer."""
+    large_bodies: Sequence[LargeBody] = ()
+    """Routes that take a body larger than ``max_body_bytes`` (file uploads)."""
     version: str = "0.1.0"
+
+    def all_handlers(self) -> dict[str, Handler]:
+        """The service's handlers, plus the partner registry's for every service that
+        hears onboarding (its owner writes the registry itself)."""
+        extra = PARTNER_HANDLERS if "onboarding" in self.consumes else {}
+        return {**extra, **self.handlers}
 
 
 # Connections the relay (its leadership lock and its work) and the consumer
@@ -89,7 +109,7 @@ class ServiceRuntime:
             sessions=self.sessions,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topics=[events_topic(s, ns) for s in spec.consumes],
-            handlers=spec.handlers,
+            handlers=spec.all_handlers(),
             registry=registry,
             own_topic=self.topic,
             group_id=consumer_group(spec.name, ns),
@@ -99,6 +119,7 @@ class ServiceRuntime:
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
         )
+        self.partners = PartnerDirectory(self.sessions)
         self.tasks: list[asyncio.Task[None]] = []
 
     def unit_of_work(self) -> UnitOfWork:
@@ -116,12 +137,23 @@ class ServiceRuntime:
             ),
         ]
 
-    async def stop_workers(self) -> None:
+    async def stop_workers(self, *, timeout_s: float = 15.0) -> None:
+        """Cancel the relay, consumer and timers; bounded even if a client library
+        swallows a cancellation or hangs on a slow broker."""
+        pending = {t for t in self.tasks if not t.done()}
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while pending:
+            for task in pending:
+                task.cancel()
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                log.error("workers did not stop", tasks=sorted(t.get_name() for t in pending))
+                break
+            _, pending = await asyncio.wait(pending, timeout=min(left, 1.0))
         for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if task.done() and not task.cancelled():
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    task.result()
         self.tasks = []
 
     async def close(self) -> None:
@@ -151,7 +183,10 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: str
+    status: str = Field(
+        description="ok; degraded (serving, but the broker is unreachable: events wait in "
+        "the outbox); unavailable (the database is unreachable)"
+    )
     service: str
     checks: dict[str, bool]
 
@@ -165,6 +200,7 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     """Assemble a service's FastAPI app with the platform's defaults."""
     configure_logging(settings.log_level)
     runtime = ServiceRuntime(spec, settings)
+    broker = BrokerProbe(settings.kafka_bootstrap_servers)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -175,7 +211,7 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         finally:
             await runtime.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title=spec.title,
         description=spec.description,
         version=spec.version,
@@ -187,6 +223,11 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.state.token_verifier = TokenVerifier(settings)
     metrics_registry = CollectorRegistry()
     _install_worker_metrics(metrics_registry, runtime)
+    app.add_middleware(
+        InputGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        large_bodies=spec.large_bodies,
+    )
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(metrics_registry, spec.name))
     install_problem_handlers(app)
 
@@ -199,15 +240,20 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         "/readyz",
         tags=["operations"],
         operation_id=f"{spec.name}_readyz",
-        responses={503: {"model": Readiness, "description": "A dependency is unreachable"}},
+        responses={503: {"model": Readiness, "description": "The database is unreachable"}},
     )
     async def readyz() -> JSONResponse:
-        """Readiness: the database and the broker are reachable."""
-        checks = {"database": await _database_ok(runtime), "broker": False}
-        checks["broker"] = await broker_reachable(settings.kafka_bootstrap_servers)
-        ok = all(checks.values())
-        body = Readiness(status="ok" if ok else "unavailable", service=spec.name, checks=checks)
-        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+        """Readiness: the service can serve requests (its database answers).
+
+        An unreachable broker is reported as ``degraded`` and does not take the
+        service out of rotation: writes still commit, their events wait in the
+        outbox until the broker is back.
+        """
+        database, broker_ok = await asyncio.gather(_database_ok(runtime), broker.reachable())
+        checks = {"database": database, "broker": broker_ok}
+        status = "unavailable" if not database else "ok" if broker_ok else "degraded"
+        body = Readiness(status=status, service=spec.name, checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if database else 503)
 
     @app.get("/metrics", tags=["operations"], operation_id=f"{spec.name}_metrics")
     async def metrics() -> Response:
@@ -216,8 +262,28 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     for router in spec.routers:
         app.include_router(router)
-    _ensure_problem_schema(app)
+    document_problems(app)
     return app
+
+
+class BrokerProbe:
+    """Whether the broker answers, asked at most once per ``interval_s`` (probes are
+    frequent; a Kafka admin client per probe is not cheap)."""
+
+    def __init__(self, bootstrap_servers: str, *, interval_s: float = 2.0) -> None:
+        self._bootstrap = bootstrap_servers
+        self._interval = interval_s
+        self._checked_at = -float("inf")
+        self._ok = False
+        self._lock = asyncio.Lock()
+
+    async def reachable(self) -> bool:
+        async with self._lock:
+            now = asyncio.get_running_loop().time()
+            if now - self._checked_at >= self._interval:
+                self._ok = await broker_reachable(self._bootstrap)
+                self._checked_at = asyncio.get_running_loop().time()
+            return self._ok
 
 
 async def _database_ok(runtime: ServiceRuntime) -> bool:
@@ -230,51 +296,30 @@ async def _database_ok(runtime: ServiceRuntime) -> bool:
 
 
 def _install_worker_metrics(registry: CollectorRegistry, runtime: ServiceRuntime) -> None:
-    relay = runtime.relay.stats
-    consumer = runtime.consumer.stats
-    gauges: dict[str, tuple[str, Any]] = {
-        "kumiai_relay_published_events": ("Events published by the relay", lambda: relay.published),
+    # Read through the runtime at every scrape: the counts live in the relay and
+    # the consumer, and only ever grow, so they are counters, not gauges.
+    relay, consumer = runtime.relay, runtime.consumer
+    counters: dict[str, tuple[str, Callable[[], float]]] = {
+        "kumiai_relay_published_events": (
+            "Events published by the relay",
+            lambda: relay.stats.published,
+        ),
         "kumiai_relay_replays": (
             "Times the relay re-published after broker loss",
-            lambda: relay.replays,
+            lambda: relay.stats.replays,
         ),
-        "kumiai_consumer_handled_events": ("Events handled", lambda: consumer.handled),
+        "kumiai_consumer_handled_events": ("Events handled", lambda: consumer.stats.handled),
         "kumiai_consumer_duplicate_events": (
             "Redelivered events skipped",
-            lambda: consumer.duplicates,
+            lambda: consumer.stats.duplicates,
         ),
         "kumiai_consumer_parked_events": (
             "Events parked ahead of a predecessor",
-            lambda: consumer.parked,
+            lambda: consumer.stats.parked,
         ),
         "kumiai_consumer_dead_lettered_events": (
             "Events sent to the dead-letter topic",
-            lambda: consumer.dead_lettered,
+            lambda: consumer.stats.dead_lettered,
         ),
     }
-    for name, (doc, read) in gauges.items():
-        Gauge(name, doc, registry=registry).set_function(read)
-
-
-def _ensure_problem_schema(app: FastAPI) -> None:
-    """Make the Problem schema part of every service's OpenAPI components."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for name, model_schema in (
-            Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-            .get("$defs", {})
-            .items()
-        ):
-            components.setdefault(name, model_schema)
-        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        problem.pop("$defs", None)
-        components.setdefault("Problem", problem)
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    registry.register(CountersCollector(counters))

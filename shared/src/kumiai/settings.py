@@ -42,6 +42,18 @@ class ServiceSettings(BaseSettings):
     jwt_jwks_url: str | None = None
     jwt_issuer: str = "kumiai"
     jwt_audience: str = "kumiai"
+    jwt_leeway_s: int = Field(
+        default=30, ge=0, le=300, description="Clock skew allowed on exp, iat and nbf"
+    )
+    jwt_max_lifetime_s: int = Field(
+        default=24 * 3600, gt=0, description="Tokens living longer than this (exp - iat) are refused"
+    )
+
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest request body read; larger ones are answered 413 before parsing",
+    )
 
     run_workers: bool = True
     relay_poll_interval_s: float = Field(default=0.1, gt=0)

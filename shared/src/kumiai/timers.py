@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import structlog
 
 from kumiai.db import UnitOfWork
+from kumiai.tasks import raise_if_cancelling
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +43,7 @@ async def run_timer(
         except asyncio.CancelledError:
             raise
         except Exception:
+            raise_if_cancelling()
             log.exception("timer pass failed", timer=timer.name)
             handled = 0
         if handled == 0:

@@ -107,3 +107,38 @@ class RefundIssued(EventPayload):
         if self.reason is not RefundReason.DEPOSIT_RETURNED and self.subscription_id is None:
             raise ValueError(f"a {self.reason.value} refund must name its subscription_id")
         return self
+
+
+class PayoutBeneficiary(StrEnum):
+    """Whose registered bank account a payout goes to."""
+
+    INVESTOR = "investor"
+    """The investor's payout account, registered with the subscription service."""
+    BUSINESS = "business"
+    """The business's account, registered with onboarding."""
+    PAYER = "payer"
+    """Back to the account a deposit came from (the bank that received it knows it)."""
+
+
+@registry.register
+class PayoutInstructed(EventPayload):
+    """The ledger instructed a partner bank to send money out, pending until the bank answers.
+
+    Subject: the fund id when the payout belongs to a fund (a refund, a release),
+    else the payout id. No account details: the bank reads the beneficiary's
+    registered account from the service that keeps it.
+    """
+
+    event_type = "PayoutInstructed"
+    schema_version = 1
+
+    payout_id: UUID
+    fund_id: UUID | None = None
+    beneficiary: PayoutBeneficiary
+    beneficiary_id: str = Field(
+        min_length=1, max_length=100, description="Investor or business id; deposit id for payer"
+    )
+    bank_id: str = Field(min_length=1, max_length=64, description="Partner bank that sends it")
+    amount: int = Field(gt=0, description="Minor units")
+    currency: CurrencyCode = "JPY"
+    instructed_at: AwareDatetime

@@ -12,12 +12,16 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, model_validator
 
 from kumiai.events import EventPayload, registry
+from kumiai.inputs import MAX_AMOUNT, StrictInt
 from kumiai.money import CurrencyCode
 
-Ppm = Annotated[int, Field(ge=0, le=1_000_000, description="Parts per million: 3 % is 30000")]
+Ppm = Annotated[
+    int, Strict(), Field(ge=0, le=1_000_000, description="Parts per million: 3 % is 30000")
+]
+Yen = Annotated[int, Strict(), Field(ge=0, le=MAX_AMOUNT, description="Minor units")]
 
 
 @registry.register
@@ -63,8 +67,8 @@ class _Terms(BaseModel):
 class Settlement(_Terms):
     """When the business reports sales and distributions are computed."""
 
-    fiscal_year_end_month: int = Field(ge=1, le=12)
-    periods_per_year: int = Field(ge=1, le=2, description="1: yearly, 2: half-yearly")
+    fiscal_year_end_month: StrictInt = Field(ge=1, le=12)
+    periods_per_year: StrictInt = Field(ge=1, le=2, description="1: yearly, 2: half-yearly")
 
 
 class RevenueShare(_Terms):
@@ -72,10 +76,10 @@ class RevenueShare(_Terms):
 
     rate_before_recoup_ppm: Ppm
     rate_after_recoup_ppm: Ppm
-    sales_threshold: int | None = Field(
-        default=None, ge=0, description="Sales per period below which nothing is distributed"
+    sales_threshold: Yen | None = Field(
+        default=None, description="Sales per period below which nothing is distributed"
     )
-    plan_sales: int | None = Field(
+    plan_sales: Yen | None = Field(
         default=None, gt=0, description="Cumulative sales of the business plan"
     )
     early_termination_at_plan_sales: bool = Field(
@@ -86,10 +90,10 @@ class RevenueShare(_Terms):
 class FundFees(_Terms):
     """What the business pays the operator (DOMAIN.md, "Fees")."""
 
-    arrangement_fee: int = Field(ge=0, description="One-off; deducted from escrow at release")
+    arrangement_fee: Yen = Field(description="One-off; deducted from escrow at release")
     operation_fee_rate_ppm: Ppm = Field(description="Per year, on the amount raised")
-    audit_fee_first_year: int = Field(ge=0)
-    audit_fee_later_years: int = Field(ge=0)
+    audit_fee_first_year: Yen
+    audit_fee_later_years: Yen
     success_fee_rate_ppm: Ppm = Field(description="On sales beyond the investors' recoup")
 
 
@@ -229,3 +233,52 @@ class ApplicationDecided(EventPayload):
     outcome: ApplicationOutcome
     at_step: str = Field(description="The pipeline step the application was in")
     decided_at: AwareDatetime
+
+
+class PartnerKind(StrEnum):
+    """The partners that call the platform with tokens of their own."""
+
+    BANK = "bank"
+    MUNICIPALITY = "municipality"
+
+
+class PartnerStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    """Its tokens are refused until staff reinstate it."""
+
+
+PARTNER_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
+"""A partner's id, the tenant of its tokens: a slug such as ``hokkaido-bank``, or for
+a municipality its six-digit local government code."""
+
+
+@registry.register
+class PartnerRegistered(EventPayload):
+    """Staff registered a partner bank or municipality; its tokens are accepted from now.
+
+    Subject: the partner id. Organisations only: no person's data.
+    """
+
+    event_type = "PartnerRegistered"
+    schema_version = 1
+
+    partner_id: str = Field(pattern=PARTNER_ID)
+    kind: PartnerKind
+    name: str = Field(min_length=1, max_length=200)
+    zengin_code: str | None = Field(default=None, pattern=r"^[0-9]{4}$", description="Banks")
+    registered_at: AwareDatetime
+
+
+@registry.register
+class PartnerStatusChanged(EventPayload):
+    """Staff suspended or reinstated a partner. Subject: the partner id."""
+
+    event_type = "PartnerStatusChanged"
+    schema_version = 1
+
+    partner_id: str = Field(pattern=PARTNER_ID)
+    kind: PartnerKind
+    status: PartnerStatus
+    reason: str = Field(min_length=1, max_length=500)
+    changed_at: AwareDatetime

@@ -35,9 +35,9 @@ from ledger.schemas import (
 router = APIRouter(tags=["books"])
 
 # Only internal services and staff (with a reason in the description) write entries.
-Writer = Annotated[Principal, Depends(require_roles(Role.SERVICE, Role.STAFF))]
+Writer = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 Reader = Annotated[Principal, Depends(current_principal)]
-Staff = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.SERVICE))]
+Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 RequiredKey = Annotated[
     str,
     Header(

@@ -18,7 +18,7 @@ from ledger.schemas import DepositIn, DepositOut, SegregationReportOut, Suspense
 router = APIRouter(tags=["deposits"])
 Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
 Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
-Reader = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF, Role.SERVICE))]
+Reader = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
 
 
 @router.post(

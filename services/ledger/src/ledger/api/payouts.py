@@ -18,10 +18,10 @@ from ledger.books import InsufficientBalance
 from ledger.schemas import PayoutIn, PayoutOut, PayoutResultIn, SuspenseReturnIn
 
 router = APIRouter(tags=["payouts"])
-Payer = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.SERVICE, Role.INVESTOR))]
+Payer = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.INVESTOR))]
 Bank = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
 Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
-Viewer = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF, Role.SERVICE))]
+Viewer = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
 
 
 @router.post(
