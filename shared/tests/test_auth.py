@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from kumiai.auth import Principal, Role, TokenVerifier, mint_token, require_roles
-from kumiai.errors import Forbidden, Unauthorized
+from kumiai.errors import Unauthorized
 from kumiai.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
 
 SETTINGS = ServiceSettings(environment="test")

@@ -137,11 +137,11 @@ def _principal(claims: dict[str, Any], *, max_lifetime_s: int) -> Principal:
         raise InvalidToken("exp and iat must be numeric dates")
     if exp - iat > max_lifetime_s:
         raise InvalidToken(f"the token lives longer than the {max_lifetime_s} s allowed")
-    subject, role, tenant = claims.get("sub"), claims.get("role"), claims.get("tenant")
+    subject, role_claim, tenant = claims.get("sub"), claims.get("role"), claims.get("tenant")
     if not isinstance(subject, str) or not subject or len(subject) > 200:
         raise InvalidToken("the token's subject must be a non-empty string")
     try:
-        role = Role(role)
+        role = Role(str(role_claim))
     except ValueError:
         raise InvalidToken("the token lacks a valid role or tenant claim") from None
     if not isinstance(tenant, str) or not TENANT.match(tenant):

@@ -90,28 +90,34 @@ class InputGuardMiddleware:
 
     async def _run_with_retries(self, scope: Scope, body: bytes, send: Send) -> None:
         for attempt in range(1, RACE_ATTEMPTS + 1):
-            last = attempt == RACE_ATTEMPTS
-            retry = False
+            outcome = _Attempt(send, last=attempt == RACE_ATTEMPTS)
 
             async def replay() -> Message:
                 return {"type": "http.request", "body": body, "more_body": False}
 
-            async def forward(message: Message) -> None:
-                nonlocal retry
-                if message["type"] == "http.response.start":
-                    headers = message.get("headers", [])
-                    marked = any(k.decode().lower() == RETRY_MARKER for k, _ in headers)
-                    if marked:
-                        message["headers"] = [
-                            (k, v) for k, v in headers if k.decode().lower() != RETRY_MARKER
-                        ]
-                        retry = not last
-                if not retry:
-                    await send(message)
-
-            await self.app(scope, replay, forward)
-            if not retry:
+            await self.app(scope, replay, outcome.forward)
+            if not outcome.retry:
                 return
+
+
+class _Attempt:
+    """One run of a request: forwards its response unless it lost a race and may retry."""
+
+    def __init__(self, send: Send, *, last: bool) -> None:
+        self._send = send
+        self._last = last
+        self.retry = False
+
+    async def forward(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", [])
+            if any(k.decode().lower() == RETRY_MARKER for k, _ in headers):
+                message["headers"] = [
+                    (k, v) for k, v in headers if k.decode().lower() != RETRY_MARKER
+                ]
+                self.retry = not self._last
+        if not self.retry:
+            await self._send(message)
 
 
 def _with_nosniff(send: Send) -> Send:

@@ -33,10 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kumiai.context import set_correlation_id
 from kumiai.db import DatabaseFailure, UnitOfWork, database_failure
-from kumiai.tasks import raise_if_cancelling
 from kumiai.events import Envelope, EventPayload, EventRegistry, UnknownEventError
 from kumiai.kafka import CLIENT_TIMEOUT_MS, ensure_topics, new_producer
 from kumiai.platform_tables import dead_letters, inbox_events, inbox_parked
+from kumiai.tasks import bounded, raise_if_cancelling
 
 log = structlog.get_logger(__name__)
 
@@ -192,8 +192,7 @@ class EventConsumer:
             finally:
                 for client in (consumer, producer):
                     if client is not None:
-                        with contextlib.suppress(Exception):
-                            await asyncio.wait_for(client.stop(), 10)
+                        await bounded(client.stop(), 10)
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         try:

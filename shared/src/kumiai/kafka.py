@@ -10,6 +10,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from kumiai.tasks import bounded
+
 CLIENT_TIMEOUT_MS = 10_000
 
 
@@ -70,6 +72,5 @@ async def broker_reachable(bootstrap_servers: str, *, timeout_s: float = 3.0) ->
         return False
     finally:
         # A failed close of a probe changes nothing, and must never hold the caller up.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(admin.close(), timeout_s)
+        await bounded(admin.close(), timeout_s)
     return True

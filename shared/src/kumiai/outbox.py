@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kumiai.events import Envelope, EventPayload
 from kumiai.kafka import CLIENT_TIMEOUT_MS, ensure_topics, new_producer
 from kumiai.platform_tables import outbox_events, relay_markers
-from kumiai.tasks import raise_if_cancelling
+from kumiai.tasks import bounded, raise_if_cancelling
 
 log = structlog.get_logger(__name__)
 
@@ -228,8 +228,7 @@ class Relay:
     async def _disconnect(self) -> None:
         for client in (self._producer, self._probe):
             if client is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(client.stop(), 10)
+                await bounded(client.stop(), 10)
         self._producer = None
         self._probe = None
         self._marker = None

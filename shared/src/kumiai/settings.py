@@ -46,7 +46,9 @@ class ServiceSettings(BaseSettings):
         default=30, ge=0, le=300, description="Clock skew allowed on exp, iat and nbf"
     )
     jwt_max_lifetime_s: int = Field(
-        default=24 * 3600, gt=0, description="Tokens living longer than this (exp - iat) are refused"
+        default=24 * 3600,
+        gt=0,
+        description="Tokens living longer than this (exp - iat) are refused",
     )
 
     max_body_bytes: int = Field(

@@ -1,0 +1,74 @@
+"""What a caller may send: strict integers, bounded text without control characters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import Field, ValidationError
+
+from kumiai.inputs import MAX_AMOUNT, Amount, RequestBody, StrictInt, control_character
+
+
+class Deposit(RequestBody):
+    amount: Amount
+    units: StrictInt = Field(gt=0, le=100)
+    note: str = Field(max_length=50)
+    tags: list[str] = Field(default_factory=list, max_length=5)
+
+
+def _body(**overrides: Any) -> dict[str, Any]:
+    return {"amount": 10_500, "units": 2, "note": "first\ttry\r\nok", **overrides}
+
+
+def test_a_clean_body_passes_with_tabs_and_line_breaks() -> None:
+    assert Deposit.model_validate(_body()).note == "first\ttry\r\nok"
+
+
+@pytest.mark.parametrize("value", ["40000", True, 1e3, 10.0, None, 10**30, MAX_AMOUNT + 1, 0, -1])
+def test_amounts_are_strict_bounded_integers(value: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Deposit.model_validate(_body(amount=value))
+    assert [e["loc"] for e in refused.value.errors()] == [("amount",)]
+
+
+def test_the_largest_amount_is_accepted() -> None:
+    assert Deposit.model_validate(_body(amount=MAX_AMOUNT)).amount == MAX_AMOUNT
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _body(note="nul\x00byte"),
+        _body(note="bell\x07"),
+        _body(note="escape\x1b[31m"),
+        _body(note="lone\ud800surrogate"),
+        _body(note="c1\x85control"),
+        _body(tags=["ok", "bad\x00"]),
+        {**_body(), "extra\x00key": 1},
+    ],
+)
+def test_control_characters_are_refused_anywhere(body: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError, match="control characters are not allowed"):
+        Deposit.model_validate(body)
+
+
+def test_unknown_fields_and_overlong_text_are_refused() -> None:
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        Deposit.model_validate(_body(surprise=1))
+    with pytest.raises(ValidationError, match="at most 50"):
+        Deposit.model_validate(_body(note="x" * 51))
+
+
+@given(st.text())
+def test_control_character_finds_exactly_the_refused_ones(text: str) -> None:
+    found = control_character(text)
+    allowed = {"\t", "\n", "\r"}
+    bad = [c for c in text if c not in allowed and (ord(c) < 32 or 127 <= ord(c) < 160)]
+    surrogates = [c for c in text if 0xD800 <= ord(c) <= 0xDFFF]
+    if bad or surrogates:
+        assert found is not None
+    else:
+        assert found is None

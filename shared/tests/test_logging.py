@@ -1,0 +1,102 @@
+"""Every log line of a service is one JSON object, whichever library writes it."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from kumiai.observability import configure_logging
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """Logging configured onto a buffer, and put back as it was afterwards."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    uvicorn = logging.getLogger("uvicorn")
+    saved_uvicorn = (list(uvicorn.handlers), uvicorn.propagate)
+    saved_structlog = structlog.get_config()
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer)
+    try:
+        yield buffer
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        uvicorn.handlers[:], uvicorn.propagate = saved_uvicorn
+        structlog.configure(**saved_structlog)
+        logging.captureWarnings(False)
+
+
+def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
+    records = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    assert all(isinstance(r, dict) for r in records)
+    return records
+
+
+def test_a_standard_library_record_is_one_json_line(logged: io.StringIO) -> None:
+    logging.getLogger("aiokafka").warning("x")
+    [record] = lines(logged)
+    assert record["event"] == "x"
+    assert record["level"] == "warning"
+    assert record["logger"] == "aiokafka"
+    assert record["timestamp"].endswith("Z")
+
+
+def test_structlog_and_the_standard_library_share_one_format(logged: io.StringIO) -> None:
+    structlog.contextvars.bind_contextvars(request_id="r-1")
+    try:
+        structlog.get_logger("kumiai.inbox").warning("consumer interrupted", error="boom")
+        logging.getLogger("aiokafka.conn").info("connecting to %s", "broker:9092")
+    finally:
+        structlog.contextvars.clear_contextvars()
+    ours, theirs = lines(logged)
+    assert ours["event"] == "consumer interrupted"
+    assert ours["error"] == "boom"
+    assert theirs["event"] == "connecting to broker:9092"
+    assert (
+        ours.keys() - {"error"}
+        == theirs.keys()
+        == {
+            "event",
+            "level",
+            "logger",
+            "timestamp",
+            "request_id",
+        }
+    )
+
+
+def test_a_traceback_stays_inside_its_line(logged: io.StringIO) -> None:
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+        structlog.get_logger("kumiai.timers").exception("timer pass failed")
+    for record in lines(logged):
+        assert record["level"] == "error"
+        assert record["exception"].endswith("ValueError: bad")
+
+
+def test_uvicorn_loggers_lose_their_plain_text_handler(logged: io.StringIO) -> None:
+    uvicorn = logging.getLogger("uvicorn")
+    uvicorn.addHandler(logging.StreamHandler(io.StringIO()))
+    configure_logging("INFO", stream=logged)
+    logging.getLogger("uvicorn.error").info("Started server process [1]")
+    assert uvicorn.handlers == []
+    [record] = lines(logged)
+    assert record["logger"] == "uvicorn.error"
+
+
+def test_configuring_again_does_not_repeat_lines(logged: io.StringIO) -> None:
+    configure_logging("INFO", stream=logged)
+    configure_logging("WARNING", stream=logged)
+    logging.getLogger("aiokafka").info("hidden at WARNING")
+    logging.getLogger("aiokafka").error("shown once")
+    assert [r["event"] for r in lines(logged)] == ["shown once"]
