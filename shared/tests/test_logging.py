@@ -1,4 +1,4 @@
-"""Every log line of a service is one JSON object, whichever library writes it."""
+"""Observability: every log line is one JSON object, whichever library writes it; counters."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 import structlog
+from prometheus_client import CollectorRegistry, generate_latest
 
-from kumiai.observability import configure_logging
+from kumiai.observability import CountersCollector, configure_logging
 
 
 @pytest.fixture
@@ -100,3 +101,21 @@ def test_configuring_again_does_not_repeat_lines(logged: io.StringIO) -> None:
     logging.getLogger("aiokafka").info("hidden at WARNING")
     logging.getLogger("aiokafka").error("shown once")
     assert [r["event"] for r in lines(logged)] == ["shown once"]
+
+
+def test_counts_kept_elsewhere_are_exposed_as_counters() -> None:
+    counts = {"published": 3}
+    collector = CountersCollector(
+        {"kumiai_relay_published_events": ("Events published", lambda: counts["published"])}
+    )
+    registry = CollectorRegistry()
+    registry.register(collector)
+    counts["published"] = 5
+    [family] = collector.collect()
+    assert (family.name, family.type) == ("kumiai_relay_published_events", "counter")
+    assert [(s.name, s.value) for s in family.samples] == [
+        ("kumiai_relay_published_events_total", 5)
+    ]
+    text = generate_latest(registry).decode().splitlines()
+    assert "# TYPE kumiai_relay_published_events_total counter" in text
+    assert "kumiai_relay_published_events_total 5.0" in text

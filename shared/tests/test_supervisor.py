@@ -289,6 +289,21 @@ def test_every_line_reaches_the_log_file_while_the_terminal_is_stuck(tmp_path: P
     assert len(shown) - len(notices) + sum(notices) == 1_001, "every notable line is accounted for"
 
 
+def test_without_a_log_file_every_line_goes_to_the_terminal(tmp_path: Path) -> None:
+    terminal = io.StringIO()
+    console = Console(terminal)
+    read_end, write_end = os.pipe()
+    pump = LogPump("ledger", os.fdopen(read_end, "rb"), tmp_path, console)
+    pump.start()
+    with os.fdopen(write_end, "wb") as child_output:
+        child_output.write(b'{"event": "started", "level": "info"}\n')
+    assert pump.join(10)
+    console.close()
+    shown = terminal.getvalue().splitlines()
+    assert shown[0].startswith(f"ledger: cannot open {tmp_path}")
+    assert "INFO     started" in shown[1]
+
+
 # -- stale lock files of PostgreSQL ---------------------------------------------------
 
 
@@ -318,6 +333,14 @@ def test_lock_files_of_a_dead_server_are_removed(pgdata: EmbeddedPostgres) -> No
     pgdata.remove_stale_locks()
     assert not pid_file.exists()
     assert not socket_lock.exists()
+
+
+def test_a_lock_file_that_names_no_process_is_left_to_a_human(pgdata: EmbeddedPostgres) -> None:
+    pid_file = pgdata.pgdata / "postmaster.pid"
+    pid_file.write_text("")
+    with pytest.raises(RuntimeError, match="names no process"):
+        pgdata.remove_stale_locks()
+    assert pid_file.exists()
 
 
 def test_the_lock_file_of_a_running_server_is_kept(

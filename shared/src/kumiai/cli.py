@@ -6,9 +6,9 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,12 +17,25 @@ import typer
 
 from kumiai.auth import Role, mint_token
 from kumiai.catalog import SERVICES, ServiceInfo
-from kumiai.devstack import EmbeddedPostgres, TansuBroker, create_database, database_url, port_open
+from kumiai.devstack import (
+    Child,
+    Console,
+    EmbeddedPostgres,
+    PipedProcess,
+    Supervisor,
+    TansuBroker,
+    create_database,
+    database_url,
+    port_open,
+)
 from kumiai.migrations import upgrade
 from kumiai.openapi import merge_openapi
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
 
 app = typer.Typer(help="Kumiai platform tools.", no_args_is_help=True)
+
+READY_TIMEOUT_S = 120
+INFRASTRUCTURE, SERVICES_LAYER = 0, 1
 
 
 def home() -> Path:
@@ -36,11 +49,12 @@ def jwt_secret() -> str:
 class Infrastructure:
     """PostgreSQL and the broker: given by the environment, or started here."""
 
-    def __init__(self) -> None:
+    def __init__(self, echo: Callable[[str], None] = typer.echo) -> None:
         self.postgres: EmbeddedPostgres | None = None
         self.broker: TansuBroker | None = None
         self.server_url = os.environ.get("DATABASE_URL", "")
         self.bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        self.echo = echo
 
     def start(self, *, broker: bool = True) -> None:
         data = home()
@@ -50,7 +64,7 @@ class Infrastructure:
             if port_open("127.0.0.1", port):
                 raise typer.BadParameter(f"port {port} is taken; set KUMIAI_POSTGRES_PORT")
             self.postgres = EmbeddedPostgres(data_dir=data / "postgres", port=port)
-            typer.echo(
+            self.echo(
                 f"starting embedded PostgreSQL on 127.0.0.1:{port} (data in {data / 'postgres'})"
             )
             self.postgres.start()
@@ -60,9 +74,16 @@ class Infrastructure:
             if port_open("127.0.0.1", port):
                 raise typer.BadParameter(f"port {port} is taken; set KUMIAI_BROKER_PORT")
             self.broker = TansuBroker(port=port, log_path=data / "broker.log")
-            typer.echo(f"starting local Kafka-compatible broker (Tansu) on 127.0.0.1:{port}")
+            self.echo(f"starting local Kafka-compatible broker (Tansu) on 127.0.0.1:{port}")
             self.broker.start()
             self.bootstrap = self.broker.bootstrap_servers
+
+    def supervise(self, supervisor: Supervisor) -> None:
+        """Hand what was started here to ``supervisor``, which restarts it if it dies."""
+        if self.postgres:
+            supervisor.adopt(Child("postgres", self.postgres, layer=INFRASTRUCTURE))
+        if self.broker:
+            supervisor.adopt(Child("broker", self.broker, layer=INFRASTRUCTURE))
 
     def stop(self) -> None:
         if self.broker:
@@ -74,7 +95,7 @@ class Infrastructure:
         for info in services:
             asyncio.run(create_database(self.server_url, info.database))
             upgrade(info.root(), database_url(self.server_url, info.database))
-            typer.echo(f"migrated {info.name} ({info.database})")
+            self.echo(f"migrated {info.name} ({info.database})")
 
     def service_env(self, info: ServiceInfo) -> dict[str, str]:
         p = info.env_prefix
@@ -86,6 +107,33 @@ class Infrastructure:
         }
 
 
+def service_process(
+    info: ServiceInfo, infra: Infrastructure, console: Console, *, host: str, port: int
+) -> PipedProcess:
+    """A service under uvicorn, its output read into ``logs/<name>.log`` and the console."""
+    logs = home() / "logs"
+    logs.mkdir(exist_ok=True)
+    return PipedProcess(
+        info.name,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            info.app_factory,
+            "--factory",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        # Unbuffered, so that what a service prints reaches its log as it happens.
+        env={**os.environ, **infra.service_env(info), "PYTHONUNBUFFERED": "1"},
+        log_path=logs / f"{info.name}.log",
+        console=console,
+    )
+
+
 @app.command()
 def up(
     host: Annotated[str, typer.Option(help="Address the services listen on")] = "127.0.0.1",
@@ -94,91 +142,65 @@ def up(
     ] = 0,
 ) -> None:
     """Start PostgreSQL, the broker and all five services; Ctrl-C stops everything."""
-    infra = Infrastructure()
-    children: list[tuple[ServiceInfo, subprocess.Popen[bytes]]] = []
-    stopping = False
-
-    def request_stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    console = Console()
+    supervisor = Supervisor(console)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    infra = Infrastructure(echo=console.say)
     try:
         infra.start()
+        infra.supervise(supervisor)
+        if supervisor.stopping:
+            return
         infra.migrate(list(SERVICES))
-        logs = home() / "logs"
-        logs.mkdir(exist_ok=True)
         for info in SERVICES:
-            env = {**os.environ, **infra.service_env(info)}
-            out = open(logs / f"{info.name}.log", "ab")  # noqa: SIM115 - owned by the child
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    info.app_factory,
-                    "--factory",
-                    "--host",
-                    host,
-                    "--port",
-                    str(info.port + port_offset),
-                    "--no-access-log",
-                ],
-                env=env,
-                stdout=out,
-                stderr=out,
-                start_new_session=True,
-            )
-            children.append((info, proc))
-        _wait_ready(children, host, port_offset, lambda: stopping)
-        token = mint_token(secret=jwt_secret(), role=Role.STAFF, tenant="platform")
-        typer.echo("\nKumiai is up:")
-        for info, _ in children:
-            typer.echo(
-                f"  {info.name:<13} http://{host}:{info.port + port_offset}"
-                f"   docs: http://{host}:{info.port + port_offset}/docs"
-            )
-        typer.echo(f"  database      {infra.server_url}")
-        typer.echo(f"  broker        {infra.bootstrap}")
-        typer.echo(f"  logs          {logs}")
-        typer.echo(f"\nA staff token: {token}\nCtrl-C stops everything.")
-        while not stopping:
-            for info, proc in children:
-                if proc.poll() is not None:
-                    typer.echo(f"{info.name} exited with {proc.returncode}; stopping", err=True)
-                    stopping = True
-            time.sleep(0.5)
+            process = service_process(info, infra, console, host=host, port=info.port + port_offset)
+            supervisor.start(Child(info.name, process, layer=SERVICES_LAYER))
+        if not _wait_ready(supervisor, host, port_offset):
+            return
+        console.say(_banner(infra, host, port_offset))
+        supervisor.run()
     finally:
-        typer.echo("stopping...")
-        for _, proc in children:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for _, proc in children:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        console.say("stopping...")
+        supervisor.stop()
+        # What the supervisor was not given yet, if start-up failed half-way.
         infra.stop()
-        typer.echo("stopped")
+        console.say("stopped")
+        console.close()
+
+
+def _banner(infra: Infrastructure, host: str, port_offset: int) -> str:
+    token = mint_token(secret=jwt_secret(), role=Role.STAFF, tenant="platform")
+    lines = ["", "Kumiai is up:"]
+    for info in SERVICES:
+        url = f"http://{host}:{info.port + port_offset}"
+        lines.append(f"  {info.name:<13} {url}   docs: {url}/docs")
+    lines += [
+        f"  database      {infra.server_url}",
+        f"  broker        {infra.bootstrap}",
+        f"  logs          {home() / 'logs'}",
+        "",
+        f"A staff token: {token}",
+        "Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)
 
 
 def _wait_ready(
-    children: list[tuple[ServiceInfo, subprocess.Popen[bytes]]],
-    host: str,
-    port_offset: int,
-    stopping: object,
-    timeout_s: float = 120,
-) -> None:
+    supervisor: Supervisor, host: str, port_offset: int, timeout_s: float = READY_TIMEOUT_S
+) -> bool:
+    """Wait until every service answers /readyz; False if a stop was requested meanwhile."""
     deadline = time.monotonic() + timeout_s
-    pending = {info.name: info for info, _ in children}
-    while pending and time.monotonic() < deadline:
-        if callable(stopping) and stopping():
-            raise typer.Exit(1)
-        for info, proc in children:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{info.name} exited with {proc.returncode}; see its log")
+    pending = {info.name: info for info in SERVICES}
+    while pending:
+        if supervisor.stopping:
+            return False
+        if time.monotonic() >= deadline:
+            raise RuntimeError(
+                f"not ready after {timeout_s}s: {', '.join(pending)}; see {home() / 'logs'}"
+            )
+        # A service that fails while starting is restarted like any other.
+        supervisor.check()
         for name, info in list(pending.items()):
             try:
                 url = f"http://{host}:{info.port + port_offset}/readyz"
@@ -187,8 +209,7 @@ def _wait_ready(
             except httpx.HTTPError:
                 pass
         time.sleep(0.3)
-    if pending:
-        raise RuntimeError(f"not ready after {timeout_s}s: {', '.join(pending)}")
+    return True
 
 
 @app.command()

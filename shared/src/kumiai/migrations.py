@@ -42,9 +42,7 @@ def create_partner_registry_v1() -> None:
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('bank', 'municipality')", name="ck_partners_kind_known"),
-        sa.CheckConstraint(
-            "status IN ('active', 'suspended')", name="ck_partners_status_known"
-        ),
+        sa.CheckConstraint("status IN ('active', 'suspended')", name="ck_partners_status_known"),
         sa.PrimaryKeyConstraint("partner_id", name="pk_partners"),
     )
 

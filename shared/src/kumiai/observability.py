@@ -6,9 +6,13 @@ import logging
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import TextIO
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kumiai.context import set_correlation_id
@@ -16,22 +20,77 @@ from kumiai.context import set_correlation_id
 REQUEST_ID_HEADER = "x-request-id"
 CORRELATION_ID_HEADER = "x-correlation-id"
 
+# Libraries that install their own plain-text handlers; their records are sent
+# to the root handler instead, so that every line is JSON.
+_REROUTED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
-def configure_logging(level: str = "INFO") -> None:
-    """Structured JSON lines on stdout; context variables are merged into every line."""
-    logging.basicConfig(format="%(message)s", stream=sys.stdout, level=level.upper())
+
+class _JsonLinesHandler(logging.StreamHandler[TextIO]):
+    """One JSON object per line, on ``stream`` or else on ``sys.stdout`` as it is at each line."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__(stream or sys.stdout)
+        self._follows_stdout = stream is None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._follows_stdout:
+            # Test runners swap sys.stdout; a stream captured once would go stale.
+            self.stream = sys.stdout
+        super().emit(record)
+
+
+def configure_logging(level: str = "INFO", *, stream: TextIO | None = None) -> None:
+    """Make every log line, structlog's and the standard library's, one JSON object."""
+    numeric_level = logging.getLevelName(level.upper())
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    handler = _JsonLinesHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    # Called once per app, and tests build many apps in one process: replace, never stack.
+    for old in [h for h in root.handlers if isinstance(h, _JsonLinesHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric_level)
+    for name in _REROUTED_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    logging.captureWarnings(True)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(),
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
+
+
+class CountersCollector(Collector):
+    """Exposes monotonic counts kept elsewhere as Prometheus counters, read at each scrape."""
+
+    def __init__(self, counters: Mapping[str, tuple[str, Callable[[], float]]]) -> None:
+        self._counters = dict(counters)
+
+    def describe(self) -> Iterator[CounterMetricFamily]:
+        for name, (doc, _) in self._counters.items():
+            yield CounterMetricFamily(name, doc)
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        for name, (doc, read) in self._counters.items():
+            yield CounterMetricFamily(name, doc, value=read())
 
 
 class HttpMetrics:

@@ -78,7 +78,8 @@ def document_problems(app: FastAPI) -> None:
     """Make a service's OpenAPI say what it really answers on errors.
 
     Validation errors are ``application/problem+json`` (not FastAPI's default
-    shape); a JSON body can be answered 400 (malformed) or 413 (too large); a
+    shape); any request can be answered 400 (malformed JSON, or control
+    characters in the URL) and one with a body 413 (too large); a
     route that takes a token can be answered 401 and 403; every route can be
     answered 503 with ``Retry-After`` while its database is unavailable.
     """
@@ -114,8 +115,14 @@ def _document_operation(operation: dict[str, Any]) -> None:
             validation if described in (None, "Validation Error") else f"{validation}; {described}"
         )
     body = operation.get("requestBody", {}).get("content", {})
-    if "application/json" in body:
-        responses.setdefault("400", _problem_response("The body is not valid JSON"))
+    responses.setdefault(
+        "400",
+        _problem_response(
+            "Malformed request: the body is not valid JSON"
+            if "application/json" in body
+            else "Malformed request: control characters in the URL"
+        ),
+    )
     if body:
         responses.setdefault("413", _problem_response("The body is larger than allowed"))
     if operation.get("security"):

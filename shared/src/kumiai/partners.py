@@ -32,9 +32,7 @@ ACTIVE_CACHE_S = 5.0
 """How long a process trusts that a partner it found active still is."""
 
 
-async def record_partner(
-    session: AsyncSession, event: PartnerRegistered, *, version: int
-) -> None:
+async def record_partner(session: AsyncSession, event: PartnerRegistered, *, version: int) -> None:
     """Insert or refresh a partner from its registration (the owner and every copy)."""
     await session.execute(
         insert(partners)
@@ -66,9 +64,7 @@ async def change_status(
     )
 
 
-async def on_partner_registered(
-    uow: UnitOfWork, payload: EventPayload, envelope: Envelope
-) -> None:
+async def on_partner_registered(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
     assert isinstance(payload, PartnerRegistered)
     await record_partner(uow.session, payload, version=envelope.sequence)
 

@@ -12,13 +12,13 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi_offline import FastAPIOffline
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi_offline import FastAPIOffline
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -138,18 +138,15 @@ class ServiceRuntime:
         ]
 
     async def stop_workers(self, *, timeout_s: float = 15.0) -> None:
-        """Cancel the relay, consumer and timers; bounded even if a client library
-        swallows a cancellation or hangs on a slow broker."""
+        """Cancel the relay, consumer and timers and let them close their clients; bounded
+        even if a client library swallows the cancellation or hangs on a slow broker."""
         pending = {t for t in self.tasks if not t.done()}
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while pending:
-            for task in pending:
-                task.cancel()
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                log.error("workers did not stop", tasks=sorted(t.get_name() for t in pending))
-                break
-            _, pending = await asyncio.wait(pending, timeout=min(left, 1.0))
+        for task in pending:
+            task.cancel()
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=timeout_s)
+        if pending:
+            log.error("workers did not stop", tasks=sorted(t.get_name() for t in pending))
         for task in self.tasks:
             if task.done() and not task.cancelled():
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -255,7 +252,13 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         body = Readiness(status=status, service=spec.name, checks=checks)
         return JSONResponse(body.model_dump(), status_code=200 if database else 503)
 
-    @app.get("/metrics", tags=["operations"], operation_id=f"{spec.name}_metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        operation_id=f"{spec.name}_metrics",
+        response_class=PlainTextResponse,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         """Prometheus metrics."""
         return Response(generate_latest(metrics_registry), media_type=CONTENT_TYPE_LATEST)
