@@ -119,3 +119,24 @@ def test_counts_kept_elsewhere_are_exposed_as_counters() -> None:
     text = generate_latest(registry).decode().splitlines()
     assert "# TYPE kumiai_relay_published_events_total counter" in text
     assert "kumiai_relay_published_events_total 5.0" in text
+
+
+def test_a_library_repeating_itself_is_held_back_and_counted(
+    logged: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = {"now": 1_000.0}
+    monkeypatch.setattr("kumiai.observability.time.monotonic", lambda: clock["now"])
+    noisy = logging.getLogger("aiokafka.conn")
+    for _ in range(50):
+        noisy.error("Unable connect to node with id %s", 1)
+    structlog.get_logger("kumiai.relay").warning("relay interrupted")
+    structlog.get_logger("kumiai.relay").warning("relay interrupted")
+    clock["now"] += 11
+    noisy.error("Unable connect to node with id %s", 1)
+    records = lines(logged)
+    theirs = [r for r in records if r["logger"] == "aiokafka.conn"]
+    ours = [r for r in records if r["logger"] == "kumiai.relay"]
+    assert len(theirs) == 2, "once per window"
+    assert "repeated" not in theirs[0]
+    assert theirs[1]["repeated"] == 49
+    assert len(ours) == 2, "the platform's own lines are never held back"

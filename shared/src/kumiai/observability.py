@@ -49,9 +49,10 @@ def configure_logging(level: str = "INFO", *, stream: TextIO | None = None) -> N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     handler = _JsonLinesHandler(stream)
+    handler.addFilter(RepeatFilter())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(allow=["repeated"])],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
@@ -76,6 +77,36 @@ def configure_logging(level: str = "INFO", *, stream: TextIO | None = None) -> N
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
+
+
+class RepeatFilter(logging.Filter):
+    """Lets the same library message through once per ``window_s``, counting the rest.
+
+    A Kafka client whose broker is down logs the same connection error many
+    times a second; one line per window says as much, and the next one that
+    passes carries how many were held back (``repeated``).
+    """
+
+    def __init__(self, window_s: float = 10.0) -> None:
+        super().__init__()
+        self._window = window_s
+        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("kumiai") or not isinstance(record.msg, str):
+            return True  # the platform's own lines are never held back
+        key = (record.name, record.levelno, record.msg)
+        now = time.monotonic()
+        last, held = self._seen.get(key, (-float("inf"), 0))
+        if now - last < self._window:
+            self._seen[key] = (last, held + 1)
+            return False
+        if len(self._seen) > 1_000:
+            self._seen.clear()
+        self._seen[key] = (now, 0)
+        if held:
+            record.repeated = held
+        return True
 
 
 class CountersCollector(Collector):
