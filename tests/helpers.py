@@ -41,10 +41,12 @@ async def seed_partners(conn: asyncpg.Connection) -> None:
     """Register the standard partners in one service's database (its copy of the registry)."""
     await conn.executemany(
         "INSERT INTO partners (partner_id, kind, name, zengin_code, status, version, "
-        "registered_at) VALUES ($1, $2, $3, $4, 'active', 1, now()) "
+        "registered_at) VALUES ($1, $2, $3, $4, 'active', 0, now()) "
         "ON CONFLICT (partner_id) DO NOTHING",
         PARTNERS,
     )
+
+
 REQUIRED_KINDS = [item.kind for item in CHECKLIST if item.required]
 
 
@@ -287,17 +289,26 @@ def personal_details(name: str = "Ichiro Suzuki") -> dict[str, Any]:
     }
 
 
-async def ready_investor(client: httpx.AsyncClient, risk_version: str = "2026-11") -> str:
-    """Register, verify and let acknowledge the risk notice an investor; its id."""
+async def ready_investor(
+    client: httpx.AsyncClient, risk_version: str = "2026-11", *, verifying_bank: str | None = None
+) -> str:
+    """Register, verify and let acknowledge the risk notice an investor; its id.
+
+    With ``verifying_bank`` the investor chooses that partner bank, which verifies it;
+    otherwise staff do.
+    """
     investor_id = str(uuid.uuid4())
     me = bearer(Role.INVESTOR, investor_id)
-    await call(client, "POST", "/investors", 201, json={"personal": personal_details()}, headers=me)
+    body: dict[str, Any] = {"personal": personal_details()}
+    if verifying_bank is not None:
+        body["verifying_bank_id"] = verifying_bank
+    await call(client, "POST", "/investors", 201, json=body, headers=me)
     await call(
         client,
         "POST",
         f"/investors/{investor_id}/verification",
         json={"status": "verified", "note": "identity documents checked"},
-        headers=STAFF,
+        headers=STAFF if verifying_bank is None else bearer(Role.BANK, verifying_bank),
     )
     await call(
         client,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import httpx
@@ -193,3 +195,44 @@ async def test_every_response_says_nosniff() -> None:
         missing = await client.get("/nowhere")
     assert listed.headers["x-content-type-options"] == "nosniff"
     assert missing.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_streaming_response_is_not_held_up_by_the_replayed_body() -> None:
+    from fastapi.responses import StreamingResponse
+
+    app = FastAPI()
+    app.add_middleware(InputGuardMiddleware, max_body_bytes=1_000)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for n in range(3):
+            yield f"chunk {n}\n".encode()
+
+    @app.get("/stream")
+    async def stream() -> StreamingResponse:
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    async with _client(app) as client:
+        answer = await asyncio.wait_for(client.get("/stream"), 10)
+    assert answer.text == "chunk 0\nchunk 1\nchunk 2\n"
+
+
+async def test_405_lists_the_methods_of_routes_included_from_routers() -> None:
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.get("/partners")
+    async def listed() -> list[str]:
+        return []
+
+    @router.post("/partners")
+    async def added() -> None:
+        return None
+
+    app = FastAPI()
+    install_problem_handlers(app)
+    app.include_router(router)
+    async with _client(app) as client:
+        wrong = await client.put("/partners")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "GET, HEAD, POST"

@@ -14,6 +14,8 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from helpers import (
+    BANK,
+    OTHER_BANK,
     PDF,
     REQUIRED_KINDS,
     STAFF,
@@ -41,8 +43,6 @@ from kumiai.events import Envelope
 from kumiai.testing import bearer, eventually, running
 from kumiai.topics import events_topic
 
-BANK = bearer(Role.BANK, "hokkaido-bank")
-OTHER_BANK = bearer(Role.BANK, "other-bank")
 PERSONAL = ("Taro Yamada", "Hanako Sato", "finance@example.jp", "+81-138-00-0000")
 
 
@@ -224,6 +224,11 @@ async def test_identifiers_are_checked_and_a_business_registers_once(
             json=msme_body(corporate_number=first["corporate_number"]),
             headers=BANK,
         )
+        again_by_staff = await client.post(
+            "/msmes",
+            json=msme_body(corporate_number=first["corporate_number"]),
+            headers=STAFF,
+        )
         mine = await call(client, "GET", f"/msmes/{first['id']}", headers=msme_token(first["id"]))
         bad_email = await client.post(
             "/msmes", json=msme_body(contact_email="not-an-address"), headers=STAFF
@@ -235,8 +240,12 @@ async def test_identifiers_are_checked_and_a_business_registers_once(
         "body.industry",
     }
     assert again.status_code == 409
-    assert again.json()["existing_id"] == first["id"]
     assert again.json()["type"] == PROBLEM_BASE + "already-registered"
+    assert "existing_id" not in again.json(), "a bank learns only that the number is taken"
+    assert first["id"] not in again.text
+    assert again_by_staff.status_code == 409
+    assert again_by_staff.json()["existing_id"] == first["id"]
+    assert again_by_staff.json()["existing"] == f"/msmes/{first['id']}"
     assert mine["contact"]["representative_name"] == "Taro Yamada"
     assert bad_email.status_code == 422
     assert [p["name"] for p in bad_email.json()["invalid_params"]] == ["body.contact_email"]
@@ -451,7 +460,8 @@ async def test_document_limits_and_an_accepted_document_stays(
             headers=STAFF,
         )
     assert too_large.status_code == 413
-    assert too_large.json()["limit"] == 64
+    assert too_large.json()["type"] == PROBLEM_BASE + "payload-too-large"
+    assert "larger than 64 bytes" in too_large.json()["detail"]
     assert exe.status_code == 415
     assert disguised.status_code == 415
     assert unknown_kind.status_code == 404

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from kumiai.contracts.onboarding import FundFees, RevenueShare, Settlement
+from kumiai.periods import JAPAN
 from onboarding.domain.funds import (
     FundTerms,
     InvalidFundTerms,
@@ -18,7 +20,10 @@ from onboarding.domain.funds import (
     YearlyLimitExceeded,
     capital_like_debt,
     check_yearly_limit,
+    opening,
     validate_terms,
+    window_too_short,
+    within_a_year,
 )
 
 START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
@@ -159,3 +164,140 @@ def test_a_fund_passes_only_if_its_year_stays_below_the_limit(
     else:
         with pytest.raises(YearlyLimitExceeded):
             check_yearly_limit(TERMS, funds, limit=100_000_000)
+
+
+# -- The offering window counts from when the offering actually opens -------------------
+
+
+def test_a_start_set_in_the_past_does_not_shorten_the_minimum_window() -> None:
+    """Published two days after its start with four minutes left: open for four minutes."""
+    now = START + timedelta(days=2)
+    back_dated = TERMS.model_copy(update={"offering_end": now + timedelta(minutes=4)})
+    validate_terms(back_dated, TermLimits())  # the nominal window is over two days
+    with pytest.raises(InvalidFundTerms) as caught:
+        validate_terms(back_dated, TermLimits(), now=now)
+    assert set(caught.value.problems) == {"offering_end"}
+    assert "at least 1 day(s) from its opening (now)" in caught.value.problems["offering_end"]
+    validate_terms(back_dated, TermLimits(), now=now - timedelta(days=1, minutes=-4))
+
+
+def test_a_future_start_counts_its_window_from_the_start() -> None:
+    early = START - timedelta(days=10)
+    validate_terms(TERMS, TermLimits(min_offering_days=30), now=early)
+    assert opening(TERMS, early) == START
+    with pytest.raises(InvalidFundTerms):
+        validate_terms(TERMS, TermLimits(min_offering_days=31), now=early)
+
+
+def test_an_offering_must_end_after_it_starts_even_without_a_minimum() -> None:
+    instant = TERMS.model_copy(update={"offering_end": START})
+    with pytest.raises(InvalidFundTerms) as caught:
+        validate_terms(instant, TermLimits(min_offering_days=0))
+    assert caught.value.problems == {"offering_end": "must be after offering_start"}
+    ended = TERMS.model_copy(update={"offering_end": START + timedelta(hours=1)})
+    with pytest.raises(InvalidFundTerms):
+        validate_terms(ended, TermLimits(min_offering_days=0), now=START + timedelta(hours=2))
+
+
+@given(
+    window_s=st.integers(min_value=1, max_value=40 * 86_400),
+    late_s=st.integers(min_value=-86_400, max_value=40 * 86_400),
+    min_days=st.integers(min_value=0, max_value=30),
+    grace_s=st.integers(min_value=0, max_value=600),
+)
+def test_an_offering_that_opens_is_open_at_least_the_minimum_less_the_grace(
+    window_s: int, late_s: int, min_days: int, grace_s: int
+) -> None:
+    terms = TERMS.model_copy(update={"offering_end": START + timedelta(seconds=window_s)})
+    now = START + timedelta(seconds=late_s)
+    opens_at = opening(terms, now)
+    grace = timedelta(seconds=grace_s)
+    open_for = terms.offering_end - opens_at
+    if window_too_short(terms, opens_at, min_days=min_days, grace=grace):
+        assert open_for <= timedelta(0) or open_for < timedelta(days=min_days) - grace
+    else:
+        assert open_for > timedelta(0)
+        assert open_for >= timedelta(days=min_days) - grace
+
+
+def test_a_target_beyond_one_trillion_is_refused() -> None:
+    huge = TERMS.model_copy(update={"units_offered": 10**9, "unit_price": 10_000})
+    with pytest.raises(InvalidFundTerms) as caught:
+        validate_terms(huge, TermLimits())
+    assert "units_offered" in caught.value.problems
+
+
+# -- Terms arrive as strict JSON ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("unit_price", "10000"),
+        ("unit_price", True),
+        ("unit_price", 1e4),
+        ("unit_price", 10**30),
+        ("unit_price", 2**63 - 1),
+        ("units_offered", "1000"),
+        ("units_offered", 10**10),
+        ("term_months", 72.0),
+        ("handling_fee_per_unit", -1),
+    ],
+)
+def test_integers_in_terms_are_strict_and_bounded(field: str, value: object) -> None:
+    data = TERMS.model_dump(mode="json") | {field: value}
+    with pytest.raises(ValidationError) as caught:
+        FundTerms.model_validate_json(json.dumps(data))
+    assert [e["loc"] for e in caught.value.errors()] == [(field,)]
+
+
+@pytest.mark.parametrize(
+    "path", [("revenue_share", "rate_before_recoup_ppm"), ("fees", "arrangement_fee")]
+)
+def test_nested_terms_are_strict_too(path: tuple[str, str]) -> None:
+    data = TERMS.model_dump(mode="json")
+    data[path[0]][path[1]] = "30000"
+    with pytest.raises(ValidationError) as caught:
+        FundTerms.model_validate_json(json.dumps(data))
+    assert caught.value.errors()[0]["loc"] == path
+
+
+@pytest.mark.parametrize("field", ["name", "perks_per_unit"])
+def test_terms_text_holds_no_control_characters_nor_unknown_fields(field: str) -> None:
+    with pytest.raises(ValidationError, match="control characters"):
+        FundTerms.model_validate(TERMS.model_dump(mode="json") | {field: "Sake\x00brewery"})
+    with pytest.raises(ValidationError, match="extra"):
+        FundTerms.model_validate(TERMS.model_dump(mode="json") | {"bonus": 1})
+
+
+def test_stored_terms_read_back_as_they_were() -> None:
+    stored = json.loads(json.dumps(TERMS.model_dump(mode="json")))
+    assert FundTerms.model_validate(stored) == TERMS
+
+
+# -- The yearly limit's "year" is kumiai.periods' ------------------------------------------
+
+
+def test_the_year_is_a_calendar_year_in_japan_across_a_leap_day() -> None:
+    """365 days apart is still within a year when a 29 February lies between."""
+    opens = datetime(2028, 3, 1, 10, 0, tzinfo=JAPAN)
+    assert within_a_year(opens, opens - timedelta(days=365))  # 2 March 2027
+    assert not within_a_year(opens, datetime(2027, 3, 1, 10, 0, tzinfo=JAPAN))
+    earlier = datetime(2027, 3, 1, 10, 0, tzinfo=JAPAN)
+    assert within_a_year(earlier, earlier + timedelta(days=365))  # 29 February 2028
+    assert not within_a_year(earlier, opens)
+
+
+def test_the_limit_counts_from_this_funds_actual_opening() -> None:
+    """A start back-dated on paper does not move the fund's year away from a recent fund."""
+    recent = RaisedFund(offering_start=START, amount=95_000_000)
+    back_dated = TERMS.model_copy(update={"offering_start": START - timedelta(days=500)})
+    check_yearly_limit(back_dated, [recent], limit=100_000_000)  # the paper date
+    with pytest.raises(YearlyLimitExceeded) as caught:
+        check_yearly_limit(
+            back_dated, [recent], limit=100_000_000, opens_at=START + timedelta(days=1)
+        )
+    assert caught.value.counted == 95_000_000
+    check_yearly_limit(
+        back_dated, [recent], limit=100_000_000, opens_at=START + timedelta(days=400)
+    )

@@ -80,7 +80,7 @@ class InputGuardMiddleware:
         except _TooLarge:
             await _too_large(send, limit, path)
             return
-        await self._run_with_retries(scope, body, send)
+        await self._run_with_retries(scope, body, receive, send)
 
     def _large_body(self, scope: Scope) -> LargeBody | None:
         for large in self.large_bodies:
@@ -88,14 +88,12 @@ class InputGuardMiddleware:
                 return large
         return None
 
-    async def _run_with_retries(self, scope: Scope, body: bytes, send: Send) -> None:
+    async def _run_with_retries(
+        self, scope: Scope, body: bytes, receive: Receive, send: Send
+    ) -> None:
         for attempt in range(1, RACE_ATTEMPTS + 1):
             outcome = _Attempt(send, last=attempt == RACE_ATTEMPTS)
-
-            async def replay() -> Message:
-                return {"type": "http.request", "body": body, "more_body": False}
-
-            await self.app(scope, replay, outcome.forward)
+            await self.app(scope, _replaying(body, receive), outcome.forward)
             if not outcome.retry:
                 return
 
@@ -118,6 +116,21 @@ class _Attempt:
                 self.retry = not self._last
         if not self.retry:
             await self._send(message)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """The body read up front, then the real channel (a streaming response listens on it
+    for the client's disconnect, and must wait there, not spin)."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _with_nosniff(send: Send) -> Send:

@@ -205,7 +205,7 @@ def _record(
 def may_read(principal: Principal, application: Application, msme: Msme) -> bool:
     """Staff; the business itself; the bank that introduced it."""
     match principal.role:
-        case Role.STAFF | Role.SERVICE:
+        case Role.STAFF:
             return True
         case Role.MSME:
             return principal.tenant == str(application.msme_id)
@@ -285,7 +285,7 @@ async def list_applications(
     """Applications oldest first; a bank sees those it introduced, a business its own."""
     query = select(Application)
     match principal.role:
-        case Role.STAFF | Role.SERVICE:
+        case Role.STAFF:
             pass
         case Role.BANK:
             if referring_bank not in (None, principal.tenant):

@@ -3,13 +3,16 @@
 At its offering start (or at once, if that has passed) a published fund opens:
 onboarding emits ``FundOpened`` (v2) with every term. The opening is driven
 from the database (``open_due_funds``), so a restart misses none and none
-opens twice.
+opens twice. The minimum offering period counts from when the offering
+actually opens: a fund published with a start in the past, or opened late by
+the timer, must still have ``min_offering_days`` ahead of it.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import select
@@ -24,6 +27,7 @@ from onboarding import audit
 from onboarding.applications import readable_application
 from onboarding.db.models import Application, Fund, Msme
 from onboarding.domain.funds import (
+    FundStatus,
     FundTerms,
     InvalidFundTerms,
     RaisedFund,
@@ -31,7 +35,9 @@ from onboarding.domain.funds import (
     YearlyLimitExceeded,
     capital_like_debt,
     check_yearly_limit,
+    opening,
     validate_terms,
+    window_too_short,
 )
 from onboarding.domain.pipeline import Step
 from onboarding.schemas import EligibilityOut, FundIn, FundOut
@@ -64,7 +70,7 @@ def fund_out(fund: Fund) -> FundOut:
         id=fund.id,
         application_id=fund.application_id,
         msme_id=fund.msme_id,
-        status=fund.status,
+        status=FundStatus(fund.status),
         terms=terms,
         target_amount=terms.target_amount,
         investment_per_unit=terms.investment_per_unit,
@@ -80,15 +86,15 @@ def fund_out(fund: Fund) -> FundOut:
     )
 
 
-def _validated(terms: FundTerms, limits: TermLimits) -> FundTerms:
+def _validated(terms: FundTerms, limits: TermLimits, now: datetime, *, where: str) -> FundTerms:
+    """``terms`` if they keep every rule when published at ``now``; ``where`` prefixes the
+    names of the fields at fault (``body.terms.`` for a new fund, say)."""
     try:
-        validate_terms(terms, limits)
+        validate_terms(terms, limits, now=now)
     except InvalidFundTerms as exc:
         raise FundTermsRejected(
             str(exc),
-            invalid_params=[
-                {"name": f"body.terms.{k}", "reason": v} for k, v in exc.problems.items()
-            ],
+            invalid_params=[{"name": f"{where}{k}", "reason": v} for k, v in exc.problems.items()],
         ) from exc
     return terms
 
@@ -124,7 +130,7 @@ async def create_draft(
         raise FundExists(
             f"fund {existing} belongs to this application", existing=f"/funds/{existing}"
         )
-    terms = _validated(body.terms, limits)
+    terms = _validated(body.terms, limits, datetime.now(UTC), where="body.terms.")
     fund = Fund(
         id=uuid.uuid4(),
         application_id=application.id,
@@ -157,14 +163,14 @@ async def update_draft(
     fund = await _fund(uow, fund_id, lock=True)
     if fund.status != "draft":
         raise FundStateConflict(f"the fund is {fund.status}; its terms are frozen")
-    _set_terms(fund, _validated(terms, limits))
+    _set_terms(fund, _validated(terms, limits, datetime.now(UTC), where="body."))
     await audit.record(uow, principal, "fund.terms_changed", "fund", fund.id)
     await uow.session.flush()
     return fund_out(fund)
 
 
-async def _others(uow: UnitOfWork, fund: Fund) -> list[RaisedFund]:
-    """The business's other funds that count towards its yearly limit."""
+async def _others(uow: UnitOfWork, fund: Fund, now: datetime) -> list[RaisedFund]:
+    """The business's other funds that count towards its yearly limit, at their opening."""
     rows = await uow.session.scalars(
         select(Fund).where(
             Fund.msme_id == fund.msme_id,
@@ -174,7 +180,7 @@ async def _others(uow: UnitOfWork, fund: Fund) -> list[RaisedFund]:
     )
     return [
         RaisedFund(
-            offering_start=f.offering_start,
+            offering_start=f.opened_at or max(f.offering_start, now),
             amount=f.amount_raised
             if f.status == "closed_succeeded" and f.amount_raised is not None
             else f.target_amount,
@@ -203,15 +209,20 @@ async def publish(
         )
     # Serialise publications of one business, so two funds cannot both fit the limit.
     await uow.session.get(Msme, fund.msme_id, with_for_update=True)
-    terms = _validated(FundTerms.model_validate(fund.terms), limits)
+    now = datetime.now(UTC)
+    # Checked against the moment of publication: a start set in the past opens the
+    # offering now, and both the minimum window and the yearly limit count from then.
+    terms = _validated(FundTerms.model_validate(fund.terms), limits, now, where="terms.")
     try:
-        check_yearly_limit(terms, await _others(uow, fund), limit=yearly_limit)
+        check_yearly_limit(
+            terms, await _others(uow, fund, now), limit=yearly_limit, opens_at=opening(terms, now)
+        )
     except YearlyLimitExceeded as exc:
         raise YearlyLimitRefused(
             str(exc), limit=exc.limit, counted=exc.counted, this_fund=exc.this_fund
         ) from exc
-    now = datetime.now(UTC)
     fund.status = "scheduled"
+    fund.status_reason = None
     fund.terms_digest = terms.digest()
     fund.published_by = principal.subject
     fund.published_at = now
@@ -257,8 +268,34 @@ async def _open(uow: UnitOfWork, fund: Fund, application: Application, now: date
     )
 
 
-async def open_due_funds(uow: UnitOfWork, now: datetime) -> int:
-    """Timer: open every scheduled fund whose offering has started (a batch per pass)."""
+OPENING_TIMER = Principal(subject="onboarding:open-funds", role=Role.SERVICE, tenant="onboarding")
+"""Who the audit trail names for what the opening timer does."""
+
+
+def fund_opener(
+    *, min_offering_days: int, grace: timedelta
+) -> Callable[[UnitOfWork, datetime], Awaitable[int]]:
+    """The opening timer's pass, with the minimum window it must leave each offering."""
+
+    async def run(uow: UnitOfWork, now: datetime) -> int:
+        return await open_due_funds(uow, now, min_offering_days=min_offering_days, grace=grace)
+
+    return run
+
+
+async def open_due_funds(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    min_offering_days: int = 0,
+    grace: timedelta = timedelta(0),
+) -> int:
+    """Timer: open every scheduled fund whose offering has started (a batch per pass).
+
+    A fund the timer reaches so late that less than ``min_offering_days`` (less the
+    timer's own ``grace``) of its offering remain is not opened: it goes back to
+    draft, unannounced, for staff to set a new window and publish again.
+    """
     funds = (
         await uow.session.scalars(
             select(Fund)
@@ -269,10 +306,42 @@ async def open_due_funds(uow: UnitOfWork, now: datetime) -> int:
         )
     ).all()
     for fund in funds:
+        terms = FundTerms.model_validate(fund.terms)
+        if window_too_short(terms, now, min_days=min_offering_days, grace=grace):
+            await _unschedule(uow, fund, terms, now, min_offering_days)
+            continue
         application = await uow.session.get(Application, fund.application_id)
         assert application is not None
         await _open(uow, fund, application, now)
     return len(funds)
+
+
+async def _unschedule(
+    uow: UnitOfWork, fund: Fund, terms: FundTerms, now: datetime, min_offering_days: int
+) -> None:
+    """Take a fund that can no longer open with its minimum window back to draft."""
+    remaining = max(terms.offering_end - now, timedelta(0))
+    fund.status = FundStatus.DRAFT.value
+    fund.terms_digest = None
+    fund.published_by = None
+    fund.published_at = None
+    fund.status_reason = (
+        f"not opened: when the offering could open ({now.isoformat(timespec='seconds')}) "
+        f"{_days(remaining)} day(s) of it remained, less than the minimum of "
+        f"{min_offering_days}; set a new window and publish again"
+    )
+    await audit.record(
+        uow,
+        OPENING_TIMER,
+        "fund.unscheduled",
+        "fund",
+        fund.id,
+        reason=fund.status_reason,
+    )
+
+
+def _days(span: timedelta) -> str:
+    return f"{span / timedelta(days=1):.2f}"
 
 
 async def cancel(uow: UnitOfWork, *, fund_id: UUID, reason: str, principal: Principal) -> FundOut:
@@ -307,7 +376,11 @@ async def readable_fund(uow: UnitOfWork, fund_id: UUID, principal: Principal) ->
     fund = await uow.session.get(Fund, fund_id)
     if fund is None:
         raise NotFound(f"no fund {fund_id}")
-    await readable_application(uow, fund.application_id, principal)
+    try:
+        await readable_application(uow, fund.application_id, principal)
+    except NotFound:
+        # The same answer as for a fund that does not exist: nothing of its application.
+        raise NotFound(f"no fund {fund_id}") from None
     return fund
 
 
@@ -319,7 +392,7 @@ async def list_funds(
     uow: UnitOfWork,
     *,
     principal: Principal,
-    status: str | None,
+    status: FundStatus | None,
     msme_id: UUID | None,
     cursor: str | None,
     limit: int,
@@ -334,10 +407,10 @@ async def list_funds(
         query = query.join(Msme, Msme.id == Fund.msme_id).where(
             Msme.referred_by_bank == principal.tenant
         )
-    elif principal.role not in (Role.STAFF, Role.SERVICE):
+    elif not principal.is_staff():
         raise Forbidden("this role does not list funds")
     if status is not None:
-        query = query.where(Fund.status == status)
+        query = query.where(Fund.status == status.value)
     if msme_id is not None:
         query = query.where(Fund.msme_id == msme_id)
     return await keyset_page(uow.session, query, Fund, cursor, limit, fund_out)

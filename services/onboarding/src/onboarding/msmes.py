@@ -8,10 +8,11 @@ from datetime import UTC
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from kumiai.auth import Principal, Role
 from kumiai.contracts.onboarding import MsmeRegistered
-from kumiai.db import UnitOfWork
+from kumiai.db import UnitOfWork, sqlstate
 from kumiai.errors import Conflict, Forbidden, NotFound, UnprocessableContent
 from kumiai.pagination import Page, keyset_page
 from onboarding import audit
@@ -25,6 +26,8 @@ from onboarding.domain.identifiers import (
     validate_prefecture_code,
 )
 from onboarding.schemas import MsmeContactOut, MsmeIn, MsmeOut
+
+UNIQUE_VIOLATION = "23505"
 
 
 class InvalidIdentity(UnprocessableContent):
@@ -61,7 +64,7 @@ def check_identity(body: MsmeIn) -> None:
 
 
 def msme_out(msme: Msme, principal: Principal) -> MsmeOut:
-    personal = principal.role in (Role.STAFF, Role.SERVICE) or (
+    personal = principal.is_staff() or (
         principal.role is Role.MSME and principal.tenant == str(msme.id)
     )
     return MsmeOut(
@@ -89,7 +92,7 @@ def msme_out(msme: Msme, principal: Principal) -> MsmeOut:
 def may_read(principal: Principal, msme: Msme) -> bool:
     """Staff see every business; a business itself; a bank the ones it referred."""
     match principal.role:
-        case Role.STAFF | Role.SERVICE:
+        case Role.STAFF:
             return True
         case Role.MSME:
             return principal.tenant == str(msme.id)
@@ -107,6 +110,19 @@ async def readable_msme(uow: UnitOfWork, msme_id: UUID, principal: Principal) ->
     return msme
 
 
+def already_registered(
+    corporate_number: str, existing: UUID, principal: Principal
+) -> AlreadyRegistered:
+    """The 409 for a known Corporate Number: only staff learn which business holds it."""
+    if not principal.is_staff():
+        return AlreadyRegistered(f"corporate number {corporate_number} is already registered")
+    return AlreadyRegistered(
+        f"corporate number {corporate_number} is registered as business {existing}",
+        existing_id=str(existing),
+        existing=f"/msmes/{existing}",
+    )
+
+
 def _new_id(principal: Principal) -> UUID:
     if principal.role is not Role.MSME:
         return uuid.uuid4()
@@ -118,18 +134,18 @@ def _new_id(principal: Principal) -> UUID:
 
 
 async def register(uow: UnitOfWork, *, body: MsmeIn, principal: Principal) -> MsmeOut:
-    """Register a business once per Corporate Number; a bank's registration is its referral."""
+    """Register a business once per Corporate Number; a bank's registration is its referral.
+
+    The database holds the rule too (``uq_msmes_corporate_number``, and the id's
+    primary key): a registration that loses a race to another is answered 409 as well.
+    """
     check_identity(body)
     session = uow.session
     existing = await session.scalar(
         select(Msme.id).where(Msme.corporate_number == body.corporate_number)
     )
     if existing is not None:
-        raise AlreadyRegistered(
-            f"corporate number {body.corporate_number} is registered as business {existing}",
-            existing_id=str(existing),
-            existing=f"/msmes/{existing}",
-        )
+        raise already_registered(body.corporate_number, existing, principal)
     msme_id = _new_id(principal)
     if await session.get(Msme, msme_id) is not None:
         raise AlreadyRegistered(
@@ -142,8 +158,22 @@ async def register(uow: UnitOfWork, *, body: MsmeIn, principal: Principal) -> Ms
         registered_by=principal.subject,
         **body.model_dump(),
     )
-    session.add(msme)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(msme)
+            await session.flush()
+    except IntegrityError as exc:
+        if sqlstate(exc) != UNIQUE_VIOLATION:
+            raise
+        # Another registration of the same number (or id) committed first.
+        existing = await session.scalar(
+            select(Msme.id).where(Msme.corporate_number == body.corporate_number)
+        )
+        if existing is not None:
+            raise already_registered(body.corporate_number, existing, principal) from None
+        raise AlreadyRegistered(
+            f"business {msme_id} is already registered", existing_id=str(msme_id)
+        ) from None
     await session.refresh(msme)
     await audit.record(
         uow,
@@ -190,7 +220,7 @@ async def list_msmes(
         if referring_bank not in (None, principal.tenant):
             raise Forbidden("a bank sees only the businesses it referred")
         referring_bank = principal.tenant
-    elif principal.role not in (Role.STAFF, Role.SERVICE):
+    elif not principal.is_staff():
         raise Forbidden("only staff and partner banks list businesses")
     if prefecture_code is not None:
         query = query.where(Msme.prefecture_code == prefecture_code)

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from kumiai.contracts.onboarding import PARTNER_ID, PartnerKind, PartnerStatus
+from kumiai.inputs import Amount, RequestBody
 from kumiai.money import CurrencyCode
-from onboarding.domain.funds import FundTerms
+from onboarding.domain.funds import FundStatus, FundTerms
 from onboarding.domain.pipeline import Step, Vote
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
 
 # -- MSMEs -------------------------------------------------------------------------------
 
 
-class MsmeIn(_In):
+class MsmeIn(RequestBody):
     """A business registering on the platform (by itself, by staff, or referred by a bank)."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -43,17 +40,17 @@ class MsmeIn(_In):
         },
     )
 
-    corporate_number: str = Field(description="13 digits, check digit first")
+    corporate_number: str = Field(max_length=13, description="13 digits, check digit first")
     company_name: str = Field(min_length=1, max_length=200)
-    prefecture_code: str = Field(description="JIS X 0401, two digits")
-    municipality_code: str = Field(description="Local government code, six digits")
-    industry: str = Field(description="JSIC major division, A-T")
+    prefecture_code: str = Field(max_length=2, description="JIS X 0401, two digits")
+    municipality_code: str = Field(max_length=6, description="Local government code, six digits")
+    industry: str = Field(max_length=1, description="JSIC major division, A-T")
     head_office_address: str = Field(min_length=3, max_length=300)
     representative_name: str = Field(min_length=1, max_length=100, description="Personal data")
     contact_name: str = Field(min_length=1, max_length=100, description="Personal data")
-    contact_email: EmailStr = Field(description="Personal data")
+    contact_email: EmailStr = Field(max_length=254, description="Personal data")
     contact_phone: str = Field(
-        pattern=r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$", description="Personal data"
+        max_length=20, pattern=r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$", description="Personal data"
     )
 
 
@@ -85,13 +82,15 @@ class MsmeOut(BaseModel):
 # -- Applications ------------------------------------------------------------------------
 
 
-class ApplicationIn(_In):
+class ApplicationIn(RequestBody):
     purpose: str = Field(min_length=3, max_length=500, description="The project to fund")
-    amount_sought: int = Field(gt=0)
-    currency: CurrencyCode = "JPY"
+    amount_sought: Amount
+    currency: CurrencyCode = Field(default="JPY", max_length=3)
     use_of_funds: str = Field(min_length=3, max_length=2_000)
     business_plan_summary: str = Field(min_length=3, max_length=5_000)
-    municipality_code: str = Field(description="The municipality the project belongs to")
+    municipality_code: str = Field(
+        max_length=6, description="The municipality the project belongs to"
+    )
     introduced_by_municipality: bool = Field(
         default=False,
         description="Staff only: the municipality introduced the business (partner introduction)",
@@ -136,18 +135,18 @@ class ApplicationOut(BaseModel):
     committee_votes: list[VoteOut] | None = Field(default=None, description="Detailed view")
 
 
-class TransitionIn(_In):
+class TransitionIn(RequestBody):
     to: Step
     note: str = Field(min_length=3, max_length=2_000, description="What happened, in words")
 
 
-class VoteIn(_In):
+class VoteIn(RequestBody):
     member: str = Field(min_length=1, max_length=100)
     vote: Vote
     reason: str = Field(min_length=3, max_length=2_000)
 
 
-class DecisionIn(_In):
+class DecisionIn(RequestBody):
     """The investment committee's votes; the outcome follows from them."""
 
     votes: list[VoteIn] = Field(min_length=1, max_length=50)
@@ -186,7 +185,7 @@ class ChecklistOut(BaseModel):
     complete: bool
 
 
-class ReviewIn(_In):
+class ReviewIn(RequestBody):
     decision: Literal["accepted", "rejected"]
     reason: str | None = Field(
         default=None, max_length=2_000, description="Required when rejecting"
@@ -196,7 +195,7 @@ class ReviewIn(_In):
 # -- Funds -------------------------------------------------------------------------------
 
 
-class FundIn(_In):
+class FundIn(RequestBody):
     """A fund designed for an approved application; editable until published."""
 
     application_id: UUID
@@ -212,9 +211,7 @@ class FundOut(BaseModel):
     id: UUID
     application_id: UUID
     msme_id: UUID
-    status: str = Field(
-        description="draft, scheduled, open, cancelled, closed_succeeded, closed_failed"
-    )
+    status: FundStatus
     terms: FundTerms
     target_amount: int = Field(description="unit_price x units_offered")
     investment_per_unit: int = Field(description="unit_price less the donation part")
@@ -227,11 +224,68 @@ class FundOut(BaseModel):
     opened_at: datetime | None
 
 
-class CancelIn(_In):
+class CancelIn(RequestBody):
     reason: str = Field(min_length=3, max_length=500)
 
 
+# -- Partners ----------------------------------------------------------------------------
+
+
+class PartnerIn(RequestBody):
+    """A partner bank or municipality whose tokens the platform will accept."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner_id": "hokkaido-bank",
+                    "kind": "bank",
+                    "name": "Hokkaido Bank",
+                    "zengin_code": "0116",
+                },
+                {"partner_id": "012025", "kind": "municipality", "name": "Hakodate City"},
+            ]
+        }
+    )
+
+    partner_id: str = Field(
+        min_length=2,
+        max_length=63,
+        pattern=PARTNER_ID,
+        description="The tenant its tokens carry: a bank's slug, a municipality's "
+        "six-digit local government code",
+    )
+    kind: PartnerKind
+    name: str = Field(min_length=1, max_length=200)
+    zengin_code: str | None = Field(
+        default=None, max_length=4, description="Banks only: the four-digit Zengin bank code"
+    )
+
+
+class PartnerStatusIn(RequestBody):
+    reason: str = Field(
+        min_length=3, max_length=500, description="Why; kept in the audit trail and the event"
+    )
+
+
+class PartnerOut(BaseModel):
+    partner_id: str
+    kind: PartnerKind
+    name: str
+    zengin_code: str | None
+    status: PartnerStatus
+    version: int = Field(description="Sequence of the last event about this partner")
+    registered_at: datetime
+
+
 # -- Audit -------------------------------------------------------------------------------
+
+
+class AuditEntity(StrEnum):
+    MSME = "msme"
+    APPLICATION = "application"
+    FUND = "fund"
+    PARTNER = "partner"
 
 
 class AuditOut(BaseModel):

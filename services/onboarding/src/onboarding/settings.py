@@ -18,8 +18,18 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kumiai_onboarding"
     min_unit_price: int = Field(default=10_000, gt=0, description="JPY, DOMAIN.md default")
     max_unit_price: int = Field(default=50_000, gt=0)
-    min_offering_days: int = Field(default=1, ge=0)
+    min_offering_days: int = Field(
+        default=1,
+        ge=0,
+        description="Days an offering stays open at least, counted from when it actually opens",
+    )
     max_offering_days: int = Field(default=365, gt=0)
+    late_opening_grace_s: float = Field(
+        default=60,
+        ge=0,
+        description="How late the opening timer may be before the minimum offering period "
+        "counts from its actual opening; a fund then left with less goes back to draft",
+    )
     yearly_raise_limit: int = Field(
         default=100_000_000,
         ge=0,

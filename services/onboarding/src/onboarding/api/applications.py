@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from kumiai.contracts.onboarding import PARTNER_ID
 from kumiai.errors import Forbidden, NotFound, Unauthorized, UnprocessableContent, problems
 from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
@@ -72,7 +73,7 @@ async def list_applications(
     settings: SettingsDep,
     step: Step | None = None,
     municipality_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    referring_bank: Annotated[str | None, Query(max_length=100)] = None,
+    referring_bank: Annotated[str | None, Query(max_length=63, pattern=PARTNER_ID)] = None,
     msme_id: UUID | None = None,
     overdue: Annotated[bool, Query(description="Only those past their step's target")] = False,
     cursor: Cursor = None,

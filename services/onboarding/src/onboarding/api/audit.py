@@ -11,7 +11,7 @@ from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
 from onboarding import audit
 from onboarding.api.deps import Staff
-from onboarding.schemas import AuditOut
+from onboarding.schemas import AuditEntity, AuditOut
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 async def list_audit_records(
     principal: Staff,
     uow: UnitOfWorkDep,
-    entity_type: Annotated[str | None, Query(pattern="^(msme|application|fund)$")] = None,
+    entity_type: AuditEntity | None = None,
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -33,5 +33,9 @@ async def list_audit_records(
     """Every change, in the order it happened; optionally for one record."""
     async with uow:
         return await audit.list_records(
-            uow, entity_type=entity_type, entity_id=entity_id, cursor=cursor, limit=limit
+            uow,
+            entity_type=None if entity_type is None else entity_type.value,
+            entity_id=entity_id,
+            cursor=cursor,
+            limit=limit,
         )

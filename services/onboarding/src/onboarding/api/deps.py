@@ -25,6 +25,4 @@ SettingsDep = Annotated[Settings, Depends(settings)]
 StoreDep = Annotated[DocumentStore, Depends(document_store)]
 Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 # Object-level checks (which business, which bank) are made by the use cases.
-Participant = Annotated[
-    Principal, Depends(require_roles(Role.STAFF, Role.MSME, Role.BANK))
-]
+Participant = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MSME, Role.BANK))]

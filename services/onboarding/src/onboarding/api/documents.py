@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+import anyio
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator
+from starlette.types import Receive
 
 from kumiai.errors import (
     Forbidden,
@@ -18,9 +22,11 @@ from kumiai.errors import (
     UnprocessableContent,
     problems,
 )
+from kumiai.guard import LargeBody
 from kumiai.service import UnitOfWorkDep
 from onboarding import documents
 from onboarding.api.deps import Participant, SettingsDep, Staff, StoreDep
+from onboarding.domain.documents import MAX_FILENAME, InvalidFilename, check_filename
 from onboarding.schemas import ChecklistOut, DocumentOut, ReviewIn
 from onboarding.storage import (
     ALLOWED_CONTENT_TYPES,
@@ -30,6 +36,14 @@ from onboarding.storage import (
 )
 
 router = APIRouter(prefix="/applications/{application_id}/documents", tags=["documents"])
+
+UPLOAD_PATH = re.compile(r"/applications/[^/]+/documents/[^/]+")
+"""Where files are uploaded: the one route that takes a body larger than the default."""
+
+
+def upload_body(max_bytes: int) -> LargeBody:
+    """The request guard's limit for uploads: the largest document accepted."""
+    return LargeBody(method="POST", path=UPLOAD_PATH, max_bytes=max_bytes)
 
 
 class TooLarge(ProblemError):
@@ -51,15 +65,36 @@ _UPLOAD_BODY: dict[str, Any] = {
         "content": dict.fromkeys(sorted(ALLOWED_CONTENT_TYPES), _BINARY),
     }
 }
+
+
+def _filename(name: str) -> str:
+    try:
+        return check_filename(name)
+    except InvalidFilename as exc:
+        raise ValueError(str(exc)) from None
+
+
 Filename = Annotated[
     str,
     Query(
         min_length=1,
-        max_length=200,
-        pattern=r"^[^/\\\x00-\x1f]+$",
-        description="The file's name as the business knows it",
+        max_length=MAX_FILENAME,
+        description="The file's name as the business knows it: no folders, no control "
+        "or formatting characters",
     ),
+    AfterValidator(_filename),
 ]
+Kind = Annotated[str, Path(max_length=64, description="A kind on the document checklist")]
+
+
+class DocumentStream(StreamingResponse):
+    """A stored file, streamed to the caller."""
+
+    async def listen_for_disconnect(self, receive: Receive) -> None:
+        # The request guard hands the app a replay of the request that never reports a
+        # disconnect, so polling it would keep the event loop busy; the stream ends
+        # when the file does.
+        await anyio.sleep_forever()
 
 
 @router.post(
@@ -80,18 +115,19 @@ Filename = Annotated[
 )
 async def upload_document(
     application_id: UUID,
-    kind: str,
+    kind: Kind,
     filename: Filename,
     request: Request,
     principal: Participant,
     uow: UnitOfWorkDep,
     store: StoreDep,
     settings: SettingsDep,
-    content_type: Annotated[str, Header()],
+    content_type: Annotated[str, Header(max_length=200)],
 ) -> DocumentOut:
     """Upload the next version of a checklist document (the business itself or staff).
 
-    The body is the file itself. Its SHA-256 is recorded; a rejected or
+    The body is the file itself, up to the service's document limit (413 beyond
+    it, before anything is stored). Its SHA-256 is recorded; a rejected or
     unreviewed version may be replaced, an accepted one may not.
     """
     async with uow:
@@ -144,7 +180,7 @@ async def get_checklist(
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
 async def list_versions(
-    application_id: UUID, kind: str, principal: Participant, uow: UnitOfWorkDep
+    application_id: UUID, kind: Kind, principal: Participant, uow: UnitOfWorkDep
 ) -> list[DocumentOut]:
     """Every version of one checklist item, newest first (a handful at most)."""
     async with uow:
@@ -163,7 +199,7 @@ async def list_versions(
 )
 async def review_document(
     application_id: UUID,
-    kind: str,
+    kind: Kind,
     document_id: UUID,
     body: ReviewIn,
     principal: Staff,
@@ -183,7 +219,7 @@ async def review_document(
 @router.get(
     "/{kind}/versions/{document_id}/content",
     operation_id="download_document",
-    response_class=StreamingResponse,
+    response_class=DocumentStream,
     responses={
         200: {"description": "The file", "content": {"application/octet-stream": _BINARY}},
         **problems(Unauthorized, Forbidden, NotFound),
@@ -191,12 +227,12 @@ async def review_document(
 )
 async def download_document(
     application_id: UUID,
-    kind: str,
+    kind: Kind,
     document_id: UUID,
     principal: Participant,
     uow: UnitOfWorkDep,
     store: StoreDep,
-) -> StreamingResponse:
+) -> DocumentStream:
     """The file itself: for the business that uploaded it and for staff only."""
     async with uow:
         doc = await documents.for_download(
@@ -209,7 +245,7 @@ async def download_document(
     except KeyError as exc:
         raise NotFound(f"the file of document {document_id} is missing") from exc
     digest = base64.b64encode(bytes.fromhex(doc.sha256)).decode()
-    return StreamingResponse(
+    return DocumentStream(
         content,
         media_type=doc.content_type,
         headers={

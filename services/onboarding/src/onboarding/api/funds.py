@@ -13,7 +13,7 @@ from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
 from onboarding import funds
 from onboarding.api.deps import Participant, SettingsDep, Staff
-from onboarding.domain.funds import FundTerms
+from onboarding.domain.funds import FundStatus, FundTerms
 from onboarding.schemas import CancelIn, FundIn, FundOut
 
 router = APIRouter(prefix="/funds", tags=["funds"])
@@ -91,7 +91,9 @@ async def publish_fund(
 ) -> FundOut:
     """Freeze the terms and schedule the offering; ``FundOpened`` follows at its start.
 
-    Refused (with the figures) if the business would raise the yearly limit or more.
+    A start already past opens the offering now, and it must then still last the
+    minimum offering period (422 naming ``terms.offering_end`` otherwise). Refused
+    (with the figures) if the business would raise the yearly limit or more.
     """
     async with uow:
         return await funds.publish(
@@ -126,7 +128,7 @@ async def cancel_fund(
 async def list_funds(
     principal: Participant,
     uow: UnitOfWorkDep,
-    status: str | None = None,
+    status: FundStatus | None = None,
     msme_id: UUID | None = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,

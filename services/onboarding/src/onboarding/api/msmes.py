@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from kumiai.contracts.onboarding import PARTNER_ID
 from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
 from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
@@ -41,7 +42,7 @@ async def register_msme(
     """Register a business: by itself, by staff, or by a partner bank (recorded as its referral).
 
     A Corporate Number registers once; a second registration is answered 409
-    with the existing record's id.
+    (staff are told the existing record's id; a bank or a business only that it exists).
     """
     async with uow:
         return await run_idempotent(
@@ -65,7 +66,7 @@ async def list_msmes(
     uow: UnitOfWorkDep,
     prefecture_code: Annotated[str | None, Query(pattern=r"^[0-9]{2}$")] = None,
     municipality_code: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
-    referring_bank: Annotated[str | None, Query(max_length=100)] = None,
+    referring_bank: Annotated[str | None, Query(max_length=63, pattern=PARTNER_ID)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[MsmeOut]:

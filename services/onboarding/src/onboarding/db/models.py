@@ -154,6 +154,8 @@ class Fund(Base):
             name="status_known",
         ),
         CheckConstraint("target_amount > 0", name="target_positive"),
+        # onboarding.domain.funds.validate_terms: an offering ends after it starts.
+        CheckConstraint("offering_end > offering_start", name="window_ordered"),
         Index("ix_funds_due", "offering_start", postgresql_where="status = 'scheduled'"),
     )
 

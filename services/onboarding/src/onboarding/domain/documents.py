@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -60,3 +61,27 @@ def check_replacement(current: DocumentStatus | None) -> None:
     """A new version may replace a rejected or still unreviewed one, never an accepted one."""
     if current is DocumentStatus.ACCEPTED:
         raise ReviewRefused("an accepted document is not replaced")
+
+
+class InvalidFilename(ValueError):
+    pass
+
+
+# Control, format (bidirectional overrides, zero-width), surrogate, private-use and
+# unassigned characters: none belongs in a file name a person reads.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+MAX_FILENAME = 200
+
+
+def check_filename(name: str) -> str:
+    """A document's file name as the business knows it: printable, no folders, at most 200."""
+    if not 1 <= len(name) <= MAX_FILENAME:
+        raise InvalidFilename(f"must be 1 to {MAX_FILENAME} characters")
+    if name != name.strip() or name.strip(".") == "":
+        raise InvalidFilename("must not start or end with spaces, nor be only dots")
+    for char in name:
+        if char in "/\\":
+            raise InvalidFilename("must not contain / or \\")
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise InvalidFilename(f"must not contain the character U+{ord(char):04X}")
+    return name

@@ -7,11 +7,25 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from kumiai.contracts.onboarding import FundFees, RevenueShare, Settlement
+from kumiai.inputs import MAX_AMOUNT, Amount, AmountOrZero, Count, RequestBody, StrictInt
 from kumiai.money import CurrencyCode
+from kumiai.periods import in_past_year
+
+
+class FundStatus(StrEnum):
+    """Where a fund stands; the ``funds.status`` CHECK lists the same values."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    CANCELLED = "cancelled"
+    CLOSED_SUCCEEDED = "closed_succeeded"
+    CLOSED_FAILED = "closed_failed"
 
 
 class InvalidFundTerms(ValueError):
@@ -22,25 +36,28 @@ class InvalidFundTerms(ValueError):
         self.problems = problems
 
 
-class FundTerms(BaseModel):
+class FundTerms(RequestBody):
     """Everything an investor signs up to; frozen when the fund is published.
 
     Amounts are integers of the currency's minor unit; rates are parts per million.
+    Every integer must arrive as a JSON integer: ``"10000"``, ``true`` or ``1e4`` are refused.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True)
 
     name: str = Field(min_length=1, max_length=200)
-    currency: CurrencyCode = "JPY"
-    unit_price: int = Field(gt=0, description="Price of one unit, donation part included")
-    handling_fee_per_unit: int = Field(ge=0, description="Paid on top of the unit price")
-    donation_per_unit: int = Field(default=0, ge=0, description="Hybrid funds: never repaid")
-    units_offered: int = Field(gt=0, description="Upper limit of units on sale")
-    formation_threshold_units: int = Field(gt=0, description="Units needed for the fund to form")
-    max_units_per_investor: int = Field(gt=0)
-    offering_start: AwareDatetime
+    currency: CurrencyCode = Field(default="JPY", max_length=3)
+    unit_price: Amount = Field(description="Price of one unit, donation part included")
+    handling_fee_per_unit: AmountOrZero = Field(description="Paid on top of the unit price")
+    donation_per_unit: AmountOrZero = Field(default=0, description="Hybrid funds: never repaid")
+    units_offered: Count = Field(description="Upper limit of units on sale")
+    formation_threshold_units: Count = Field(description="Units needed for the fund to form")
+    max_units_per_investor: Count
+    offering_start: AwareDatetime = Field(
+        description="When the offering opens; one already past opens it at publication"
+    )
     offering_end: AwareDatetime
-    term_months: int = Field(gt=0, le=600)
+    term_months: StrictInt = Field(gt=0, le=600)
     settlement: Settlement
     revenue_share: RevenueShare
     fees: FundFees
@@ -70,8 +87,31 @@ class TermLimits:
     max_offering_days: int = 365
 
 
-def validate_terms(terms: FundTerms, limits: TermLimits) -> None:
-    """Refuse terms that break a rule, naming every field at fault at once."""
+def opening(terms: FundTerms, now: datetime) -> datetime:
+    """When the offering opens if published at ``now``: its start, or ``now`` if that passed."""
+    return max(terms.offering_start, now)
+
+
+def window_too_short(
+    terms: FundTerms, opens_at: datetime, *, min_days: int, grace: timedelta = timedelta(0)
+) -> bool:
+    """Whether an offering opening at ``opens_at`` would be open less than ``min_days``
+    (less ``grace``), or not at all.
+
+    The minimum counts from when the offering actually opens, so a start set in the
+    past does not shorten it.
+    """
+    remaining = terms.offering_end - opens_at
+    return remaining <= timedelta(0) or remaining < timedelta(days=min_days) - grace
+
+
+def validate_terms(terms: FundTerms, limits: TermLimits, *, now: datetime | None = None) -> None:
+    """Refuse terms that break a rule, naming every field at fault at once.
+
+    With ``now``, the offering must stay open ``min_offering_days`` from when it would
+    open if published at ``now`` (its start, or ``now`` if the start has passed). The
+    database holds the weakest form too: ``ck_funds_window_ordered`` (end after start).
+    """
     problems: dict[str, str] = {}
     if not limits.min_unit_price <= terms.unit_price <= limits.max_unit_price:
         problems["unit_price"] = (
@@ -83,10 +123,18 @@ def validate_terms(terms: FundTerms, limits: TermLimits) -> None:
         problems["formation_threshold_units"] = "must not exceed units_offered"
     if terms.max_units_per_investor > terms.units_offered:
         problems["max_units_per_investor"] = "must not exceed units_offered"
-    window = terms.offering_end - terms.offering_start
-    if window < timedelta(days=limits.min_offering_days):
+    if terms.target_amount > MAX_AMOUNT:
+        problems["units_offered"] = (
+            f"the target (unit_price x units_offered) must not exceed {MAX_AMOUNT}"
+        )
+    opens_at = terms.offering_start if now is None else opening(terms, now)
+    window = terms.offering_end - opens_at
+    if terms.offering_end <= terms.offering_start:
+        problems["offering_end"] = "must be after offering_start"
+    elif window_too_short(terms, opens_at, min_days=limits.min_offering_days):
         problems["offering_end"] = (
             f"the offering must last at least {limits.min_offering_days} day(s)"
+            + ("" if opens_at == terms.offering_start else " from its opening (now)")
         )
     elif window > timedelta(days=limits.max_offering_days):
         problems["offering_end"] = f"the offering may last at most {limits.max_offering_days} days"
@@ -145,6 +193,7 @@ class RaisedFund:
     """Another fund of the same business that counts towards the yearly limit."""
 
     offering_start: datetime
+    """When it opened, or is scheduled to open."""
     amount: int
 
 
@@ -160,18 +209,28 @@ class YearlyLimitExceeded(ValueError):
         self.this_fund = this_fund
 
 
+def within_a_year(one: datetime, other: datetime) -> bool:
+    """Whether two openings lie less than a year apart (``kumiai.periods.in_past_year``)."""
+    return in_past_year(other, at=one) or in_past_year(one, at=other)
+
+
 def check_yearly_limit(
-    terms: FundTerms, others: Sequence[RaisedFund], *, limit: int, window_days: int = 365
+    terms: FundTerms,
+    others: Sequence[RaisedFund],
+    *,
+    limit: int,
+    opens_at: datetime | None = None,
 ) -> None:
     """A business raises less than ``limit`` per rolling year across all its funds.
 
-    Counted: every other fund whose offering starts within ``window_days`` of
-    this one's (either side), at its upper limit until it has closed, then at
-    what it raised. Counting both sides is stricter than any single window.
+    Counted: every other fund opening less than a year (``kumiai.periods``, Japan
+    time) before or after this one's opening (``opens_at``, its start by default),
+    at its upper limit until it has closed, then at what it raised. Counting both
+    sides is stricter than any single window.
     """
     if limit <= 0:
         return
-    near = timedelta(days=window_days)
-    counted = sum(f.amount for f in others if abs(f.offering_start - terms.offering_start) < near)
+    this = terms.offering_start if opens_at is None else opens_at
+    counted = sum(f.amount for f in others if within_a_year(this, f.offering_start))
     if counted + terms.target_amount >= limit:
         raise YearlyLimitExceeded(limit=limit, counted=counted, this_fund=terms.target_amount)
