@@ -73,7 +73,7 @@ async def test_fifty_investors_one_fund_formed_one_failed_to_the_yen(
     sub_settings = settings_for(
         "subscription",
         kafka_bootstrap_servers=bootstrap,
-        cooling_off_period=timedelta(seconds=30),
+        cooling_off_test_period=timedelta(seconds=30),
         payment_period=timedelta(minutes=10),
     )
     onboarding = service("onboarding").create_app(ob)

@@ -1,5 +1,5 @@
 """Subscribing over HTTP with the real database and broker: limits, no overselling,
-cancellation, expiry, payment, closing and "My page"."""
+cancellation, expiry, payment, closing, refunds and "My page"."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ import httpx
 import pytest
 
 from helpers import (
+    BANK,
+    OTHER_BANK,
     STAFF,
     SettingsFactory,
     call,
@@ -31,6 +33,7 @@ from kumiai.catalog import service
 from kumiai.contracts.ledger import PaymentReceived
 from kumiai.contracts.onboarding import FundOpened
 from kumiai.errors import PROBLEM_BASE
+from kumiai.periods import JAPAN, end_of_nth_day, one_year_before
 from kumiai.references import is_valid_reference
 from kumiai.settings import ServiceSettings
 from kumiai.testing import bearer, eventually, running, sample_fund_opened
@@ -102,7 +105,7 @@ async def market(settings_for: SettingsFactory) -> AsyncIterator[Market]:
     settings = settings_for(
         "subscription",
         payment_period=timedelta(days=7),
-        cooling_off_period=timedelta(days=8),
+        cooling_off_days=8,
         issuer_yearly_limit=500_000,
     )
     async with running(service("subscription").create_app(settings)) as client:
@@ -132,7 +135,8 @@ async def test_a_subscription_answers_amount_reference_and_deadline(market: Mark
     assert is_valid_reference(body["payment_reference"])
     placed = datetime.fromisoformat(body["placed_at"])
     assert datetime.fromisoformat(body["payment_deadline"]) - placed == timedelta(days=7)
-    assert datetime.fromisoformat(body["cooling_off_until"]) - placed == timedelta(days=8)
+    # The end of the 8th day in Japan, the day of the contract counting as the first.
+    assert datetime.fromisoformat(body["cooling_off_until"]) == end_of_nth_day(placed, 8)
     assert replay.json() == body
     assert keyless.status_code == 422
     assert progress is not None
@@ -152,7 +156,7 @@ async def test_only_eligible_investors_within_their_limits(market: Market) -> No
         "POST",
         "/investors",
         201,
-        json={"personal": personal_details()},
+        json={"personal": personal_details(), "verifying_bank_id": "hokkaido-bank"},
         headers=_me(newcomer),
     )
     unverified = await market.subscribe(fund, newcomer, 1)
@@ -161,7 +165,7 @@ async def test_only_eligible_investors_within_their_limits(market: Market) -> No
         "POST",
         f"/investors/{newcomer}/verification",
         json={"status": "verified", "note": "checked by the bank"},
-        headers=bearer(Role.BANK, "hokkaido-bank"),
+        headers=BANK,
     )
     no_notice = await market.subscribe(fund, newcomer, 1)
     stale_terms = await market.client.post(
@@ -217,7 +221,7 @@ async def test_no_unit_is_sold_twice_under_concurrency(market: Market) -> None:
 async def test_cooling_off_cancellation_frees_units_and_reopens(
     settings_for: SettingsFactory,
 ) -> None:
-    settings = settings_for("subscription", cooling_off_period=timedelta(seconds=5))
+    settings = settings_for("subscription", cooling_off_test_period=timedelta(seconds=5))
     async with running(service("subscription").create_app(settings)) as client:
         market = Market(client, settings)
         fund = await market.open_fund(units_offered=3, max_units_per_investor=3)
@@ -301,7 +305,7 @@ async def test_the_offering_closes_and_the_register_freezes(settings_for: Settin
     settings = settings_for(
         "subscription",
         payment_period=timedelta(seconds=30),
-        cooling_off_period=timedelta(seconds=1),
+        cooling_off_test_period=timedelta(seconds=1),
     )
     async with running(service("subscription").create_app(settings)) as client:
         market = Market(client, settings)
@@ -335,6 +339,8 @@ async def test_the_offering_closes_and_the_register_freezes(settings_for: Settin
 
         outcome = await eventually(closed, timeout_s=90, what="both offerings closed")
         holdings = await call(client, "GET", f"/investors/{a}/holdings", headers=_me(a))
+        b_holdings = await call(client, "GET", f"/investors/{b}/holdings", headers=_me(b))
+        refunded = await call(client, "GET", f"/subscriptions/{subs[3]['id']}", headers=_me(b))
         cancel_after = await client.post(f"/subscriptions/{subs[0]['id']}/cancel", headers=STAFF)
         other_page = await client.get(f"/investors/{a}/holdings", headers=_me(b))
         events = await market.events(formed) + await market.events(failed)
@@ -349,6 +355,9 @@ async def test_the_offering_closes_and_the_register_freezes(settings_for: Settin
         (b, 1, 10_500),
     ]
     assert [(h["units"], h["frozen"]) for h in holdings] == [(3, True)]
+    assert [(h["fund_id"], h["units"]) for h in b_holdings] == [(str(formed.fund_id), 1)]
+    assert (refunded["status"], refunded["refund_reason"]) == ("refunded", "fund_failed")
+    assert refunded["refunded_at"] is not None
     assert cancel_after.status_code == 409
     assert other_page.status_code == 404
     assert [(c["outcome"], c["units_confirmed"], c["investor_count"]) for c in closings] == [
@@ -364,12 +373,11 @@ async def test_the_offering_closes_and_the_register_freezes(settings_for: Settin
 async def test_personal_data_is_encrypted_and_shown_only_to_its_owner(
     market: Market,
 ) -> None:
-    investor = await ready_investor(market.client)
+    investor = await ready_investor(market.client, verifying_bank="hokkaido-bank")
     own = await call(market.client, "GET", f"/investors/{investor}", headers=_me(investor))
     staff = await call(market.client, "GET", f"/investors/{investor}", headers=STAFF)
-    bank = await call(
-        market.client, "GET", f"/investors/{investor}", headers=bearer(Role.BANK, "b")
-    )
+    bank = await call(market.client, "GET", f"/investors/{investor}", headers=BANK)
+    other_bank = await market.client.get(f"/investors/{investor}", headers=OTHER_BANK)
     stranger = await market.client.get(f"/investors/{investor}", headers=_me(str(uuid.uuid4())))
     [row] = await fetch(
         market.settings.database_url,
@@ -380,6 +388,9 @@ async def test_personal_data_is_encrypted_and_shown_only_to_its_owner(
     assert staff["personal"]["payout_account"]["account_number"] == "1234567"
     assert bank["personal"] is None
     assert bank["verification"] == "verified"
+    assert bank["verifying_bank_id"] == "hokkaido-bank"
+    assert other_bank.status_code == 404
+    assert investor not in other_bank.json()["detail"]
     assert stranger.status_code == 404
     assert b"Ichiro" not in row["personal"]
     assert b"1234567" not in row["personal"]
@@ -429,3 +440,257 @@ async def test_staff_withdraw_an_offering_and_every_subscription_goes(market: Ma
         "FundClosed",
     ]
     assert events[-1][1]["outcome"] == "failed"
+
+
+async def test_a_failed_fund_refunds_paid_subscriptions_and_frees_holdings_and_limit(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for(
+        "subscription",
+        payment_period=timedelta(seconds=30),
+        cooling_off_test_period=timedelta(seconds=1),
+        issuer_yearly_limit=500_000,
+    )
+    async with running(service("subscription").create_app(settings)) as client:
+        market = Market(client, settings)
+        investor = await ready_investor(client)
+        start = datetime.now(UTC) - timedelta(minutes=1)
+        failing = await market.open_fund(
+            unit_price=100_000,
+            offering_start=start,
+            offering_end=datetime.now(UTC) + timedelta(seconds=8),
+            formation_threshold_units=30,
+        )
+        sibling = await market.open_fund(msme_id=failing.msme_id, unit_price=100_000)
+        paid = (await market.subscribe(failing, investor, 5)).json()
+        await market.pay(failing, paid, seq=1)
+        full = await market.subscribe(sibling, investor, 1)
+
+        async def refunded() -> dict[str, Any] | None:
+            sub = await call(client, "GET", f"/subscriptions/{paid['id']}", headers=_me(investor))
+            return sub if sub["status"] == "refunded" else None
+
+        after = await eventually(refunded, timeout_s=90, what="the failed fund's refund")
+        progress = await offering(client, str(failing.fund_id))
+        holdings = await call(
+            client, "GET", f"/investors/{investor}/holdings", headers=_me(investor)
+        )
+        listed = await call(
+            client,
+            "GET",
+            f"/investors/{investor}/subscriptions",
+            params={"status": "refunded"},
+            headers=_me(investor),
+        )
+        cancel = await client.post(f"/subscriptions/{paid['id']}/cancel", headers=_me(investor))
+        freed = await market.subscribe(sibling, investor, 5)
+        events = await market.events(failing)
+    assert full.status_code == 422, "the failed fund's 500,000 filled the limit while it was open"
+    assert progress is not None
+    assert progress["status"] == "closed_failed"
+    assert (after["refund_reason"], after["amount_paid"]) == ("fund_failed", 5 * 100_500)
+    assert after["refunded_at"] is not None
+    assert after["cancelled_at"] is None
+    assert holdings == []
+    assert [s["id"] for s in listed["items"]] == [paid["id"]]
+    assert cancel.status_code == 409
+    assert freed.status_code == 201, freed.text
+    # The ledger refunds on FundClosed: no cancellation may ask it for the money a second time.
+    assert [t for t, _ in events] == ["SubscriptionPlaced", "SubscriptionConfirmed", "FundClosed"]
+    assert (events[-1][1]["outcome"], events[-1][1]["units_confirmed"]) == ("failed", 5)
+
+
+async def _insert_subscription(
+    market: Market,
+    fund: FundOpened,
+    investor: str,
+    *,
+    units: int,
+    placed_at: datetime,
+    status: str = "confirmed",
+) -> uuid.UUID:
+    """A subscription written straight into the database, as if placed at ``placed_at``."""
+    sub_id = uuid.uuid4()
+    amount = units * (fund.unit_price + fund.handling_fee_per_unit)
+    await fetch(
+        market.settings.database_url,
+        "INSERT INTO subscriptions (id, fund_id, investor_id, msme_id, units, unit_price, "
+        "handling_fee_per_unit, amount_due, currency, payment_reference, payment_deadline, "
+        "cooling_off_until, terms_digest, status, amount_paid, cancel_reason, refund_reason, "
+        "placed_at, confirmed_at, cancelled_at, refunded_at) VALUES ($1, $2, $3, $4, $5, $6, "
+        "$7, $8, 'JPY', $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)",
+        sub_id,
+        fund.fund_id,
+        uuid.UUID(investor),
+        fund.msme_id,
+        units,
+        fund.unit_price,
+        fund.handling_fee_per_unit,
+        amount,
+        f"TEST{sub_id.hex[:12]}",
+        placed_at + timedelta(days=7),
+        end_of_nth_day(placed_at, 8),
+        fund.terms_digest,
+        status,
+        None if status == "placed" else amount,
+        "cooling_off" if status == "cancelled" else None,
+        "fund_failed" if status == "refunded" else None,
+        placed_at,
+        placed_at if status == "cancelled" else None,
+        placed_at if status == "refunded" else None,
+    )
+    return sub_id
+
+
+async def test_the_issuer_limit_counts_the_twelve_months_before_not_the_calendar_year(
+    market: Market,
+) -> None:
+    fund = await market.open_fund(unit_price=100_000)
+    investor = await ready_investor(market.client)
+    now = datetime.now(UTC)
+    a_year_ago = one_year_before(now)
+    # 400,000 committed eleven months ago and more, in an earlier calendar year as often as
+    # not; cancelled and refunded money inside the window does not count.
+    old = await _insert_subscription(
+        market, fund, investor, units=4, placed_at=a_year_ago + timedelta(days=2)
+    )
+    for status in ("cancelled", "refunded"):
+        await _insert_subscription(
+            market, fund, investor, units=5, placed_at=now - timedelta(days=3), status=status
+        )
+    two = await market.subscribe(fund, investor, 2)
+    one = await market.subscribe(fund, investor, 1)
+    # The old subscription now falls out of the window: 400,000 are free again.
+    await fetch(
+        market.settings.database_url,
+        "UPDATE subscriptions SET placed_at = $2 WHERE id = $1",
+        old,
+        a_year_ago - timedelta(days=2),
+    )
+    four = await market.subscribe(fund, investor, 4)
+    fifth = await market.subscribe(fund, investor, 1)
+    [lock] = await fetch(
+        market.settings.database_url,
+        "SELECT investor_id, msme_id FROM issuer_commitments WHERE investor_id = $1",
+        uuid.UUID(investor),
+    )
+    assert two.status_code == 422
+    assert two.json()["type"] == PROBLEM_BASE + "over-limit"
+    assert two.json()["committed"] == 400_000
+    assert "12 months before this subscription" in two.json()["detail"]
+    assert one.status_code == 201, one.text
+    assert four.status_code == 201, four.text
+    assert fifth.status_code == 422
+    assert fifth.json()["committed"] == 500_000
+    assert lock["msme_id"] == fund.msme_id
+
+
+async def test_the_past_year_is_counted_across_the_new_year(market: Market) -> None:
+    fund = await market.open_fund(unit_price=100_000)
+    investor = await ready_investor(market.client)
+    now = datetime.now(UTC)
+    # 500,000 on 31 December of last year (Japan time), when that is within the past year.
+    eve = datetime(now.year - 1, 12, 31, 12, 0, tzinfo=JAPAN)
+    if not now - timedelta(days=364) < eve:
+        eve = now - timedelta(days=1)
+    await _insert_subscription(market, fund, investor, units=5, placed_at=eve)
+    new_year = await market.subscribe(fund, investor, 1)
+    assert new_year.status_code == 422, new_year.text
+    assert new_year.json()["committed"] == 500_000
+
+
+async def test_concurrent_orders_never_pass_the_issuer_limit(market: Market) -> None:
+    first = await market.open_fund(unit_price=100_000)
+    funds = [first] + [
+        await market.open_fund(msme_id=first.msme_id, unit_price=100_000) for _ in range(7)
+    ]
+    investor = await ready_investor(market.client)
+    answers = await asyncio.gather(*(market.subscribe(f, investor, 1) for f in funds))
+    [row] = await fetch(
+        market.settings.database_url,
+        "SELECT coalesce(sum(units * unit_price), 0) AS committed FROM subscriptions "
+        "WHERE investor_id = $1 AND status IN ('placed', 'confirmed')",
+        uuid.UUID(investor),
+    )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201] * 5 + [422] * 3, [a.text for a in answers]
+    assert row["committed"] == 500_000
+    assert all(
+        a.json()["type"] == PROBLEM_BASE + "over-limit" for a in answers if a.status_code == 422
+    )
+
+
+async def test_withdrawing_an_offering_while_orders_arrive_leaves_nothing_live(
+    market: Market,
+) -> None:
+    fund = await market.open_fund(units_offered=200)
+    investors = [await ready_investor(market.client) for _ in range(5)]
+    early = await market.subscribe(fund, investors[0], 2)
+    url = market.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    holder = await asyncpg.connect(url)
+
+    async def waiting(n: int) -> bool:
+        rows = await fetch(
+            market.settings.database_url,
+            "SELECT count(*) AS n FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND query ILIKE '%offerings%'",
+        )
+        return bool(rows[0]["n"] >= n)
+
+    try:
+        # Hold the offering's row as an order does, so that orders placed before the
+        # withdrawal, the withdrawal itself and later orders all queue on it together.
+        async with holder.transaction():
+            await holder.execute(
+                "SELECT 1 FROM offerings WHERE fund_id = $1 FOR NO KEY UPDATE", fund.fund_id
+            )
+            before = [asyncio.create_task(market.subscribe(fund, i, 1)) for i in investors[1:3]]
+            await eventually(lambda: waiting(2), what="two orders waiting", timeout_s=20)
+            withdraw = asyncio.create_task(
+                market.client.post(
+                    f"/offerings/{fund.fund_id}/cancel",
+                    json={"reason": "the business withdrew the project"},
+                    headers=STAFF,
+                )
+            )
+            await eventually(lambda: waiting(3), what="the withdrawal waiting", timeout_s=20)
+            after = [asyncio.create_task(market.subscribe(fund, i, 1)) for i in investors[3:]]
+            await eventually(lambda: waiting(5), what="two more orders waiting", timeout_s=20)
+        answers = await asyncio.gather(*before, *after)
+        withdrawn = await withdraw
+    finally:
+        await holder.close()
+    rows = await fetch(
+        market.settings.database_url,
+        "SELECT status, cancel_reason, count(*) AS n FROM subscriptions WHERE fund_id = $1 "
+        "GROUP BY status, cancel_reason",
+        fund.fund_id,
+    )
+    [held] = await fetch(
+        market.settings.database_url,
+        "SELECT coalesce(sum(units), 0) AS units FROM positions WHERE fund_id = $1",
+        fund.fund_id,
+    )
+    progress = await offering(market.client, str(fund.fund_id))
+    placed = sum(a.status_code == 201 for a in answers)
+    assert early.status_code == 201
+    assert withdrawn.status_code == 200, withdrawn.text
+    # Whichever got the row first: an order placed while the withdrawal waited is cancelled
+    # with the others, and one that came after it is refused; none is left live.
+    assert all(a.status_code in (201, 409) for a in answers), [a.text for a in answers]
+    assert all(
+        a.json()["type"] == PROBLEM_BASE + "offering-not-open"
+        for a in answers
+        if a.status_code == 409
+    )
+    assert [(r["status"], r["cancel_reason"], r["n"]) for r in rows] == [
+        ("cancelled", "offering_cancelled", 1 + placed)
+    ]
+    assert held["units"] == 0
+    assert progress is not None
+    assert (progress["status"], progress["units_sold"], progress["investors"]) == (
+        "cancelled",
+        0,
+        0,
+    )

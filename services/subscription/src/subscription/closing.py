@@ -1,4 +1,9 @@
-"""Closing an offering: the fund forms or fails, and the holdings register freezes."""
+"""Closing an offering: the fund forms or fails, and the holdings register freezes.
+
+Closing follows the lock order of decision 0007 (subscription -> position ->
+issuer commitment -> offering): the fund's live subscriptions (and, when
+they are cancelled, their positions) are locked before the offering's row.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,28 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 import structlog
-from sqlalchemy import Exists, and_, exists, func, insert, or_, select
+from sqlalchemy import Exists, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from kumiai.auth import Principal, Role
+from kumiai.contracts.ledger import RefundReason
 from kumiai.contracts.subscription import CancellationReason, FundClosed, FundOutcome
 from kumiai.db import UnitOfWork
-from kumiai.errors import Conflict, Forbidden, NotFound
-from subscription.db.models import Holding, Offering, Subscription
-from subscription.domain.subscriptions import may_close, outcome
-from subscription.offerings import offering_out
+from kumiai.errors import Conflict, Forbidden
+from subscription.db.models import Holding, Offering, Position, Subscription
+from subscription.domain.subscriptions import (
+    LIVE_STATUSES,
+    SubscriptionStatus,
+    may_close,
+    outcome,
+)
+from subscription.offerings import OfferingNotFound, offering_out
 from subscription.schemas import OfferingOut
 from subscription.subscriptions import cancel_subscription
 
 log = structlog.get_logger(__name__)
+
+_LIVE = [s.value for s in LIVE_STATUSES]
 
 
 def _unpaid(fund_id: InstrumentedAttribute[UUID]) -> Exists:
@@ -34,11 +47,25 @@ def _cooling_off(fund_id: InstrumentedAttribute[UUID], now: datetime) -> Exists:
     )
 
 
+async def _lock_live(uow: UnitOfWork, fund_id: UUID) -> list[Subscription]:
+    """Lock the fund's live subscriptions (in id order, as every closer takes them)."""
+    return list(
+        (
+            await uow.session.scalars(
+                select(Subscription)
+                .where(Subscription.fund_id == fund_id, Subscription.status.in_(_LIVE))
+                .order_by(Subscription.id)
+                .with_for_update()
+            )
+        ).all()
+    )
+
+
 async def close_due(uow: UnitOfWork, now: datetime) -> int:
     """Timer: close one offering that has ended (or sold out, all paid, all past cooling-off)."""
     session = uow.session
-    offering = await session.scalar(
-        select(Offering)
+    fund_id = await session.scalar(
+        select(Offering.fund_id)
         .where(
             Offering.status == "open",
             or_(Offering.offering_end <= now, Offering.units_sold >= Offering.units_offered),
@@ -47,7 +74,16 @@ async def close_due(uow: UnitOfWork, now: datetime) -> int:
         )
         .order_by(Offering.offering_end)
         .limit(1)
-        .with_for_update(skip_locked=True)
+    )
+    if fund_id is None:
+        return 0
+    await _lock_live(uow, fund_id)
+    # NO KEY UPDATE, like every writer of the row: orders' foreign-key checks (KEY SHARE)
+    # on new positions and subscriptions do not queue behind it.
+    offering = await session.scalar(
+        select(Offering)
+        .where(Offering.fund_id == fund_id, Offering.status == "open")
+        .with_for_update(key_share=True, skip_locked=True)
     )
     if offering is None:
         return 0
@@ -76,6 +112,12 @@ async def close_due(uow: UnitOfWork, now: datetime) -> int:
 
 
 async def close(uow: UnitOfWork, offering: Offering, now: datetime) -> None:
+    """Form the fund (freeze its register) or, short of its threshold, mark every paid
+    subscription refunded: the ledger refunds them when it hears ``FundClosed``.
+
+    The database holds a refunded subscription to having been paid and to its reason
+    and time (``ck_subscriptions_refund_recorded``).
+    """
     session = uow.session
     result = outcome(offering.units_confirmed, offering.formation_threshold_units)
     confirmed = select(
@@ -93,6 +135,21 @@ async def close(uow: UnitOfWork, offering: Offering, now: datetime) -> None:
             insert(Holding).from_select(
                 ["fund_id", "investor_id", "units", "amount_paid"], confirmed
             )
+        )
+    else:
+        # No longer held and no longer counted against the investors' yearly limit.
+        await session.execute(
+            update(Subscription)
+            .where(
+                Subscription.fund_id == offering.fund_id,
+                Subscription.status == SubscriptionStatus.CONFIRMED.value,
+            )
+            .values(
+                status=SubscriptionStatus.REFUNDED.value,
+                refund_reason=RefundReason.FUND_FAILED.value,
+                refunded_at=now,
+            )
+            .execution_options(synchronize_session=False)
         )
     offering.status = f"closed_{result.value}"
     offering.closed_at = now
@@ -126,20 +183,25 @@ async def cancel_offering(
     if principal.role is not Role.STAFF:
         raise Forbidden("only staff cancel an offering")
     session = uow.session
-    offering = await session.get(Offering, fund_id, with_for_update=True)
-    if offering is None:
-        raise NotFound(f"no offering for fund {fund_id}")
+    if await session.get(Offering, fund_id) is None:
+        raise OfferingNotFound("no such offering")
+    await _lock_live(uow, fund_id)
+    await session.execute(
+        select(Position.investor_id)
+        .where(Position.fund_id == fund_id)
+        .order_by(Position.investor_id)
+        .with_for_update()
+    )
+    offering = await session.get(
+        Offering, fund_id, with_for_update={"key_share": True}, populate_existing=True
+    )
+    assert offering is not None
     if offering.status != "open":
         raise CancelRefusedClosed(f"the offering is {offering.status}")
     now = datetime.now(UTC)
-    live = (
-        await session.scalars(
-            select(Subscription)
-            .where(Subscription.fund_id == fund_id, Subscription.status != "cancelled")
-            .order_by(Subscription.placed_at, Subscription.id)
-            .with_for_update()
-        )
-    ).all()
+    # Again under the offering's lock: a subscription placed meanwhile took its units
+    # before the lock and is cancelled too; none can be placed after it.
+    live = await _lock_live(uow, fund_id)
     for sub in live:
         await cancel_subscription(uow, sub, CancellationReason.OFFERING_CANCELLED, now)
     await session.refresh(offering)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from kumiai.contracts.ledger import PaymentReceived
+from kumiai.contracts.ledger import PaymentReceived, PayoutInstructed
 from kumiai.contracts.onboarding import FundOpened, FundOpenedV1
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import Handler
-from subscription import offerings, subscriptions
+from subscription import offerings, payouts, subscriptions
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
@@ -20,7 +20,13 @@ async def on_payment_received(uow: UnitOfWork, payload: EventPayload, envelope: 
     await subscriptions.confirm_payment(uow, payload)
 
 
+async def on_payout_instructed(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+    assert isinstance(payload, PayoutInstructed)
+    await payouts.record_instruction(uow, payload)
+
+
 HANDLERS: dict[str, Handler] = {
     FundOpened.event_type: on_fund_opened,
     PaymentReceived.event_type: on_payment_received,
+    PayoutInstructed.event_type: on_payout_instructed,
 }

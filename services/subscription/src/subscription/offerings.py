@@ -17,6 +17,11 @@ from subscription.domain.offerings import days_left, offering_phase
 from subscription.schemas import OfferingOut
 
 
+class OfferingNotFound(NotFound):
+    problem = "offering-not-found"
+    title = "No such offering"
+
+
 async def open_offering(uow: UnitOfWork, event: AnyFundOpened, *, event_id: UUID) -> None:
     """Put a newly opened fund on offer (once, however often the event is delivered)."""
     await uow.session.execute(
@@ -80,7 +85,7 @@ async def get_offering(uow: UnitOfWork, *, fund_id: UUID) -> OfferingOut:
     """One offering's public progress."""
     offering = await uow.session.get(Offering, fund_id)
     if offering is None:
-        raise NotFound(f"no offering for fund {fund_id}")
+        raise OfferingNotFound("no such offering")
     return offering_out(offering, datetime.now(UTC))
 
 

@@ -3,7 +3,9 @@
 Every change to an offering's inventory is one conditional statement on its
 row, taken after the investor's own rows and before the outbox, in the same
 order everywhere: subscription -> position -> issuer commitment -> offering
--> outbox. So no interleaving oversells and none deadlocks.
+-> outbox (decision 0007). So no interleaving oversells and none deadlocks.
+The yearly limit per issuer is a sum over the investor's live subscriptions,
+read while the investor's ``issuer_commitments`` row for that issuer is locked.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from uuid import UUID
 from sqlalchemy import func, select, text
 
 from kumiai.auth import Principal, Role
-from kumiai.contracts.ledger import PaymentReceived
+from kumiai.contracts.ledger import PaymentReceived, RefundReason
 from kumiai.contracts.subscription import (
     CancellationReason,
     SubscriptionCancelled,
@@ -28,14 +30,17 @@ from kumiai.pagination import Page, decode_cursor, page_of
 from kumiai.references import new_reference
 from subscription.db.models import Holding, Investor, Offering, Subscription
 from subscription.domain.subscriptions import (
+    LIVE_STATUSES,
     CancelRefused,
     Order,
     SubscriptionStatus,
     check_investor_cancel,
-    commitment_year,
     deadlines,
+    issuer_limit_window_start,
+    within_issuer_limit,
 )
-from subscription.investors import own_id
+from subscription.investors import no_investor, own_id
+from subscription.offerings import OfferingNotFound
 from subscription.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
 from subscription.settings import Settings
 
@@ -65,6 +70,16 @@ class CancelNotAllowed(Conflict):
     title = "The subscription cannot be cancelled"
 
 
+class SubscriptionNotFound(NotFound):
+    problem = "subscription-not-found"
+    title = "No such subscription"
+
+
+def no_subscription() -> SubscriptionNotFound:
+    """Absent and not the caller's look the same, and the answer names no id."""
+    return SubscriptionNotFound("no such subscription")
+
+
 def subscription_out(sub: Subscription) -> SubscriptionOut:
     return SubscriptionOut(
         id=sub.id,
@@ -81,9 +96,11 @@ def subscription_out(sub: Subscription) -> SubscriptionOut:
         status=SubscriptionStatus(sub.status),
         amount_paid=sub.amount_paid,
         cancel_reason=sub.cancel_reason,
+        refund_reason=RefundReason(sub.refund_reason) if sub.refund_reason else None,
         placed_at=sub.placed_at,
         confirmed_at=sub.confirmed_at,
         cancelled_at=sub.cancelled_at,
+        refunded_at=sub.refunded_at,
     )
 
 
@@ -92,12 +109,22 @@ _RESERVE_POSITION = text(
     "ON CONFLICT (fund_id, investor_id) DO UPDATE SET units = positions.units + EXCLUDED.units "
     "WHERE positions.units + EXCLUDED.units <= :most RETURNING units"
 )
-_COMMIT_TO_ISSUER = text(
-    "INSERT INTO issuer_commitments (investor_id, msme_id, year, amount) "
-    "VALUES (:investor, :msme, :year, :amount) "
-    "ON CONFLICT (investor_id, msme_id, year) DO UPDATE "
-    "SET amount = issuer_commitments.amount + EXCLUDED.amount "
-    "WHERE issuer_commitments.amount + EXCLUDED.amount <= :most RETURNING amount"
+# The yearly limit per issuer (domain.subscriptions.within_issuer_limit), in two statements.
+# First the investor's row for the issuer is created or locked, and stays locked until
+# commit, so the investor's subscriptions to one issuer are placed one at a time ...
+_LOCK_ISSUER = text(
+    "INSERT INTO issuer_commitments (investor_id, msme_id, last_placed_at) "
+    "VALUES (:investor, :msme, :now) "
+    "ON CONFLICT (investor_id, msme_id) DO UPDATE "
+    "SET last_placed_at = greatest(issuer_commitments.last_placed_at, EXCLUDED.last_placed_at)"
+)
+# ... then, in a statement whose snapshot is taken after the lock (so it sees every
+# subscription committed before), the live ones of the past year are summed. No upper
+# bound on placed_at: one placed by a server whose clock runs ahead still counts.
+_COMMITTED_TO_ISSUER = text(
+    "SELECT coalesce(sum(units::bigint * unit_price), 0) FROM subscriptions "
+    "WHERE investor_id = :investor AND msme_id = :msme "
+    "AND status IN ('placed', 'confirmed') AND placed_at > :since"
 )
 _TAKE_UNITS = text(
     "UPDATE offerings SET units_sold = units_sold + :units, investors = investors + :new "
@@ -130,9 +157,9 @@ async def place(
         )
     offering = await session.get(Offering, fund_id)
     if offering is None:
-        raise NotFound(f"no offering for fund {fund_id}")
+        raise OfferingNotFound("no such offering")
     if offering.status != "open" or not offering.offering_start <= now < offering.offering_end:
-        raise OfferingNotOpen(f"the offering of fund {fund_id} is not open")
+        raise OfferingNotOpen("the offering is not open")
     if offering.terms_digest is not None and body.terms_digest != offering.terms_digest:
         raise NotEligible(
             "acknowledge the fund's current terms (terms_digest)",
@@ -151,26 +178,29 @@ async def place(
     )
     if held is None or held > most:
         raise OverLimit(f"at most {most} unit(s) per investor in this fund", most=most)
-    year = commitment_year(now)
     limit = settings.issuer_yearly_limit
     if limit:
-        committed = await session.scalar(
-            _COMMIT_TO_ISSUER,
-            {
-                "investor": investor.id,
-                "msme": offering.msme_id,
-                "year": year,
-                "amount": order.commitment,
-                "most": limit,
-            },
-        )
-        if committed is None or committed > limit:
-            raise OverLimit(
-                f"at most {limit} per issuer per year; this subscription commits "
-                f"{order.commitment}",
-                limit=limit,
+        issuer = {"investor": investor.id, "msme": offering.msme_id}
+        await session.execute(_LOCK_ISSUER, {**issuer, "now": now})
+        committed = int(
+            await session.scalar(
+                _COMMITTED_TO_ISSUER, {**issuer, "since": issuer_limit_window_start(now)}
             )
-    due = deadlines(now, payment=settings.payment_period, cooling_off=settings.cooling_off_period)
+            or 0
+        )
+        if not within_issuer_limit(committed, order.commitment, limit):
+            raise OverLimit(
+                f"at most {limit} per issuer per year (the 12 months before this subscription); "
+                f"{committed} already committed, this subscription commits {order.commitment}",
+                limit=limit,
+                committed=committed,
+            )
+    due = deadlines(
+        now,
+        payment=settings.payment_period,
+        cooling_off_days=settings.cooling_off_days,
+        cooling_off_test_period=settings.cooling_off_test_period,
+    )
     sub = Subscription(
         id=uuid.uuid4(),
         fund_id=fund_id,
@@ -184,7 +214,6 @@ async def place(
         payment_reference=new_reference(),
         payment_deadline=due.payment,
         cooling_off_until=due.cooling_off_until,
-        commitment_year=year,
         terms_digest=offering.terms_digest,
         status=SubscriptionStatus.PLACED.value,
         placed_at=now,
@@ -197,6 +226,10 @@ async def place(
         {"fund": fund_id, "units": body.units, "new": int(held == body.units), "now": now},
     )
     if sold is None:
+        # Sold out meanwhile, or withdrawn or ended while this order waited for the row.
+        await session.refresh(offering)
+        if offering.status != "open" or now >= offering.offering_end:
+            raise OfferingNotOpen("the offering is not open")
         raise SoldOut("not enough units are left", units_left=0)
     await uow.emit(
         SubscriptionPlaced(
@@ -218,7 +251,10 @@ async def place(
 
 
 async def _release(uow: UnitOfWork, sub: Subscription) -> None:
-    """Give a subscription's units and commitment back (position -> issuer -> offering)."""
+    """Give a subscription's units back (position -> offering).
+
+    Its commitment to the issuer is freed by its status: the limit sums live ones only.
+    """
     session = uow.session
     held = await session.scalar(
         text(
@@ -226,18 +262,6 @@ async def _release(uow: UnitOfWork, sub: Subscription) -> None:
             "WHERE fund_id = :fund AND investor_id = :investor RETURNING units"
         ),
         {"units": sub.units, "fund": sub.fund_id, "investor": sub.investor_id},
-    )
-    await session.execute(
-        text(
-            "UPDATE issuer_commitments SET amount = amount - :amount "
-            "WHERE investor_id = :investor AND msme_id = :msme AND year = :year"
-        ),
-        {
-            "amount": sub.units * sub.unit_price,
-            "investor": sub.investor_id,
-            "msme": sub.msme_id,
-            "year": sub.commitment_year,
-        },
     )
     confirmed = sub.units if sub.status == SubscriptionStatus.CONFIRMED.value else 0
     await session.execute(
@@ -281,7 +305,7 @@ async def cancel(
     session = uow.session
     sub = await session.get(Subscription, subscription_id, with_for_update=True)
     if sub is None or not _may_read(principal, sub):
-        raise NotFound(f"no subscription {subscription_id}")
+        raise no_subscription()
     now = datetime.now(UTC)
     offering = await session.get(Offering, sub.fund_id)
     assert offering is not None
@@ -294,8 +318,8 @@ async def cancel(
             raise CancelNotAllowed(str(exc)) from exc
         reason = CancellationReason.COOLING_OFF
     elif principal.role is Role.STAFF:
-        if sub.status == SubscriptionStatus.CANCELLED.value:
-            raise CancelNotAllowed("the subscription is already cancelled")
+        if SubscriptionStatus(sub.status) not in LIVE_STATUSES:
+            raise CancelNotAllowed(f"the subscription is already {sub.status}")
         reason = CancellationReason.STAFF
     else:
         raise Forbidden("only the investor or staff cancel a subscription")
@@ -369,7 +393,8 @@ async def expire_unpaid(uow: UnitOfWork, now: datetime) -> int:
 
 
 def _may_read(principal: Principal, sub: Subscription) -> bool:
-    if principal.role in (Role.STAFF, Role.SERVICE):
+    """Staff, and the investor whose subscription it is."""
+    if principal.role is Role.STAFF:
         return True
     return principal.role is Role.INVESTOR and principal.tenant == str(sub.investor_id)
 
@@ -377,7 +402,7 @@ def _may_read(principal: Principal, sub: Subscription) -> bool:
 async def get(uow: UnitOfWork, *, subscription_id: UUID, principal: Principal) -> SubscriptionOut:
     sub = await uow.session.get(Subscription, subscription_id)
     if sub is None or not _may_read(principal, sub):
-        raise NotFound(f"no subscription {subscription_id}")
+        raise no_subscription()
     return subscription_out(sub)
 
 
@@ -387,7 +412,7 @@ def _investor_scope(principal: Principal, investor_id: UUID) -> None:
         return
     if principal.role is Role.INVESTOR and principal.tenant == str(investor_id):
         return
-    raise NotFound(f"no investor {investor_id}")
+    raise no_investor()
 
 
 async def list_for_investor(

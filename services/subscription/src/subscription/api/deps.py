@@ -25,8 +25,6 @@ SettingsDep = Annotated[Settings, Depends(settings)]
 CipherDep = Annotated[FieldCipher, Depends(cipher)]
 Investor = Annotated[Principal, Depends(require_roles(Role.INVESTOR))]
 # Object-level checks (whose subscription, whose page) are made by the use cases.
-Reader = Annotated[
-    Principal, Depends(require_roles(Role.INVESTOR, Role.STAFF, Role.BANK))
-]
+Reader = Annotated[Principal, Depends(require_roles(Role.INVESTOR, Role.STAFF, Role.BANK))]
 InvestorOrStaff = Annotated[Principal, Depends(require_roles(Role.INVESTOR, Role.STAFF))]
 Verifier = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.BANK))]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
 from kumiai.service import UnitOfWorkDep
 from subscription import investors
@@ -15,6 +16,7 @@ from subscription.api.deps import CipherDep, Investor, Reader, SettingsDep, Veri
 from subscription.schemas import (
     InvestorIn,
     InvestorOut,
+    InvestorPayoutAccountOut,
     RiskAcknowledgementIn,
     RiskNoticeOut,
     VerificationIn,
@@ -28,7 +30,13 @@ router = APIRouter(tags=["investors"])
     status_code=201,
     response_model=InvestorOut,
     operation_id="register_investor",
-    responses=problems(Unauthorized, Forbidden, investors.AlreadyRegistered, IdempotencyKeyReused),
+    responses=problems(
+        Unauthorized,
+        Forbidden,
+        investors.AlreadyRegistered,
+        investors.UnknownVerifyingBank,
+        IdempotencyKeyReused,
+    ),
 )
 async def register_investor(
     body: InvestorIn,
@@ -40,7 +48,8 @@ async def register_investor(
     """Register as an investor (the token's tenant is the investor's id).
 
     Personal details and the payout account are stored encrypted and shown
-    only to the investor and staff.
+    only to the investor and staff. ``verifying_bank_id`` names the partner
+    bank that checks the investor's identity.
     """
     async with uow:
         return await run_idempotent(
@@ -57,12 +66,13 @@ async def register_investor(
     "/investors/{investor_id}",
     response_model=InvestorOut,
     operation_id="get_investor",
-    responses=problems(Unauthorized, Forbidden, NotFound),
+    responses=problems(Unauthorized, Forbidden, investors.InvestorNotFound),
 )
 async def get_investor(
     investor_id: UUID, principal: Reader, uow: UnitOfWorkDep, cipher: CipherDep
 ) -> InvestorOut:
-    """An investor's status; personal details only for the investor and staff."""
+    """An investor's status, for the investor, staff and the bank it chose to verify it;
+    personal details only for the investor and staff."""
     async with uow:
         return await investors.get(uow, investor_id=investor_id, principal=principal, cipher=cipher)
 
@@ -71,7 +81,7 @@ async def get_investor(
     "/investors/{investor_id}/verification",
     response_model=InvestorOut,
     operation_id="verify_investor",
-    responses=problems(Unauthorized, Forbidden, NotFound),
+    responses=problems(Unauthorized, Forbidden, investors.InvestorNotFound),
 )
 async def verify_investor(
     investor_id: UUID,
@@ -80,7 +90,10 @@ async def verify_investor(
     uow: UnitOfWorkDep,
     cipher: CipherDep,
 ) -> InvestorOut:
-    """Staff, or a partner bank that checked the investor's identity, set its verification."""
+    """Staff, or the partner bank the investor chose, record the identity check's result.
+
+    A bank is answered 404 for investors that did not choose it.
+    """
     async with uow:
         return await investors.verify(
             uow, investor_id=investor_id, body=body, principal=principal, cipher=cipher
@@ -97,7 +110,9 @@ async def get_risk_notice(settings: SettingsDep) -> RiskNoticeOut:
     "/investors/{investor_id}/risk-acknowledgements",
     response_model=InvestorOut,
     operation_id="acknowledge_risk_notice",
-    responses=problems(Unauthorized, Forbidden, NotFound, investors.StaleRiskNotice),
+    responses=problems(
+        Unauthorized, Forbidden, investors.InvestorNotFound, investors.StaleRiskNotice
+    ),
 )
 async def acknowledge_risk(
     investor_id: UUID,
@@ -116,4 +131,31 @@ async def acknowledge_risk(
             current=settings.risk_notice_version,
             principal=principal,
             cipher=cipher,
+        )
+
+
+@router.get(
+    "/investors/{investor_id}/payout-account",
+    response_model=InvestorPayoutAccountOut,
+    operation_id="get_investor_payout_account",
+    responses=problems(
+        Unauthorized, Forbidden, investors.InvestorNotFound, investors.PayoutNotFound
+    ),
+)
+async def get_payout_account(
+    investor_id: UUID,
+    principal: Reader,
+    uow: UnitOfWorkDep,
+    cipher: CipherDep,
+    payout_id: Annotated[
+        UUID | None,
+        Query(description="The payout the account is read for; a bank's latest if omitted"),
+    ] = None,
+) -> InvestorPayoutAccountOut:
+    """The bank account payouts to the investor go to, for the investor, staff, and a
+    partner bank instructed to pay the investor. Every read is recorded.
+    """
+    async with uow:
+        return await investors.payout_account(
+            uow, investor_id=investor_id, payout_id=payout_id, principal=principal, cipher=cipher
         )

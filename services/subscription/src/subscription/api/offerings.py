@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 
 from kumiai.auth import Principal, Role, require_roles
-from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
 from subscription import closing, offerings
@@ -37,7 +37,7 @@ async def list_offerings(
     "/{fund_id}",
     response_model=OfferingOut,
     operation_id="get_offering",
-    responses=problems(NotFound),
+    responses=problems(offerings.OfferingNotFound),
 )
 async def get_offering(fund_id: UUID, uow: UnitOfWorkDep) -> OfferingOut:
     """One offering's public progress."""
@@ -49,7 +49,9 @@ async def get_offering(fund_id: UUID, uow: UnitOfWorkDep) -> OfferingOut:
     "/{fund_id}/cancel",
     response_model=OfferingOut,
     operation_id="cancel_offering",
-    responses=problems(Unauthorized, Forbidden, NotFound, closing.CancelRefusedClosed),
+    responses=problems(
+        Unauthorized, Forbidden, offerings.OfferingNotFound, closing.CancelRefusedClosed
+    ),
 )
 async def cancel_offering(
     fund_id: UUID, body: OfferingCancelIn, principal: Staff, uow: UnitOfWorkDep

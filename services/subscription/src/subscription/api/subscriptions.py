@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.idempotency import IdempotencyKeyReused, RequiredIdempotencyKey, run_idempotent
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
-from subscription import subscriptions
+from subscription import investors, offerings, subscriptions
 from subscription.api.deps import Investor, InvestorOrStaff, SettingsDep
 from subscription.domain.subscriptions import SubscriptionStatus
 from subscription.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
@@ -28,7 +28,7 @@ router = APIRouter(tags=["subscriptions"])
     responses=problems(
         Unauthorized,
         Forbidden,
-        NotFound,
+        offerings.OfferingNotFound,
         subscriptions.NotEligible,
         subscriptions.OfferingNotOpen,
         subscriptions.SoldOut,
@@ -66,7 +66,12 @@ async def subscribe(
     "/subscriptions/{subscription_id}/cancel",
     response_model=SubscriptionOut,
     operation_id="cancel_subscription",
-    responses=problems(Unauthorized, Forbidden, NotFound, subscriptions.CancelNotAllowed),
+    responses=problems(
+        Unauthorized,
+        Forbidden,
+        subscriptions.SubscriptionNotFound,
+        subscriptions.CancelNotAllowed,
+    ),
 )
 async def cancel_subscription(
     subscription_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
@@ -83,7 +88,7 @@ async def cancel_subscription(
     "/subscriptions/{subscription_id}",
     response_model=SubscriptionOut,
     operation_id="get_subscription",
-    responses=problems(Unauthorized, Forbidden, NotFound),
+    responses=problems(Unauthorized, Forbidden, subscriptions.SubscriptionNotFound),
 )
 async def get_subscription(
     subscription_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
@@ -111,7 +116,7 @@ async def _page(
         )
 
 
-MY_PAGE = problems(Unauthorized, Forbidden, NotFound, BadCursor)
+MY_PAGE = problems(Unauthorized, Forbidden, investors.InvestorNotFound, BadCursor)
 
 
 @router.get(
@@ -128,7 +133,7 @@ async def list_subscriptions(
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[SubscriptionOut]:
-    """My page: every subscription, newest first (filter by status)."""
+    """My page: every subscription, newest first (filter by status; an unknown one is 422)."""
     return await _page(uow, investor_id, principal, status, cursor, limit)
 
 
@@ -170,7 +175,7 @@ async def list_cancellations(
     "/investors/{investor_id}/holdings",
     response_model=list[HoldingOut],
     operation_id="list_investor_holdings",
-    responses=problems(Unauthorized, Forbidden, NotFound),
+    responses=problems(Unauthorized, Forbidden, investors.InvestorNotFound),
 )
 async def list_holdings(
     investor_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep

@@ -1,10 +1,11 @@
 """Subscription's tables.
 
 The inventory is enforced by the database: ``offerings.units_sold`` never exceeds
-``units_offered``, an investor's ``positions.units`` never exceeds the fund's
-maximum per investor, and ``issuer_commitments.amount`` never exceeds the yearly
-limit; each is changed by one conditional statement, so no interleaving of
-requests can oversell.
+``units_offered`` and an investor's ``positions.units`` never exceeds the fund's
+maximum per investor, each changed by one conditional statement; the yearly
+limit per issuer is summed from ``subscriptions`` while the investor's
+``issuer_commitments`` row is locked. So no interleaving of requests can
+oversell or overcommit.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class Investor(Base):
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
+    verifying_bank_id: Mapped[str | None] = mapped_column(Text)
+    """The partner bank the investor chose to check its identity (a partner id, not personal)."""
     verification: Mapped[str] = mapped_column(Text)
     verified_by: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -93,15 +96,35 @@ class Investor(Base):
 
 
 class Subscription(Base):
-    """An investor's reservation of units: placed, then confirmed (paid) or cancelled."""
+    """An investor's reservation of units: placed, then confirmed (paid) or cancelled;
+    a paid one is refunded when its fund fails to form."""
 
     __tablename__ = "subscriptions"
     __table_args__ = (
         CheckConstraint("units > 0", name="units_positive"),
-        CheckConstraint("status IN ('placed', 'confirmed', 'cancelled')", name="status_known"),
+        CheckConstraint(
+            "status IN ('placed', 'confirmed', 'cancelled', 'refunded')", name="status_known"
+        ),
+        # A refunded subscription was paid, and says when and why (closing.close sets them).
+        CheckConstraint(
+            "(status = 'refunded') = (refund_reason IS NOT NULL AND refunded_at IS NOT NULL) "
+            "AND (status <> 'refunded' OR amount_paid IS NOT NULL)",
+            name="refund_recorded",
+        ),
+        CheckConstraint(
+            "refund_reason IS NULL OR refund_reason IN ('fund_failed')", name="refund_reason_known"
+        ),
         Index("ix_subscriptions_due", "payment_deadline", postgresql_where="status = 'placed'"),
         Index("ix_subscriptions_fund_status", "fund_id", "status"),
         Index("ix_subscriptions_investor", "investor_id", "placed_at", "id"),
+        # The per-issuer limit sums these (subscriptions._COMMITTED_TO_ISSUER).
+        Index(
+            "ix_subscriptions_issuer_window",
+            "investor_id",
+            "msme_id",
+            "placed_at",
+            postgresql_where="status IN ('placed', 'confirmed')",
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -116,14 +139,15 @@ class Subscription(Base):
     payment_reference: Mapped[str] = mapped_column(Text, unique=True)
     payment_deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     cooling_off_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    commitment_year: Mapped[int] = mapped_column(Integer)
     terms_digest: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     amount_paid: Mapped[int | None] = mapped_column(BigInteger)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    refund_reason: Mapped[str | None] = mapped_column(Text)
     placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refunded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Position(Base):
@@ -138,15 +162,15 @@ class Position(Base):
 
 
 class IssuerCommitment(Base):
-    """What an investor has committed to one issuer (MSME) in a calendar year (Japan time)."""
+    """One row per investor and issuer (MSME), locked by every subscription between them
+    until it commits, so the yearly limit is checked on a sum no concurrent order can change.
+    """
 
     __tablename__ = "issuer_commitments"
-    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
 
     investor_id: Mapped[UUID] = mapped_column(ForeignKey("investors.id"), primary_key=True)
     msme_id: Mapped[UUID] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    amount: Mapped[int] = mapped_column(BigInteger)
+    last_placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Holding(Base):
@@ -160,6 +184,45 @@ class Holding(Base):
     units: Mapped[int] = mapped_column(Integer)
     amount_paid: Mapped[int] = mapped_column(BigInteger)
     frozen_at: Mapped[datetime] = created_at_column()
+
+
+class PayoutInstruction(Base):
+    """A payout the ledger instructed a partner bank to send to an investor (append-only)."""
+
+    __tablename__ = "payout_instructions"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_payout_instructions_investor_bank", "investor_id", "bank_id", "instructed_at"),
+    )
+
+    payout_id: Mapped[UUID] = mapped_column(primary_key=True)
+    investor_id: Mapped[UUID] = mapped_column(ForeignKey("investors.id"))
+    bank_id: Mapped[str] = mapped_column(Text)
+    fund_id: Mapped[UUID | None] = mapped_column()
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    instructed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = created_at_column()
+
+
+class PayoutAccountRead(Base):
+    """Who read an investor's payout account, when, and for which payout (append-only)."""
+
+    __tablename__ = "payout_account_reads"
+    __table_args__ = (
+        CheckConstraint("reader_role IN ('investor', 'staff', 'bank')", name="reader_role_known"),
+        # A bank reads an account only to send a payout it was instructed.
+        CheckConstraint("reader_role <> 'bank' OR payout_id IS NOT NULL", name="bank_names_payout"),
+        Index("ix_payout_account_reads_investor", "investor_id", "read_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    investor_id: Mapped[UUID] = mapped_column(ForeignKey("investors.id"))
+    payout_id: Mapped[UUID | None] = mapped_column(ForeignKey("payout_instructions.payout_id"))
+    reader_role: Mapped[str] = mapped_column(Text)
+    reader_tenant: Mapped[str] = mapped_column(Text)
+    reader_subject: Mapped[str] = mapped_column(Text)
+    read_at: Mapped[datetime] = created_at_column()
 
 
 metadata = Base.metadata
