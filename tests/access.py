@@ -1,17 +1,143 @@
-"""Who may call what: the one table of the role x operation matrix, and a caller per operation.
+"""Who may call what: the one table of the role x operation matrix.
 
-Used by the role matrix test and by the API fuzzer, which calls each
-operation as a caller its route accepts.
+For every operation of every service: the roles its gates admit (any other
+role gets 403, no token 401), and the roles whose *other* tenants must not
+even learn that the object exists (404). The role matrix test calls every
+operation with no token, with each role, and with another tenant of each
+owner role, and compares the answers with this table; the API fuzzer calls
+each operation as a caller the table admits.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from kumiai.auth import Role
 from kumiai.testing import bearer
 
+STAFF_ = Role.STAFF
+MSME = Role.MSME
+INVESTOR = Role.INVESTOR
+BANK = Role.BANK
+MUNICIPALITY = Role.MUNICIPALITY
+
+
+@dataclass(frozen=True)
+class Access:
+    admits: frozenset[Role]
+    """Roles the operation's gates let through (anything but 401/403)."""
+    owners: frozenset[Role] = frozenset()
+    """Roles for which another tenant asking for the world's object gets 404."""
+    public: bool = False
+    """No token needed; a token changes nothing."""
+
+
+def admit(*roles: Role, owners: tuple[Role, ...] = ()) -> Access:
+    return Access(frozenset(roles), frozenset(owners))
+
+
+PUBLIC = Access(frozenset(Role), public=True)
+STAFF_ONLY = admit(STAFF_)
+
+MATRIX: dict[tuple[str, str], Access] = {
+    # -- every service ------------------------------------------------------------------
+    **{
+        (name, f"{name}_{probe}"): PUBLIC
+        for name in ("onboarding", "subscription", "ledger", "disclosure", "subsidy")
+        for probe in ("healthz", "readyz", "metrics")
+    },
+    # -- onboarding ---------------------------------------------------------------------
+    ("onboarding", "register_msme"): admit(STAFF_, MSME, BANK),
+    ("onboarding", "list_msmes"): admit(STAFF_, BANK),
+    ("onboarding", "get_msme"): admit(STAFF_, MSME, BANK, owners=(MSME, BANK)),
+    ("onboarding", "submit_application"): admit(STAFF_, MSME, BANK, owners=(MSME, BANK)),
+    ("onboarding", "list_applications"): admit(STAFF_, MSME, BANK),
+    ("onboarding", "get_application"): admit(STAFF_, MSME, BANK, owners=(MSME, BANK)),
+    ("onboarding", "move_application"): admit(STAFF_, MSME, owners=(MSME,)),
+    ("onboarding", "record_committee_decision"): STAFF_ONLY,
+    ("onboarding", "upload_document"): admit(STAFF_, MSME, owners=(MSME,)),
+    ("onboarding", "get_document_checklist"): admit(STAFF_, MSME, owners=(MSME,)),
+    ("onboarding", "list_document_versions"): admit(STAFF_, MSME, owners=(MSME,)),
+    ("onboarding", "review_document"): STAFF_ONLY,
+    ("onboarding", "download_document"): admit(STAFF_, MSME, owners=(MSME,)),
+    ("onboarding", "create_fund"): STAFF_ONLY,
+    ("onboarding", "list_funds"): admit(STAFF_, MSME, BANK),
+    ("onboarding", "replace_fund_terms"): STAFF_ONLY,
+    ("onboarding", "publish_fund"): STAFF_ONLY,
+    ("onboarding", "cancel_fund"): STAFF_ONLY,
+    ("onboarding", "get_fund"): admit(STAFF_, MSME, BANK, owners=(MSME, BANK)),
+    ("onboarding", "register_partner"): STAFF_ONLY,
+    ("onboarding", "list_partners"): STAFF_ONLY,
+    ("onboarding", "get_partner"): STAFF_ONLY,
+    ("onboarding", "suspend_partner"): STAFF_ONLY,
+    ("onboarding", "reinstate_partner"): STAFF_ONLY,
+    ("onboarding", "list_audit_records"): STAFF_ONLY,
+    # -- subscription -------------------------------------------------------------------
+    ("subscription", "list_offerings"): PUBLIC,
+    ("subscription", "get_offering"): PUBLIC,
+    ("subscription", "get_risk_notice"): PUBLIC,
+    ("subscription", "cancel_offering"): STAFF_ONLY,
+    ("subscription", "register_investor"): admit(INVESTOR),
+    ("subscription", "get_investor"): admit(STAFF_, INVESTOR, BANK, owners=(INVESTOR, BANK)),
+    ("subscription", "verify_investor"): admit(STAFF_, BANK, owners=(BANK,)),
+    ("subscription", "acknowledge_risk_notice"): admit(INVESTOR, owners=(INVESTOR,)),
+    ("subscription", "get_investor_payout_account"): admit(
+        STAFF_, INVESTOR, BANK, owners=(INVESTOR, BANK)
+    ),
+    ("subscription", "subscribe"): admit(INVESTOR),
+    ("subscription", "cancel_subscription"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    ("subscription", "get_subscription"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    ("subscription", "list_investor_subscriptions"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    ("subscription", "list_investor_payments_due"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    ("subscription", "list_investor_cancellations"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    ("subscription", "list_investor_holdings"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    # -- ledger -------------------------------------------------------------------------
+    ("ledger", "post_entry"): STAFF_ONLY,
+    ("ledger", "post_entry_batch"): STAFF_ONLY,
+    ("ledger", "post_pending_entry"): STAFF_ONLY,
+    ("ledger", "void_pending_entry"): STAFF_ONLY,
+    ("ledger", "reverse_entry"): STAFF_ONLY,
+    ("ledger", "get_entry"): STAFF_ONLY,
+    ("ledger", "get_trial_balance"): STAFF_ONLY,
+    **{
+        ("ledger", op): admit(
+            STAFF_, INVESTOR, BANK, MSME, MUNICIPALITY, owners=(INVESTOR, BANK, MSME, MUNICIPALITY)
+        )
+        for op in ("get_balance", "get_statement", "get_account")
+    },
+    ("ledger", "report_deposit"): admit(BANK),
+    ("ledger", "list_deposits"): admit(STAFF_, BANK),
+    ("ledger", "get_deposit"): admit(STAFF_, BANK, owners=(BANK,)),
+    ("ledger", "list_suspense"): STAFF_ONLY,
+    ("ledger", "match_suspense_deposit"): STAFF_ONLY,
+    ("ledger", "get_segregation_report"): STAFF_ONLY,
+    ("ledger", "instruct_payout"): admit(STAFF_, INVESTOR),
+    ("ledger", "list_payouts"): admit(STAFF_, BANK),
+    ("ledger", "confirm_payout"): admit(BANK, owners=(BANK,)),
+    ("ledger", "fail_payout"): admit(BANK, owners=(BANK,)),
+    ("ledger", "return_suspense_deposit"): STAFF_ONLY,
+}
+
+# The tenants the test world gives each role (the owners of its objects), and others.
 STAFF = bearer(Role.STAFF, "platform")
 
 
-def caller_for(operation_id: str, path: str) -> dict[str, str]:
-    """Headers of a caller that the operation accepts (staff unless the table says otherwise)."""
-    return STAFF
+def caller_for(service: str, operation_id: str) -> dict[str, str] | None:
+    """Headers of a caller the operation admits, for the fuzzer (staff where staff may).
+
+    ``None`` for public operations. Tenant-scoped callers get well-known tenants;
+    their objects rarely exist, which is what a fuzzer is for.
+    """
+    access = MATRIX.get((service, operation_id))
+    if access is None or access.public:
+        return None
+    if Role.STAFF in access.admits:
+        return STAFF
+    role = sorted(access.admits)[0]
+    tenant = {
+        Role.BANK: "hokkaido-bank",
+        Role.MUNICIPALITY: "012025",
+        Role.INVESTOR: "6f1c2a9e-3b1d-4c55-9d61-2f8f0b7a1c11",
+        Role.MSME: "0b1e5d3c-6a8f-4c2e-9f7d-1a2b3c4d5e6f",
+    }[role]
+    return bearer(role, tenant)

@@ -301,7 +301,7 @@ async def test_banks_and_businesses_see_only_their_own(settings_for: SettingsFac
     assert own_download.headers["repr-digest"] == f"sha-256=:{digest}:"
     assert staff_download.status_code == 200
     assert other_business.status_code == 404
-    assert bank_download.status_code == 404, "documents are for the business and staff only"
+    assert bank_download.status_code == 403, "documents are for the business and staff only"
     assert other_bank_msme.status_code == 404
     assert other_bank_application.status_code == 404
     assert bank_progress["step"] == "initial_meeting"

@@ -191,7 +191,8 @@ async def acknowledge_risk(
 ) -> InvestorOut:
     """The investor acknowledges the current risk notice; the version is recorded."""
     if not _is_self(principal, investor_id):
-        raise Forbidden("investors acknowledge the risk notice themselves")
+        # Another investor's id: not found, like every other investor-scoped request.
+        raise no_investor()
     if version != current:
         raise StaleRiskNotice(f"the current risk notice is version {current}", current=current)
     investor = await uow.session.get(Investor, investor_id, with_for_update=True)

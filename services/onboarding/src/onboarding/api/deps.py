@@ -26,3 +26,5 @@ StoreDep = Annotated[DocumentStore, Depends(document_store)]
 Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 # Object-level checks (which business, which bank) are made by the use cases.
 Participant = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MSME, Role.BANK))]
+# Documents belong to the business and staff; partner banks follow progress, never files.
+DocumentHandler = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MSME))]

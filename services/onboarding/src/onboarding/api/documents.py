@@ -25,7 +25,7 @@ from kumiai.errors import (
 from kumiai.guard import LargeBody
 from kumiai.service import UnitOfWorkDep
 from onboarding import documents
-from onboarding.api.deps import Participant, SettingsDep, Staff, StoreDep
+from onboarding.api.deps import DocumentHandler, SettingsDep, Staff, StoreDep
 from onboarding.domain.documents import MAX_FILENAME, InvalidFilename, check_filename
 from onboarding.schemas import ChecklistOut, DocumentOut, ReviewIn
 from onboarding.storage import (
@@ -118,7 +118,7 @@ async def upload_document(
     kind: Kind,
     filename: Filename,
     request: Request,
-    principal: Participant,
+    principal: DocumentHandler,
     uow: UnitOfWorkDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -166,7 +166,7 @@ async def upload_document(
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
 async def get_checklist(
-    application_id: UUID, principal: Participant, uow: UnitOfWorkDep
+    application_id: UUID, principal: DocumentHandler, uow: UnitOfWorkDep
 ) -> ChecklistOut:
     """The checklist with the latest version of each document and what is missing."""
     async with uow:
@@ -180,7 +180,7 @@ async def get_checklist(
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
 async def list_versions(
-    application_id: UUID, kind: Kind, principal: Participant, uow: UnitOfWorkDep
+    application_id: UUID, kind: Kind, principal: DocumentHandler, uow: UnitOfWorkDep
 ) -> list[DocumentOut]:
     """Every version of one checklist item, newest first (a handful at most)."""
     async with uow:
@@ -229,7 +229,7 @@ async def download_document(
     application_id: UUID,
     kind: Kind,
     document_id: UUID,
-    principal: Participant,
+    principal: DocumentHandler,
     uow: UnitOfWorkDep,
     store: StoreDep,
 ) -> DocumentStream:
