@@ -72,3 +72,12 @@ def test_control_character_finds_exactly_the_refused_ones(text: str) -> None:
         assert found is not None
     else:
         assert found is None
+
+
+def test_exactly_the_control_and_surrogate_code_points_are_refused() -> None:
+    import unicodedata
+
+    for point in range(0x110000):
+        char = chr(point)
+        refused = unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n\r"
+        assert (control_character(char) is not None) is refused, hex(point)

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from helpers import SettingsFactory, fetch, publish_events
+from helpers import BANK, OTHER_BANK, STAFF, SettingsFactory, fetch, publish_events
 from kumiai.auth import Role
 from kumiai.catalog import service
 from kumiai.contracts.onboarding import FundOpenedV1
@@ -23,10 +23,6 @@ from kumiai.errors import PROBLEM_BASE
 from kumiai.events import Envelope
 from kumiai.testing import bearer, eventually, running, sample_fund_opened
 from kumiai.topics import events_topic
-
-STAFF = bearer(Role.STAFF, "platform")
-BANK = bearer(Role.BANK, "hokkaido-bank")
-OTHER_BANK = bearer(Role.BANK, "other-bank")
 
 
 def _placed(fund_id: uuid.UUID, units: int, reference: str) -> SubscriptionPlaced:
@@ -51,7 +47,7 @@ def _deposit(txn: str, amount: int, reference: str) -> dict[str, Any]:
         "bank_transaction_id": txn,
         "amount": amount,
         "currency": "JPY",
-        "value_date": "2026-12-01",
+        "value_date": datetime.now(UTC).date().isoformat(),
         "payment_reference": reference,
     }
 
@@ -148,9 +144,9 @@ async def test_staff_match_a_suspense_deposit_and_payment_received_is_published(
             str(fund),
             [opened],
         )
-        # The deposit arrives before the ledger heard of the subscription: suspense.
+        # The payer mistyped the reference: suspense, and nothing matches it later.
         early = await client.post(
-            "/deposits", json=_deposit("T-9", 21_000, "KM-LATE-9"), headers=BANK
+            "/deposits", json=_deposit("T-9", 21_000, "KM-LATE-8"), headers=BANK
         )
         assert early.json()["status"] == "suspense"
         await publish_events(
@@ -164,11 +160,13 @@ async def test_staff_match_a_suspense_deposit_and_payment_received_is_published(
             lambda: _count(settings.database_url, "SELECT count(*) AS n FROM expected_payments", 1),
             what="payment expected",
         )
+        still = (await client.get(f"/deposits/{early.json()['id']}", headers=STAFF)).json()
+        assert still["status"] == "suspense", "another reference is not matched by itself"
         matched = await client.post(
             f"/deposits/{early.json()['id']}/match",
             json={
                 "subscription_id": str(placed.subscription_id),
-                "note": "arrived before the order",
+                "note": "payer confirmed the reference by phone",
             },
             headers=STAFF,
         )
@@ -182,6 +180,7 @@ async def test_staff_match_a_suspense_deposit_and_payment_received_is_published(
         received = await _read_one(settings.kafka_bootstrap_servers, events_topic("ledger", ns))
     assert matched.status_code == 200, matched.text
     assert matched.json()["status"] == "matched"
+    assert matched.json()["subscription_id"] == str(placed.subscription_id)
     assert again.status_code == 409
     assert (escrow["posted"], held["posted"]) == (21_000, 0)
     assert received.type == "PaymentReceived"
@@ -330,6 +329,7 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
         refunded_c = await posted(f"investor/{subs['c'].investor_id}/wallet")
         refunded_x = await posted(f"investor/{subs['x'].investor_id}/wallet")
         refunded_y = await posted(f"investor/{subs['y'].investor_id}/wallet")
+        paying_back = (await client.get("/payouts", headers=BANK)).json()["items"]
         trial = (await client.get("/trial-balance", headers=STAFF)).json()
     assert report == {
         "fund_id": str(formed.fund_id),
@@ -346,6 +346,12 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
     }
     assert (payable, fees) == (42_000, 10_500), "handling fees and the arrangement fee"
     assert (refunded_c, refunded_x, refunded_y) == (10_500, 42_000, 10_500)
+    assert sorted(
+        (p["beneficiary_id"], p["amount"], p["status"], p["fund_id"]) for p in paying_back
+    ) == sorted(
+        (str(subs[k].investor_id), subs[k].amount_due, "instructed", str(subs[k].fund_id))
+        for k in ("c", "x", "y")
+    ), "every refund is paid back through the bank that received it"
     assert report_failed["status"] == "closed_failed"
     assert (report_failed["refunded"], report_failed["balance"]) == (52_500, 0)
     assert trial["balanced"] is True
@@ -355,6 +361,7 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
     assert [(e["type"], e["n"]) for e in events] == [
         ("FundsReleased", 1),
         ("PaymentReceived", 5),
+        ("PayoutInstructed", 3),
         ("RefundIssued", 3),
     ]
 
@@ -366,8 +373,6 @@ async def test_payouts_are_pending_until_the_bank_confirms_or_fails_them(
     investor = uuid.uuid4()
     wallet = f"investor/{investor}/wallet"
     me = bearer(Role.INVESTOR, str(investor))
-    service_token = bearer(Role.SERVICE, "subscription")
-    fund = uuid.uuid4()
     async with running(service("ledger").create_app(settings)) as client:
 
         async def book(purpose: str, debit: str, credit: str, amount: int) -> None:
@@ -376,12 +381,13 @@ async def test_payouts_are_pending_until_the_bank_confirms_or_fails_them(
                 json={
                     "purpose": purpose,
                     "description": f"{purpose} for the payout test",
+                    "reason": "prize money credited by hand",
                     "postings": [
                         {"account": debit, "direction": "debit", "amount": amount},
                         {"account": credit, "direction": "credit", "amount": amount},
                     ],
                 },
-                headers={**service_token, "Idempotency-Key": str(uuid.uuid4())},
+                headers={**STAFF, "Idempotency-Key": str(uuid.uuid4())},
             )
             assert response.status_code == 201, response.text
 
@@ -391,8 +397,7 @@ async def test_payouts_are_pending_until_the_bank_confirms_or_fails_them(
             ).json()
             return body
 
-        await book("deposit", "bank/hokkaido-bank/clearing", f"fund/{fund}/escrow", 30_000)
-        await book("refund", f"fund/{fund}/escrow", wallet, 30_000)
+        await book("transfer", "bank/hokkaido-bank/clearing", wallet, 30_000)
         order = {
             "account": wallet,
             "amount": 20_000,
@@ -417,6 +422,12 @@ async def test_payouts_are_pending_until_the_bank_confirms_or_fails_them(
         wrong_bank = await client.post(
             f"/payouts/{payout_id}/confirm", json=note, headers=OTHER_BANK
         )
+        by_staff = await client.post(f"/payouts/{payout_id}/confirm", json=note, headers=STAFF)
+        by_hand = await client.post(
+            f"/entries/{first.json()['pending_entry_id']}/post",
+            json={"description": "confirm it here", "reason": "the bank is slow"},
+            headers={**STAFF, "Idempotency-Key": "by-hand"},
+        )
         confirmed = await client.post(f"/payouts/{payout_id}/confirm", json=note, headers=BANK)
         twice = await client.post(f"/payouts/{payout_id}/fail", json=note, headers=BANK)
         after = await balance(wallet)
@@ -439,6 +450,14 @@ async def test_payouts_are_pending_until_the_bank_confirms_or_fails_them(
     assert [p["id"] for p in mine] == [payout_id]
     assert theirs == []
     assert wrong_bank.status_code == 404
+    assert wrong_bank.json()["detail"] == "no such payout", "the same answer as for no payout"
+    assert by_staff.status_code == 403, "only the bank says whether the money left"
+    assert by_hand.status_code == 409
+    assert by_hand.json()["type"] == PROBLEM_BASE + "not-manual"
+    assert (first.json()["beneficiary"], first.json()["beneficiary_id"]) == (
+        "investor",
+        str(investor),
+    )
     assert confirmed.json()["status"] == "confirmed"
     assert twice.status_code == 409
     assert (after["posted"], after["available"], after["pending_debits"]) == (10_000, 10_000, 0)
@@ -468,11 +487,23 @@ async def test_a_suspense_deposit_is_returned_to_the_payer(settings_for: Setting
         listed = (await client.get("/suspense", headers=STAFF)).json()
     assert returned.status_code == 201, returned.text
     assert returned.json()["deposit_id"] == stray.json()["id"]
+    assert (returned.json()["beneficiary"], returned.json()["beneficiary_id"]) == (
+        "payer",
+        stray.json()["id"],
+    )
     assert again.status_code == 409
     assert confirm.json()["status"] == "confirmed"
     assert deposit["status"] == "returned"
     assert (suspense["posted"], suspense["pending_debits"]) == (0, 0)
     assert listed["items"] == []
+    instructed = await fetch(
+        settings.database_url,
+        "SELECT subject, envelope->'data'->>'beneficiary' AS beneficiary, "
+        "envelope->'data'->>'bank_id' AS bank FROM outbox_events WHERE type = 'PayoutInstructed'",
+    )
+    assert [(e["subject"], e["beneficiary"], e["bank"]) for e in instructed] == [
+        (returned.json()["id"], "payer", "hokkaido-bank")
+    ]
 
 
 async def test_a_bank_lists_only_its_own_deposits_page_by_page(
@@ -506,7 +537,7 @@ async def test_a_bank_lists_only_its_own_deposits_page_by_page(
     listed = [d["id"] for p in pages for d in p["items"]]
     assert listed == [r.json()["id"] for r in ours], "oldest first, each once"
     assert {d["bank_id"] for p in pages for d in p["items"]} == {"hokkaido-bank"}
-    assert prying.status_code == 403
+    assert prying.status_code == 404, "another bank's deposits are not found, not forbidden"
     assert [d["bank_transaction_id"] for d in staff_view["items"]] == ["X-1"]
     assert len(everything["items"]) == 6
     assert everything["next_cursor"] is None

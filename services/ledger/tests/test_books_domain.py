@@ -2,32 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.domain.books import (
+    MANUAL_PURPOSES,
     AccountKind,
     Balance,
     Conditions,
     Direction,
+    FundFacts,
     LedgerRuleError,
     Leg,
+    PaymentFacts,
+    PayoutSourceError,
     PostingStatus,
     Purpose,
     SegregationError,
     UnbalancedEntryError,
+    UnknownAccountError,
     chart_of_accounts,
+    check_manual_entry,
     check_segregation,
+    is_local_government_code,
+    local_government_check_digit,
+    mirrors,
     net_by_currency,
+    payout_beneficiary,
     reversal_of,
     validate_legs,
 )
 
-ESCROW = "fund/f-1/escrow"
+F1 = "5c1e3b0a-9f2d-4e8a-b1c7-0d2f4a6b8c01"
+S1 = "5c1e3b0a-9f2d-4e8a-b1c7-0d2f4a6b8c02"
+I1 = "5c1e3b0a-9f2d-4e8a-b1c7-0d2f4a6b8c03"
+M1 = "5c1e3b0a-9f2d-4e8a-b1c7-0d2f4a6b8c04"
+ESCROW = f"fund/{F1}/escrow"
 D, C = Direction.DEBIT, Direction.CREDIT
 
-accounts = st.sampled_from(["bank/b-1/clearing", ESCROW, "investor/i-1/wallet", "suspense"])
+accounts = st.sampled_from(["bank/b-1/clearing", ESCROW, f"investor/{I1}/wallet", "suspense"])
 
 
 @st.composite
@@ -99,40 +116,233 @@ def test_conditions() -> None:
 
 def test_chart_of_accounts() -> None:
     escrow = chart_of_accounts(ESCROW)
-    assert (escrow.kind, escrow.owner_id, escrow.segregated) == (AccountKind.LIABILITY, "f-1", True)
+    assert (escrow.kind, escrow.owner_id, escrow.segregated) == (AccountKind.LIABILITY, F1, True)
     assert chart_of_accounts("bank/b-9/clearing").kind is AccountKind.ASSET
+    assert chart_of_accounts("bank/b-9/clearing").partner_bank == "b-9"
     assert chart_of_accounts("platform/fees").kind is AccountKind.REVENUE
+    assert chart_of_accounts("municipality/012025/subsidy").owner_id == "012025"
     with pytest.raises(LedgerRuleError, match="not in the chart"):
-        chart_of_accounts("fund/f-1/piggy-bank")
-
-
-RELEASE = [
-    Leg(ESCROW, D, 100, "JPY"),
-    Leg("msme/m-1/payable", C, 95, "JPY"),
-    Leg("platform/fees", C, 5, "JPY"),
-]
-REFUND = [Leg(ESCROW, D, 100, "JPY"), Leg("investor/i-1/wallet", C, 100, "JPY")]
-TO_SUSPENSE = [Leg(ESCROW, D, 100, "JPY"), Leg("suspense", C, 100, "JPY")]
+        chart_of_accounts(f"fund/{F1}/piggy-bank")
 
 
 @pytest.mark.parametrize(
-    ("purpose", "legs", "allowed"),
+    "code",
     [
-        (Purpose.RELEASE, RELEASE, True),
-        (Purpose.REFUND, REFUND, True),
-        (Purpose.REVERSAL, TO_SUSPENSE, True),
-        (Purpose.TRANSFER, TO_SUSPENSE, False),
-        (Purpose.PAYOUT, REFUND, False),
-        (Purpose.RELEASE, REFUND, False),
-        (Purpose.REFUND, RELEASE, False),
-        (Purpose.DEPOSIT, list(reversed(reversal_of(REFUND))), True),
+        "fund/not-a-uuid/escrow",
+        f"fund/{F1.upper()}/escrow",
+        f"fund/{F1.replace('-', '')}/escrow",
+        "investor/i-1/wallet",
+        "msme/m-1/payable",
+        "municipality/012026/subsidy",
+        "municipality/12025/subsidy",
+        "municipality/992020/subsidy",
+        "bank/b 1/clearing",
+        "shoebox",
+        "",
     ],
 )
-def test_money_leaves_escrow_only_as_release_or_refund(
-    purpose: Purpose, legs: list[Leg], allowed: bool
+def test_ids_in_account_codes_are_what_they_name(code: str) -> None:
+    with pytest.raises(UnknownAccountError) as refused:
+        chart_of_accounts(code)
+    assert refused.value.account == code
+    assert repr(code) in str(refused.value), "the refusal names the account"
+
+
+@given(base=st.text(alphabet="0123456789", min_size=5, max_size=5))
+def test_exactly_one_check_digit_makes_a_local_government_code(base: str) -> None:
+    valid = [d for d in "0123456789" if is_local_government_code(base + d)]
+    assert valid == (
+        [] if base[:2] not in PREFECTURES else [str(local_government_check_digit(base))]
+    )
+
+
+PREFECTURES = {f"{n:02d}" for n in range(1, 48)}
+
+
+def test_known_local_government_codes() -> None:
+    assert is_local_government_code("012025")  # Hakodate
+    assert is_local_government_code("011002")  # Sapporo
+    assert is_local_government_code("131016")  # Chiyoda, Tokyo
+    assert not is_local_government_code("0120\uff125"), "full-width digits are not ASCII"
+
+
+PAYMENT = PaymentFacts(
+    subscription_id=S1, fund_id=F1, investor_id=I1, amount=100, currency="JPY", status="expected"
+)
+OPEN = FundFacts(fund_id=F1, msme_id=M1, status="open")
+FORMED = FundFacts(fund_id=F1, msme_id=M1, status="formed", paid_in=100, fees_due=5)
+WALLET = f"investor/{I1}/wallet"
+PAYABLE = f"msme/{M1}/payable"
+CLEARING = "bank/b-1/clearing"
+PAY = [Leg(CLEARING, D, 100, "JPY"), Leg(ESCROW, C, 100, "JPY")]
+RELEASE = [
+    Leg(ESCROW, D, 100, "JPY"),
+    Leg(PAYABLE, C, 95, "JPY"),
+    Leg("platform/fees", C, 5, "JPY"),
+]
+REFUND = [Leg(ESCROW, D, 100, "JPY"), Leg(WALLET, C, 100, "JPY")]
+PAID = replace(PAYMENT, status="paid")
+
+
+def test_the_business_flows_move_a_funds_money() -> None:
+    check_segregation(Purpose.DEPOSIT, PAY, reference_id=S1, payment=PAYMENT, fund=OPEN)
+    from_suspense = [Leg("suspense", D, 100, "JPY"), Leg(ESCROW, C, 100, "JPY")]
+    check_segregation(Purpose.DEPOSIT, from_suspense, reference_id=S1, payment=PAYMENT, fund=OPEN)
+    check_segregation(Purpose.REFUND, REFUND, reference_id=S1, payment=PAID)
+    check_segregation(Purpose.RELEASE, RELEASE, reference_id=F1, fund=FORMED)
+    check_segregation(Purpose.TRANSFER, [Leg(CLEARING, D, 1, "JPY"), Leg(WALLET, C, 1, "JPY")])
+
+
+OTHER = "7b0f7a8e-0000-4000-8000-000000000099"
+
+
+@pytest.mark.parametrize(
+    ("purpose", "legs", "facts", "why"),
+    [
+        # the attacks of the review: a "reversal", a credit with nothing behind it, an early
+        # release, a "refund" to anyone
+        (Purpose.REVERSAL, list(reversed(reversal_of(PAY))), {}, "reversal may not move"),
+        (Purpose.DEPOSIT, PAY, {"reference_id": S1, "fund": OPEN}, "names the subscription"),
+        (Purpose.RELEASE, RELEASE, {"reference_id": F1, "fund": OPEN}, "only a formed fund"),
+        (
+            Purpose.REFUND,
+            [Leg(ESCROW, D, 100, "JPY"), Leg(f"investor/{OTHER}/wallet", C, 100, "JPY")],
+            {"reference_id": S1, "payment": PAID},
+            "its payer's wallet",
+        ),
+        # payments
+        (
+            Purpose.DEPOSIT,
+            [Leg(CLEARING, D, 99, "JPY"), Leg(ESCROW, C, 99, "JPY")],
+            {"reference_id": S1, "payment": PAYMENT, "fund": OPEN},
+            "awaits 100",
+        ),
+        (Purpose.DEPOSIT, PAY, {"reference_id": S1, "payment": PAID, "fund": OPEN}, "not awaited"),
+        (
+            Purpose.DEPOSIT,
+            PAY,
+            {"reference_id": S1, "payment": replace(PAYMENT, fund_id=OTHER), "fund": OPEN},
+            "not in this fund",
+        ),
+        (
+            Purpose.DEPOSIT,
+            [Leg(WALLET, D, 100, "JPY"), Leg(ESCROW, C, 100, "JPY")],
+            {"reference_id": S1, "payment": PAYMENT, "fund": OPEN},
+            "clearing account or suspense",
+        ),
+        (
+            Purpose.DEPOSIT,
+            PAY,
+            {"reference_id": S1, "payment": PAYMENT, "fund": replace(OPEN, status="released")},
+            "not open",
+        ),
+        # refunds
+        (
+            Purpose.REFUND,
+            [Leg(ESCROW, D, 60, "JPY"), Leg(WALLET, C, 60, "JPY")],
+            {"reference_id": S1, "payment": PAID},
+            "exactly",
+        ),
+        (Purpose.REFUND, REFUND, {"reference_id": S1, "payment": PAYMENT}, "nothing paid"),
+        # releases
+        (
+            Purpose.RELEASE,
+            [
+                Leg(ESCROW, D, 100, "JPY"),
+                Leg(f"msme/{OTHER}/payable", C, 95, "JPY"),
+                Leg("platform/fees", C, 5, "JPY"),
+            ],
+            {"reference_id": F1, "fund": FORMED},
+            "pays only",
+        ),
+        (
+            Purpose.RELEASE,
+            [Leg(ESCROW, D, 100, "JPY"), Leg(PAYABLE, C, 100, "JPY")],
+            {"reference_id": F1, "fund": FORMED},
+            "fees due",
+        ),
+        (
+            Purpose.RELEASE,
+            [
+                Leg(ESCROW, D, 50, "JPY"),
+                Leg(PAYABLE, C, 45, "JPY"),
+                Leg("platform/fees", C, 5, "JPY"),
+            ],
+            {"reference_id": F1, "fund": FORMED},
+            "everything paid in",
+        ),
+        (Purpose.RELEASE, RELEASE, {"reference_id": OTHER, "fund": FORMED}, "names the fund"),
+        # anything else
+        (Purpose.PAYOUT, REFUND, {}, "may not move"),
+        (Purpose.FEE, [Leg(ESCROW, D, 5, "JPY"), Leg("platform/fees", C, 5, "JPY")], {}, "may not"),
+        (
+            Purpose.DEPOSIT,
+            [
+                Leg(CLEARING, D, 200, "JPY"),
+                Leg(ESCROW, C, 100, "JPY"),
+                Leg(f"fund/{OTHER}/escrow", C, 100, "JPY"),
+            ],
+            {"reference_id": S1, "payment": PAYMENT, "fund": OPEN},
+            "one fund",
+        ),
+    ],
+)
+def test_nothing_else_moves_a_funds_money(
+    purpose: Purpose, legs: list[Leg], facts: dict[str, Any], why: str
 ) -> None:
-    if allowed:
-        check_segregation(purpose, legs, escrow_fund={ESCROW: "f-1"})
+    with pytest.raises(SegregationError, match=why):
+        check_segregation(purpose, legs, **facts)
+
+
+@given(paid=st.integers(1, 10**12), asked=st.integers(1, 10**12))
+def test_a_refund_pays_back_exactly_what_was_paid(paid: int, asked: int) -> None:
+    payment = replace(PAID, amount=paid)
+    legs = [Leg(ESCROW, D, asked, "JPY"), Leg(WALLET, C, asked, "JPY")]
+    if asked == paid:
+        check_segregation(Purpose.REFUND, legs, reference_id=S1, payment=payment)
     else:
         with pytest.raises(SegregationError):
-            check_segregation(purpose, legs, escrow_fund={ESCROW: "f-1"})
+            check_segregation(Purpose.REFUND, legs, reference_id=S1, payment=payment)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "legs", "message"),
+    [
+        (Purpose.DEPOSIT, [Leg(CLEARING, D, 1, "JPY"), Leg("suspense", C, 1, "JPY")], "by hand"),
+        (Purpose.REVERSAL, [Leg(CLEARING, D, 1, "JPY"), Leg("suspense", C, 1, "JPY")], "by hand"),
+        (Purpose.TRANSFER, PAY, "fund's account"),
+        (Purpose.ADJUSTMENT, [Leg("fund/x/escrow", D, 1, "JPY"), Leg(WALLET, C, 1, "JPY")], "fund"),
+    ],
+)
+def test_manual_entries_are_adjustments_and_transfers_away_from_funds(
+    purpose: Purpose, legs: list[Leg], message: str
+) -> None:
+    with pytest.raises(SegregationError, match=message):
+        check_manual_entry(purpose, legs)
+
+
+def test_manual_purposes() -> None:
+    assert {Purpose.ADJUSTMENT, Purpose.TRANSFER} == MANUAL_PURPOSES
+    check_manual_entry(Purpose.ADJUSTMENT, [Leg(CLEARING, D, 1, "JPY"), Leg(WALLET, C, 1, "JPY")])
+
+
+@given(legs=balanced_legs())
+def test_a_reversal_mirrors_its_original_and_nothing_else_does(legs: list[Leg]) -> None:
+    assert mirrors(legs, reversal_of(legs))
+    assert mirrors(legs, list(reversed(reversal_of(legs))))
+    assert not mirrors(legs, legs), "the same directions add to the original"
+    assert not mirrors(legs, reversal_of(legs)[:-1])
+    assert not mirrors(legs, [*reversal_of(legs), legs[0], legs[0].mirrored()])
+    tilted = reversal_of(legs)
+    tilted[0] = replace(tilted[0], amount=tilted[0].amount + 1)
+    assert not mirrors(legs, tilted)
+
+
+def test_payouts_leave_from_wallets_and_payables_only() -> None:
+    assert payout_beneficiary(WALLET) == ("investor", I1)
+    assert payout_beneficiary(PAYABLE) == ("business", M1)
+    for source in ("suspense", ESCROW, "platform/fees", CLEARING, "tax/withholding"):
+        with pytest.raises(PayoutSourceError):
+            payout_beneficiary(source)
+    with pytest.raises(UnknownAccountError):
+        payout_beneficiary("investor/someone/wallet")

@@ -9,10 +9,11 @@ well inside the database's 64-bit integers, so sums of them cannot overflow.
 
 from __future__ import annotations
 
-import unicodedata
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
 MAX_AMOUNT = 1_000_000_000_000
@@ -34,19 +35,16 @@ AmountOrZero = Annotated[int, Strict(), Field(ge=0, le=MAX_AMOUNT, description="
 
 Count = Annotated[int, Strict(), Field(gt=0, le=MAX_COUNT)]
 
-# Tab, line feed and carriage return are text; every other C0/C1 control character,
-# and lone surrogates (which no encoding can store), are refused.
-_ALLOWED_CONTROLS = frozenset("\t\n\r")
+# Tab, line feed and carriage return are text; every other C0/C1 control character
+# (Unicode category Cc), and lone surrogates (category Cs, which no encoding can
+# store), are refused.
+_CONTROL = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff]")
 
 
 def control_character(text: str) -> str | None:
     """The first character of ``text`` that no text field may hold, if any."""
-    for char in text:
-        if char in _ALLOWED_CONTROLS:
-            continue
-        if unicodedata.category(char) in ("Cc", "Cs"):
-            return char
-    return None
+    found = _CONTROL.search(text)
+    return found.group() if found else None
 
 
 def _find_control(value: Any, path: str) -> str | None:
@@ -68,8 +66,32 @@ def _find_control(value: Any, path: str) -> str | None:
     return None
 
 
+class BodyPart(BaseModel):
+    """A part of a request body (a posting, a batch's entry): closed and bounded; the
+    body it belongs to checks its text, once for the whole body."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=MAX_TEXT)
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DAY.match(value):
+        return value
+    raise ValueError("a day is written YYYY-MM-DD")
+
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+"""A calendar day written ``YYYY-MM-DD`` (no timestamps, no numbers)."""
+
+
 class RequestBody(BaseModel):
-    """Base of every request body: closed, bounded, no control characters."""
+    """Base of every request body: closed, bounded, no control characters.
+
+    Nested models are ``BodyPart``s: the body walks all of its text once.
+    """
 
     model_config = ConfigDict(extra="forbid", str_max_length=MAX_TEXT)
 

@@ -1,12 +1,17 @@
 """Ledger figures for ``make bench`` (see ``kumiai.bench``).
 
+Every figure is of manual entries booked by staff (transfers with a reason)
+between non-fund accounts: a fund's escrow is written only by its flows.
+
 - ``ledger.batch_postings_per_s``: postings written by ``POST /entries/batch``
   (1,000 entries of two postings each, one request at a time).
-- ``ledger.entries_per_s`` / ``ledger.entry_p99_ms``: single-entry ``POST /entries``
-  over real HTTP from 16 concurrent keep-alive connections, entries spread over
-  many accounts.
-- ``ledger.hot_account_entries_per_s`` / ``ledger.hot_account_errors``: 64
-  concurrent writers all posting to one fund's escrow.
+- ``ledger.entries_per_s`` / ``ledger.entry_p99_ms`` / ``ledger.entry_errors``:
+  single-entry ``POST /entries`` over real HTTP from 16 concurrent keep-alive
+  connections, entries spread over 20 partner banks' clearing accounts and
+  500 investors' wallets.
+- ``ledger.hot_account_entries_per_s`` / ``ledger.hot_account_p99_ms`` /
+  ``ledger.hot_account_errors``: 64 concurrent writers all posting from one
+  bank's clearing account to suspense.
 """
 
 from __future__ import annotations
@@ -19,8 +24,10 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 
 from kumiai.auth import Role, mint_token
@@ -33,19 +40,39 @@ Report = Callable[[str, float, str], None]
 CONCURRENCY = int(os.environ.get("BENCH_LEDGER_CONCURRENCY", "16"))
 HEADERS = {
     "Authorization": "Bearer "
-    + mint_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.SERVICE, tenant="bench")
+    + mint_token(secret=DEVELOPMENT_JWT_SECRET, role=Role.STAFF, tenant="platform")
 }
+BANKS = [f"bench-b{i}" for i in range(20)] + [f"bench-batch{i}" for i in range(4)] + ["bench-hot"]
 
 
-def _deposit(bank: str, fund: str, amount: int) -> dict[str, Any]:
+def _transfer(bank: str, account: str, amount: int) -> dict[str, Any]:
     return {
-        "purpose": "deposit",
-        "description": "benchmark deposit",
+        "purpose": "transfer",
+        "description": "benchmark transfer",
+        "reason": "benchmark",
         "postings": [
             {"account": f"bank/{bank}/clearing", "direction": "debit", "amount": amount},
-            {"account": f"fund/{fund}/escrow", "direction": "credit", "amount": amount},
+            {"account": account, "direction": "credit", "amount": amount},
         ],
     }
+
+
+def _wallet(investor: str) -> str:
+    return f"investor/{investor}/wallet"
+
+
+async def _register_banks(database_url: str) -> None:
+    """Clearing accounts are opened only for registered partner banks."""
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.executemany(
+            "INSERT INTO partners (partner_id, kind, name, zengin_code, status, version,"
+            " registered_at) VALUES ($1, 'bank', $1, NULL, 'active', 1, $2)"
+            " ON CONFLICT (partner_id) DO NOTHING",
+            [(bank, datetime.now(UTC)) for bank in BANKS],
+        )
+    finally:
+        await conn.close()
 
 
 def _requests(bodies: list[dict[str, Any]]) -> list[bytes]:
@@ -63,6 +90,7 @@ async def _load(port: int, bodies: list[dict[str, Any]], concurrency: int) -> Lo
 
 
 async def run(database_url: str, report: Report) -> None:
+    await _register_banks(database_url)
     port = free_port()
     env = {
         **os.environ,
@@ -119,13 +147,14 @@ async def _wait_ready(client: httpx.AsyncClient) -> None:
 
 
 async def _batch(client: httpx.AsyncClient, report: Report) -> None:
-    funds = [str(uuid.uuid4()) for _ in range(100)]
+    investors = [str(uuid.uuid4()) for _ in range(100)]
     batches = 10
     postings = 0
     started = time.perf_counter()
     for b in range(batches):
         entries = [
-            _deposit(f"batch{b % 4}", funds[i % len(funds)], 1_000 + i) for i in range(1_000)
+            _transfer(f"bench-batch{b % 4}", _wallet(investors[i % len(investors)]), 1_000 + i)
+            for i in range(1_000)
         ]
         response = await client.post(
             "/entries/batch",
@@ -139,8 +168,11 @@ async def _batch(client: httpx.AsyncClient, report: Report) -> None:
 
 
 async def _single(port: int, report: Report) -> None:
-    funds = [str(uuid.uuid4()) for _ in range(500)]
-    bodies = [_deposit(f"b{i % 20}", funds[i % len(funds)], 100 + i) for i in range(6_000)]
+    investors = [str(uuid.uuid4()) for _ in range(500)]
+    bodies = [
+        _transfer(f"bench-b{i % 20}", _wallet(investors[i % len(investors)]), 100 + i)
+        for i in range(6_000)
+    ]
     await _load(port, bodies[:1_000], CONCURRENCY)  # warm-up: accounts opened, pools filled
     result = await _load(port, bodies[1_000:], CONCURRENCY)
     report("ledger.entries_per_s", result.rate, "entries/s")
@@ -149,8 +181,7 @@ async def _single(port: int, report: Report) -> None:
 
 
 async def _hot(port: int, report: Report) -> None:
-    fund = str(uuid.uuid4())
-    bodies = [_deposit("hot", fund, 100 + i) for i in range(3_000)]
+    bodies = [_transfer("bench-hot", "suspense", 100 + i) for i in range(3_000)]
     await _load(port, bodies[:200], 64)
     result = await _load(port, bodies[200:], 64)
     report("ledger.hot_account_entries_per_s", result.rate, "entries/s")

@@ -16,18 +16,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from kumiai.contracts.onboarding import PartnerKind
 from kumiai.errors import Conflict, UnprocessableContent
+from kumiai.partners import partner_exists
 from ledger.db.models import Account, AccountBalance, JournalEntry, Posting
 from ledger.domain.books import (
     AccountKind,
+    AccountSpec,
     Balance,
     Direction,
     EntryType,
-    LedgerRuleError,
     Leg,
+    Origin,
     PostingStatus,
     Purpose,
     SegregationError,
+    UnknownAccountError,
     chart_of_accounts,
 )
 
@@ -39,7 +43,19 @@ class EntryRefused(UnprocessableContent):
 
 class SegregationRefused(UnprocessableContent):
     problem = "segregation"
-    title = "Money may leave a fund's escrow only as a release or a refund"
+    title = "A fund's money moves only through payments, refunds and its release"
+
+
+class UnknownAccount(UnprocessableContent):
+    problem = "unknown-account"
+    title = "The account is not in the chart of accounts, or its id names nothing"
+
+    def __init__(self, account: str, detail: str) -> None:
+        super().__init__(detail, account=account)
+
+
+def unknown_account(exc: UnknownAccountError) -> UnknownAccount:
+    return UnknownAccount(exc.account, str(exc))
 
 
 class InsufficientBalance(Conflict):
@@ -115,7 +131,9 @@ async def lock_accounts(session: AsyncSession, legs: Sequence[StatusLeg]) -> dic
         found.update(await _read_accounts(session, unknown))
         missing = [c for c in unknown if c not in found]
         if missing:
-            await _open_accounts(session, [_new_account(c, currency_of[c]) for c in missing])
+            specs = [account_spec(c) for c in missing]
+            await _check_owners_exist(session, specs)
+            await _open_accounts(session, [_new_account(s, currency_of[s.code]) for s in specs])
             found.update(await _read_accounts(session, missing))
         _remember_after_commit(session, [found[c] for c in unknown])
     for code, account in found.items():
@@ -180,15 +198,30 @@ async def _open_accounts(session: AsyncSession, rows: list[dict[str, Any]]) -> N
     )
 
 
-def _new_account(code: str, currency: str) -> dict[str, Any]:
+def account_spec(code: str) -> AccountSpec:
+    """The chart's view of ``code``; 422 naming the account if it is not in the chart."""
     try:
-        spec = chart_of_accounts(code)
-    except LedgerRuleError as exc:
-        raise EntryRefused(str(exc)) from exc
+        return chart_of_accounts(code)
+    except UnknownAccountError as exc:
+        raise unknown_account(exc) from exc
+
+
+async def _check_owners_exist(session: AsyncSession, specs: Sequence[AccountSpec]) -> None:
+    """A clearing account is opened only for a registered partner bank (active or not:
+    a suspended bank's books may still need correcting)."""
+    for spec in specs:
+        bank = spec.partner_bank
+        if bank is not None and not await partner_exists(
+            session, PartnerKind.BANK, bank, active=False
+        ):
+            raise UnknownAccount(spec.code, f"{spec.code!r} is not kept at a registered bank")
+
+
+def _new_account(spec: AccountSpec, currency: str) -> dict[str, Any]:
     conditions = spec.conditions
     return {
         "id": uuid.uuid4(),
-        "code": code,
+        "code": spec.code,
         "kind": spec.kind.value,
         "currency": currency,
         "owner_type": spec.owner_type,
@@ -211,10 +244,14 @@ class EntryDraft:
     idempotency_key: str
     request_hash: str
     created_by: str
+    origin: Origin
+    """manual (staff, with a reason) or flow (deposits, refunds, releases, payouts)."""
     reference_type: str | None = None
     reference_id: str | None = None
     pending_entry_id: UUID | None = None
     reverses_entry_id: UUID | None = None
+    reason: str | None = None
+    """Why staff booked it (manual entries only)."""
 
 
 # One set-based statement writes the entries and their postings, with a fixed
@@ -226,11 +263,12 @@ _INSERT_ENTRIES = text(
     "WITH entries AS ("
     " INSERT INTO journal_entries (id, idempotency_key, request_hash, entry_type, purpose,"
     " effective_date, description, reference_type, reference_id, pending_entry_id,"
-    " reverses_entry_id, created_by)"
+    " reverses_entry_id, created_by, origin, reason)"
     " SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:key AS text[]), CAST(:hash AS text[]),"
     " CAST(:type AS text[]), CAST(:purpose AS text[]), CAST(:day AS date[]),"
     " CAST(:description AS text[]), CAST(:ref_type AS text[]), CAST(:ref_id AS text[]),"
-    " CAST(:pending AS uuid[]), CAST(:reverses AS uuid[]), CAST(:by AS text[]))"
+    " CAST(:pending AS uuid[]), CAST(:reverses AS uuid[]), CAST(:by AS text[]),"
+    " CAST(:origin AS text[]), CAST(:reason AS text[]))"
     " ON CONFLICT DO NOTHING RETURNING id, seq, created_at"
     "), written_postings AS ("
     " INSERT INTO postings (entry_id, account_id, currency, direction, amount, status)"
@@ -277,6 +315,8 @@ async def write_entries(
                     "pending": [d.pending_entry_id for d in drafts],
                     "reverses": [d.reverses_entry_id for d in drafts],
                     "by": [d.created_by for d in drafts],
+                    "origin": [d.origin.value for d in drafts],
+                    "reason": [d.reason for d in drafts],
                     "entry": [entry_id for entry_id, _ in pairs],
                     "account": [accounts[s.leg.account].id for _, s in pairs],
                     "currency": [s.leg.currency for _, s in pairs],
@@ -309,12 +349,14 @@ async def write_entry(
 
 
 def _refusal(exc: IntegrityError) -> Exception:
-    message = str(exc.orig)
-    if "balance condition" in message:
-        return InsufficientBalance(message.split("\n")[0].split(": ", 1)[-1])
-    if "escrow" in message:
-        return SegregationRefused(message.split("\n")[0].split(": ", 1)[-1])
-    return EntryRefused(message.split("\n")[0].split(": ", 1)[-1])
+    # The trigger's messages start with the rule they belong to ("segregation: ...").
+    message = str(exc.orig).split("\n")[0]
+    detail = message.split(": ", 1)[-1]
+    if "balance condition:" in message:
+        return InsufficientBalance(detail)
+    if "segregation:" in message:
+        return SegregationRefused(message.split("segregation: ", 1)[-1])
+    return EntryRefused(detail)
 
 
 def segregation_problem(exc: SegregationError) -> SegregationRefused:

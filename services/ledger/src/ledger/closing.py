@@ -1,33 +1,46 @@
-"""Money out of escrow: refunds on cancellation, and the release or refund at fund close."""
+"""Money out of escrow: refunds on cancellation, and the release or refund at fund close.
+
+A refund credits the investor's wallet and, in the same transaction, instructs
+the payout of that amount to the investor's registered account through the
+partner bank that received the deposit; the money stays in the wallet (pending)
+until that bank confirms.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
+import structlog
 from sqlalchemy import func, select
 
-from kumiai.contracts.ledger import FundsReleased, RefundIssued, RefundReason
+from kumiai.contracts.ledger import FundsReleased, PayoutBeneficiary, RefundIssued, RefundReason
 from kumiai.contracts.subscription import FundClosed, FundOutcome, SubscriptionCancelled
 from kumiai.db import UnitOfWork
 from kumiai.errors import NotFound
 from kumiai.idempotency import request_fingerprint
 from ledger.books import EntryDraft, StatusLeg, current_balance, lock_accounts, write_entries
-from ledger.db.models import Account, ExpectedPayment, Fund, JournalEntry, Posting
+from ledger.db.models import Account, Deposit, ExpectedPayment, Fund, JournalEntry, Posting
+from ledger.deposits import fund_facts, payment_facts
 from ledger.domain.books import (
     AccountKind,
     Direction,
     EntryType,
+    FundFacts,
     Leg,
+    Origin,
     PostingStatus,
     Purpose,
     check_segregation,
 )
+from ledger.payouts import PayoutOrder, bank_is_active, record_payouts
 from ledger.schemas import SegregationReportOut
 from ledger.use_cases import today_in_japan
 
 SYSTEM = "service:ledger"
+log = structlog.get_logger(__name__)
 
 
 def _posted(code: str, direction: Direction, amount: int, currency: str) -> StatusLeg:
@@ -35,14 +48,24 @@ def _posted(code: str, direction: Direction, amount: int, currency: str) -> Stat
 
 
 def _refund_draft(payment: ExpectedPayment, reason: RefundReason, causation: UUID) -> EntryDraft:
-    escrow = f"fund/{payment.fund_id}/escrow"
-    wallet = f"investor/{payment.investor_id}/wallet"
     legs = [
-        _posted(escrow, Direction.DEBIT, payment.amount, payment.currency),
-        _posted(wallet, Direction.CREDIT, payment.amount, payment.currency),
+        Leg(f"fund/{payment.fund_id}/escrow", Direction.DEBIT, payment.amount, payment.currency),
+        Leg(
+            f"investor/{payment.investor_id}/wallet",
+            Direction.CREDIT,
+            payment.amount,
+            payment.currency,
+        ),
     ]
+    # Raises on a bug only: the handler fails and the event is retried, then dead-lettered.
+    check_segregation(
+        Purpose.REFUND,
+        legs,
+        reference_id=str(payment.subscription_id),
+        payment=payment_facts(payment),
+    )
     return EntryDraft(
-        legs=legs,
+        legs=[StatusLeg(leg, PostingStatus.POSTED) for leg in legs],
         entry_type=EntryType.STANDARD,
         purpose=Purpose.REFUND,
         description=f"Refund of subscription {payment.subscription_id} ({reason.value})",
@@ -52,26 +75,52 @@ def _refund_draft(payment: ExpectedPayment, reason: RefundReason, causation: UUI
         created_by=SYSTEM,
         reference_type="subscription",
         reference_id=str(payment.subscription_id),
+        origin=Origin.FLOW,
+    )
+
+
+async def _refund_payout(uow: UnitOfWork, payment: ExpectedPayment) -> PayoutOrder | None:
+    """The payout of a refund to the investor through the bank that received the deposit."""
+    deposit = await uow.session.get(Deposit, payment.deposit_id) if payment.deposit_id else None
+    if deposit is None or not await bank_is_active(uow.session, deposit.bank_id):
+        # The refund stays in the wallet; staff instruct its payout through another bank.
+        log.warning(
+            "refund not paid out: the receiving bank is unknown or not active",
+            subscription_id=str(payment.subscription_id),
+            bank_id=deposit.bank_id if deposit else None,
+        )
+        return None
+    return PayoutOrder(
+        key=f"refund/{payment.subscription_id}",
+        account=f"investor/{payment.investor_id}/wallet",
+        amount=payment.amount,
+        currency=payment.currency,
+        bank_id=deposit.bank_id,
+        reference=f"refund of subscription {payment.subscription_id}",
+        beneficiary=PayoutBeneficiary.INVESTOR,
+        beneficiary_id=str(payment.investor_id),
+        created_by=SYSTEM,
+        fund_id=payment.fund_id,
     )
 
 
 async def _refund_all(
-    uow: UnitOfWork, payments: list[ExpectedPayment], reason: RefundReason, causation: UUID
+    uow: UnitOfWork, payments: Sequence[ExpectedPayment], reason: RefundReason, causation: UUID
 ) -> None:
-    """Refund paid subscriptions to the investors' wallets, in one write (one lock phase)."""
+    """Refund paid subscriptions to the investors' wallets and instruct their payouts, in
+    one write (one lock phase)."""
     if not payments:
         return
-    drafts = [_refund_draft(p, reason, causation) for p in payments]
+    refunds = [_refund_draft(p, reason, causation) for p in payments]
+    orders = [await _refund_payout(uow, p) for p in payments]
+    payouts = [order for order in orders if order is not None]
+    drafts = [*refunds, *(order.draft() for order in payouts)]
     accounts = await lock_accounts(uow.session, [leg for d in drafts for leg in d.legs])
-    for draft in drafts:
-        legs = [s.leg for s in draft.legs]
-        escrow = {c: a.owner_id or "" for c, a in accounts.items() if a.segregated}
-        check_segregation(draft.purpose, legs, escrow_fund=escrow)
     written = await write_entries(uow.session, drafts, accounts)
     if written is None:
         raise RuntimeError("a refund for one of these subscriptions already exists")
     now = datetime.now(UTC)
-    for payment, entry in zip(payments, written, strict=True):
+    for payment, entry in zip(payments, written, strict=False):
         payment.status = "refunded"
         await uow.emit(
             RefundIssued(
@@ -87,12 +136,13 @@ async def _refund_all(
             ),
             subject=str(payment.fund_id),
         )
+    await record_payouts(uow, payouts, written[len(refunds) :])
 
 
 async def cancel_subscription(
     uow: UnitOfWork, event: SubscriptionCancelled, *, causation: UUID
 ) -> None:
-    """Stop awaiting an unpaid subscription; refund a paid one to the investor's wallet."""
+    """Stop awaiting an unpaid subscription; refund a paid one and pay it back to the investor."""
     payment = await uow.session.get(ExpectedPayment, event.subscription_id, with_for_update=True)
     if payment is None or payment.status in ("cancelled", "refunded"):
         return
@@ -141,11 +191,23 @@ async def close_fund(uow: UnitOfWork, event: FundClosed, *, causation: UUID) -> 
         )
         return
     legs = [_posted(escrow_code, Direction.DEBIT, gross, fund.currency)]
-    legs.append(
-        _posted(f"msme/{fund.msme_id}/payable", Direction.CREDIT, gross - fees, fund.currency)
-    )
+    if gross > fees:
+        legs.append(
+            _posted(f"msme/{fund.msme_id}/payable", Direction.CREDIT, gross - fees, fund.currency)
+        )
     if fees:
         legs.append(_posted("platform/fees", Direction.CREDIT, fees, fund.currency))
+    # The trigger releases only a formed fund: the status is written before the entry.
+    fund.status = "formed"
+    await session.flush()
+    check_segregation(
+        Purpose.RELEASE,
+        [s.leg for s in legs],
+        reference_id=str(event.fund_id),
+        fund=FundFacts(
+            **{**fund_facts(fund).__dict__, "paid_in": gross, "fees_due": fees},
+        ),
+    )
     draft = EntryDraft(
         legs=legs,
         entry_type=EntryType.STANDARD,
@@ -160,13 +222,9 @@ async def close_fund(uow: UnitOfWork, event: FundClosed, *, causation: UUID) -> 
         created_by=SYSTEM,
         reference_type="fund",
         reference_id=str(event.fund_id),
+        origin=Origin.FLOW,
     )
     accounts = await lock_accounts(session, legs)
-    check_segregation(
-        Purpose.RELEASE,
-        [s.leg for s in legs],
-        escrow_fund={c: a.owner_id or "" for c, a in accounts.items() if a.segregated},
-    )
     written = await write_entries(session, [draft], accounts)
     if written is None:
         raise RuntimeError(f"fund {event.fund_id} was already released")
@@ -194,7 +252,7 @@ async def segregation_report(uow: UnitOfWork, *, fund_id: UUID) -> SegregationRe
     fund = await session.get(Fund, fund_id)
     escrow = await session.scalar(select(Account).where(Account.code == f"fund/{fund_id}/escrow"))
     if fund is None or escrow is None:
-        raise NotFound(f"no fund {fund_id}")
+        raise NotFound("no such fund")
     rows = (
         await session.execute(
             select(JournalEntry.purpose, Posting.direction, func.sum(Posting.amount))

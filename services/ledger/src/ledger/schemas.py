@@ -1,63 +1,126 @@
-"""Ledger request and response models. Amounts are integers of the currency's minor unit."""
+"""Ledger request and response models. Amounts are integers of the currency's minor unit.
+
+Request bodies are ``kumiai.inputs.RequestBody`` (closed, bounded, strict
+integers, no control characters); their parts (a posting, an entry of a batch)
+are ``BodyPart``s, so a batch of thousands of entries is walked once.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from kumiai.contracts.ledger import PayoutBeneficiary
+from kumiai.inputs import Amount, BodyPart, Day, RequestBody
 from kumiai.money import CurrencyCode
-from ledger.domain.books import AccountKind, Direction, EntryType, Purpose
+from ledger.domain.books import AccountKind, Direction, EntryType, Origin, Purpose
+
+AccountCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        description="Account code from the chart of accounts, e.g. investor/<uuid>/wallet",
+        examples=["bank/hokkaido-bank/clearing"],
+    ),
+]
+Reason = Annotated[
+    str,
+    Field(min_length=3, max_length=500, description="Why staff do this; recorded with the entry"),
+]
 
 
-class PostingIn(BaseModel):
-    account: str = Field(
-        description="Account code, e.g. fund/<id>/escrow", examples=["bank/b-1/clearing"]
-    )
+class DepositStatus(StrEnum):
+    MATCHED = "matched"
+    SUSPENSE = "suspense"
+    RETURNING = "returning"
+    RETURNED = "returned"
+
+
+class PayoutStatus(StrEnum):
+    INSTRUCTED = "instructed"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+
+
+class ManualPurpose(StrEnum):
+    """What staff may book by hand (``ledger.domain.books.MANUAL_PURPOSES``)."""
+
+    ADJUSTMENT = "adjustment"
+    TRANSFER = "transfer"
+
+
+class PostingIn(BodyPart):
+    account: AccountCode
     direction: Direction
-    amount: int = Field(gt=0, description="Minor units")
+    amount: Amount
     currency: CurrencyCode = "JPY"
 
 
-class EntryIn(BaseModel):
-    """A journal entry to post: two or more postings that balance per currency."""
+class ManualEntry(BodyPart):
+    """A manual journal entry (staff): two or more postings that balance per currency.
+
+    Manual entries never touch a fund's accounts; payments, refunds, releases and
+    payouts are booked by their own flows.
+    """
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "purpose": "deposit",
-                    "description": "Deposit for subscription S-1 (reason: manual correction)",
-                    "effective_date": "2026-12-01",
+                    "purpose": "adjustment",
+                    "description": "Interest credited on the clearing account, November",
+                    "reason": "Shown on the bank statement of 30 November",
+                    "effective_date": "2026-11-30",
                     "pending": False,
                     "postings": [
-                        {"account": "bank/b-1/clearing", "direction": "debit", "amount": 10500},
-                        {"account": "suspense", "direction": "credit", "amount": 10500},
+                        {
+                            "account": "bank/hokkaido-bank/clearing",
+                            "direction": "debit",
+                            "amount": 12,
+                        },
+                        {"account": "platform/fees", "direction": "credit", "amount": 12},
                     ],
                 }
             ]
         },
     )
 
-    purpose: Purpose
-    description: str = Field(min_length=3, max_length=500, description="Why, in words")
-    effective_date: date | None = Field(default=None, description="Defaults to today, Japan time")
-    pending: bool = Field(default=False, description="Hold the amounts until posted or voided")
-    reference_type: str | None = Field(default=None, max_length=50)
-    reference_id: str | None = Field(default=None, max_length=200)
+    purpose: ManualPurpose
+    description: str = Field(min_length=3, max_length=500, description="What the entry books")
+    reason: Reason
+    effective_date: Day | None = Field(default=None, description="Defaults to today, Japan time")
+    pending: StrictBool = Field(
+        default=False, description="Hold the amounts until posted or voided"
+    )
+    reference_type: str | None = Field(default=None, min_length=1, max_length=50)
+    reference_id: str | None = Field(default=None, min_length=1, max_length=200)
     postings: list[PostingIn] = Field(min_length=2, max_length=500)
 
 
-class EntryBatchIn(BaseModel):
-    """Many entries posted atomically (a payout run, for example)."""
+class EntryIn(RequestBody, ManualEntry):
+    """A manual journal entry (staff): two or more postings that balance per currency.
 
-    entries: list[EntryIn] = Field(min_length=1, max_length=5000)
+    Manual entries never touch a fund's accounts; payments, refunds, releases and
+    payouts are booked by their own flows.
+    """
 
 
-class ResolutionIn(BaseModel):
-    description: str = Field(min_length=3, max_length=500)
+class EntryBatchIn(RequestBody):
+    """Many manual entries posted atomically."""
+
+    entries: list[ManualEntry] = Field(min_length=1, max_length=5000)
+
+
+class ResolutionIn(RequestBody):
+    """Post, void or reverse a manual entry."""
+
+    description: str = Field(min_length=3, max_length=500, description="What happened")
+    reason: Reason
 
 
 class PostingOut(BaseModel):
@@ -79,6 +142,8 @@ class EntryOut(BaseModel):
     reference_id: str | None
     pending_entry_id: UUID | None
     reverses_entry_id: UUID | None
+    origin: Origin = Field(description="manual (staff) or flow (payment, refund, release, payout)")
+    reason: str | None = Field(description="Why staff booked it; none for flow entries")
     created_by: str
     created_at: datetime
     postings: list[PostingOut]
@@ -144,11 +209,10 @@ class TrialBalanceOut(BaseModel):
     lines: list[TrialBalanceLine]
 
 
-class DepositIn(BaseModel):
+class DepositIn(RequestBody):
     """A credit a partner bank received into the platform's account."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -165,9 +229,11 @@ class DepositIn(BaseModel):
     bank_transaction_id: str = Field(
         min_length=1, max_length=100, description="The bank's own id; reporting it again is safe"
     )
-    amount: int = Field(gt=0, description="Minor units")
+    amount: Amount
     currency: CurrencyCode = "JPY"
-    value_date: date
+    value_date: Day = Field(
+        description="Day the bank booked the credit: from a year ago to tomorrow, Japan time"
+    )
     payment_reference: str = Field(min_length=1, max_length=64, description="As the payer wrote it")
 
 
@@ -179,19 +245,19 @@ class DepositOut(BaseModel):
     currency: str
     value_date: date
     payment_reference: str
-    status: str = Field(description="matched, suspense (awaiting staff), returning, returned")
+    status: DepositStatus = Field(description="suspense: awaiting staff (or its payment)")
     reason: str | None = Field(description="Why it is in suspense")
     subscription_id: UUID | None
     entry_id: UUID
     created_at: datetime
 
 
-class SuspenseMatchIn(BaseModel):
+class SuspenseMatchIn(RequestBody):
     subscription_id: UUID
     note: str = Field(min_length=3, max_length=500, description="Why staff matched it")
 
 
-class SuspenseReturnIn(BaseModel):
+class SuspenseReturnIn(RequestBody):
     note: str = Field(min_length=3, max_length=500, description="Why the money goes back")
 
 
@@ -213,16 +279,24 @@ class SegregationReportOut(BaseModel):
     )
 
 
-class PayoutIn(BaseModel):
-    """Pay money out of a wallet, a business's payable or suspense through a partner bank."""
+class PayoutIn(RequestBody):
+    """Pay money out of a wallet or a business's payable through a partner bank.
 
-    account: str = Field(
-        description="investor/<id>/wallet, msme/<id>/payable or suspense",
+    Suspense is paid out only by returning a deposit (``/deposits/{id}/return``).
+    """
+
+    account: AccountCode = Field(
+        description="investor/<id>/wallet or msme/<id>/payable",
         examples=["investor/6f1c2a9e-3b1d-4c55-9d61-2f8f0b7a1c11/wallet"],
     )
-    amount: int = Field(gt=0)
+    amount: Amount
     currency: CurrencyCode = "JPY"
-    bank_id: str = Field(min_length=1, max_length=64, description="Bank that sends the transfer")
+    bank_id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        description="Registered, active partner bank that sends the transfer",
+    )
     reference: str = Field(min_length=1, max_length=200, description="What the payout is for")
 
 
@@ -232,13 +306,18 @@ class PayoutOut(BaseModel):
     account: str
     amount: int
     currency: str
-    status: str = Field(description="instructed (pending), confirmed or failed")
+    status: PayoutStatus = Field(description="instructed (pending), confirmed or failed")
     reference: str
+    beneficiary: PayoutBeneficiary = Field(
+        description="Whose registered account receives it: investor, business or payer"
+    )
+    beneficiary_id: str = Field(description="Investor or business id; deposit id for a payer")
+    fund_id: UUID | None = Field(description="The fund a refund's payout belongs to")
     deposit_id: UUID | None
     pending_entry_id: UUID
     resolution_entry_id: UUID | None
     created_at: datetime
 
 
-class PayoutResultIn(BaseModel):
+class PayoutResultIn(RequestBody):
     note: str = Field(min_length=3, max_length=500, description="The bank's words")

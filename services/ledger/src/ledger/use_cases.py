@@ -1,18 +1,24 @@
-"""What can be done to the books; each use case runs in one unit of work."""
+"""What can be done to the books; each use case runs in one unit of work.
+
+Manual entries (``POST /entries`` and what resolves or reverses them) are staff's
+adjustments and transfers, with a reason; a fund's money and the payouts are
+moved only by the business flows (``deposits``, ``closing``, ``payouts``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from kumiai.auth import Principal
 from kumiai.db import UnitOfWork
 from kumiai.errors import Conflict, NotFound
-from kumiai.idempotency import request_fingerprint
+from kumiai.idempotency import client_key, request_fingerprint
+from kumiai.pagination import decode_cursor, encode_cursor
+from kumiai.periods import japan_date
 from ledger.books import (
     AccountRef,
     AlreadyResolved,
@@ -21,6 +27,7 @@ from ledger.books import (
     IdempotencyKeyConflict,
     StatusLeg,
     Written,
+    account_spec,
     balance_as_of,
     current_balance,
     entry_by_key,
@@ -38,18 +45,19 @@ from ledger.domain.books import (
     EntryType,
     LedgerRuleError,
     Leg,
+    Origin,
     PostingStatus,
     Purpose,
     SegregationError,
-    check_segregation,
+    check_manual_entry,
     reversal_of,
     validate_legs,
 )
 from ledger.schemas import (
     AccountOut,
     BalanceOut,
-    EntryIn,
     EntryOut,
+    ManualEntry,
     PostingOut,
     StatementLine,
     StatementOut,
@@ -57,11 +65,9 @@ from ledger.schemas import (
     TrialBalanceOut,
 )
 
-JAPAN = ZoneInfo("Asia/Tokyo")
-
 
 def today_in_japan() -> date:
-    return datetime.now(JAPAN).date()
+    return japan_date(datetime.now(UTC))
 
 
 class NotPending(Conflict):
@@ -74,44 +80,69 @@ class NotReversible(Conflict):
     title = "Only posted entries can be reversed; void a pending entry instead"
 
 
-async def post_entry(
-    uow: UnitOfWork, *, entry: EntryIn, idempotency_key: str, principal: Principal
-) -> tuple[EntryOut, bool]:
-    """Post one journal entry (or hold it pending); replays return the first result.
+class NotManual(Conflict):
+    problem = "not-manual"
+    title = "Only manual entries are resolved or reversed here"
 
-    Returns the entry and whether it was created by this call.
-    """
-    session = uow.session
-    fingerprint = request_fingerprint(entry)
+
+def _manual_legs(entry: ManualEntry) -> list[Leg]:
+    """The legs of a manual entry, if they balance, name accounts of the chart and stay
+    away from a fund's money."""
     legs = [Leg(p.account, p.direction, p.amount, p.currency) for p in entry.postings]
+    for leg in legs:
+        account_spec(leg.account)
+    try:
+        check_manual_entry(Purpose(entry.purpose.value), legs)
+    except SegregationError as exc:
+        raise segregation_problem(exc) from exc
     try:
         validate_legs(legs)
     except LedgerRuleError as exc:
         raise EntryRefused(str(exc)) from exc
+    return legs
+
+
+def _manual_draft(
+    entry: ManualEntry, legs: Sequence[Leg], *, key: str, fingerprint: str, by: str, today: date
+) -> EntryDraft:
     status = PostingStatus.PENDING if entry.pending else PostingStatus.POSTED
-    status_legs = [StatusLeg(leg, status) for leg in legs]
-    accounts = await lock_accounts(session, status_legs)
-    escrow = {code: a.owner_id or "" for code, a in accounts.items() if a.segregated}
-    try:
-        check_segregation(entry.purpose, legs, escrow_fund=escrow)
-    except SegregationError as exc:
-        raise segregation_problem(exc) from exc
-    draft = EntryDraft(
-        legs=status_legs,
+    return EntryDraft(
+        legs=[StatusLeg(leg, status) for leg in legs],
         entry_type=EntryType.PENDING if entry.pending else EntryType.STANDARD,
-        purpose=entry.purpose,
+        purpose=Purpose(entry.purpose.value),
         description=entry.description,
-        effective_date=entry.effective_date or today_in_japan(),
-        idempotency_key=idempotency_key,
+        effective_date=entry.effective_date or today,
+        idempotency_key=key,
         request_hash=fingerprint,
-        created_by=principal.subject,
+        created_by=by,
         reference_type=entry.reference_type,
         reference_id=entry.reference_id,
+        origin=Origin.MANUAL,
+        reason=entry.reason,
     )
+
+
+async def post_entry(
+    uow: UnitOfWork, *, entry: ManualEntry, idempotency_key: str, principal: Principal
+) -> tuple[EntryOut, bool]:
+    """Post one manual entry (or hold it pending); replays return the first result.
+
+    The key is the caller's own (``client_key``): it never meets another caller's
+    key nor the keys the ledger derives for its flows. Returns the entry and
+    whether it was created by this call.
+    """
+    session = uow.session
+    fingerprint = request_fingerprint(entry)
+    key = client_key(principal, idempotency_key)
+    legs = _manual_legs(entry)
+    draft = _manual_draft(
+        entry, legs, key=key, fingerprint=fingerprint, by=principal.subject, today=today_in_japan()
+    )
+    accounts = await lock_accounts(session, draft.legs)
     written = await write_entry(session, draft, accounts)
     if written is None:
         # This key was used before (or by a request that committed first).
-        return await _replay_key(uow, idempotency_key, fingerprint), False
+        return await _replay_key(uow, key, fingerprint), False
     return entry_out(draft, written), True
 
 
@@ -128,6 +159,8 @@ def entry_out(draft: EntryDraft, written: Written) -> EntryOut:
         reference_id=draft.reference_id,
         pending_entry_id=draft.pending_entry_id,
         reverses_entry_id=draft.reverses_entry_id,
+        origin=draft.origin,
+        reason=draft.reason,
         created_by=draft.created_by,
         created_at=written.created_at,
         postings=[
@@ -157,15 +190,16 @@ async def _replay(uow: UnitOfWork, existing: JournalEntry, fingerprint: str) -> 
 
 
 async def post_batch(
-    uow: UnitOfWork, *, entries: Sequence[EntryIn], idempotency_key: str, principal: Principal
+    uow: UnitOfWork, *, entries: Sequence[ManualEntry], idempotency_key: str, principal: Principal
 ) -> list[UUID]:
-    """Post many entries atomically; entry ``i`` gets the key ``<key>/<i>``.
+    """Post many manual entries atomically; entry ``i`` gets the caller's key ``/<i>``.
 
     Written set-wise (two INSERT statements for the whole batch); a replay of
     the same batch returns the same entry ids.
     """
     session = uow.session
-    keys = [f"{idempotency_key}/{i}" for i in range(len(entries))]
+    base = client_key(principal, idempotency_key)
+    keys = [f"{base}/{i}" for i in range(len(entries))]
     hashes = [request_fingerprint(entry) for entry in entries]
     known = {
         e.idempotency_key: e
@@ -175,44 +209,19 @@ async def post_batch(
     }
     if known:
         return await _replay_batch(keys, hashes, known)
-    drafts: list[EntryDraft] = []
-    all_legs: list[Leg] = []
-    per_entry: list[list[Leg]] = []
-    for entry in entries:
-        legs = [Leg(p.account, p.direction, p.amount, p.currency) for p in entry.postings]
-        try:
-            validate_legs(legs)
-        except LedgerRuleError as exc:
-            raise EntryRefused(str(exc)) from exc
-        per_entry.append(legs)
-        all_legs += legs
-    statuses = [PostingStatus.PENDING if e.pending else PostingStatus.POSTED for e in entries]
-    accounts = await lock_accounts(
-        session,
-        [StatusLeg(leg, st) for legs, st in zip(per_entry, statuses, strict=True) for leg in legs],
-    )
-    escrow = {code: a.owner_id or "" for code, a in accounts.items() if a.segregated}
     today = today_in_japan()
-    for entry, legs, key, fingerprint in zip(entries, per_entry, keys, hashes, strict=True):
-        try:
-            check_segregation(entry.purpose, legs, escrow_fund=escrow)
-        except SegregationError as exc:
-            raise segregation_problem(exc) from exc
-        status = PostingStatus.PENDING if entry.pending else PostingStatus.POSTED
-        drafts.append(
-            EntryDraft(
-                legs=[StatusLeg(leg, status) for leg in legs],
-                entry_type=EntryType.PENDING if entry.pending else EntryType.STANDARD,
-                purpose=entry.purpose,
-                description=entry.description,
-                effective_date=entry.effective_date or today,
-                idempotency_key=key,
-                request_hash=fingerprint,
-                created_by=principal.subject,
-                reference_type=entry.reference_type,
-                reference_id=entry.reference_id,
-            )
+    drafts = [
+        _manual_draft(
+            entry,
+            _manual_legs(entry),
+            key=key,
+            fingerprint=fingerprint,
+            by=principal.subject,
+            today=today,
         )
+        for entry, key, fingerprint in zip(entries, keys, hashes, strict=True)
+    ]
+    accounts = await lock_accounts(session, [leg for d in drafts for leg in d.legs])
     written = await write_entries(session, drafts, accounts)
     if written is None:
         raise AlreadyResolved("a batch with this key was written at the same time; retry")
@@ -235,24 +244,60 @@ async def resolve_pending(
     entry_id: UUID,
     post: bool,
     description: str,
+    reason: str,
     idempotency_key: str,
     principal: Principal,
 ) -> EntryOut:
-    """Post (money confirmed gone) or void (money back where it was) a pending entry, once."""
-    session = uow.session
-    fingerprint = request_fingerprint({"entry": str(entry_id), "post": post, "d": description})
-    existing = await entry_by_key(session, idempotency_key)
+    """Post or void a manual pending entry, once; a payout is settled by its bank only."""
+    key = client_key(principal, idempotency_key)
+    fingerprint = request_fingerprint(
+        {"entry": str(entry_id), "post": post, "d": description, "r": reason}
+    )
+    existing = await entry_by_key(uow.session, key)
     if existing is not None:
         return await _replay(uow, existing, fingerprint)
     pending = await _entry(uow, entry_id)
+    if pending.origin != Origin.MANUAL.value:
+        raise NotManual(
+            "this entry belongs to a business flow (a payout is confirmed or failed by its bank "
+            "through /payouts/{id}/confirm or /fail)"
+        )
+    return await settle_pending(
+        uow,
+        pending=pending,
+        post=post,
+        description=description,
+        idempotency_key=key,
+        fingerprint=fingerprint,
+        created_by=principal.subject,
+        reason=reason,
+    )
+
+
+async def settle_pending(
+    uow: UnitOfWork,
+    *,
+    pending: JournalEntry,
+    post: bool,
+    description: str,
+    idempotency_key: str,
+    fingerprint: str,
+    created_by: str,
+    reason: str | None = None,
+) -> EntryOut:
+    """Post (money confirmed gone) or void (money back where it was) a pending entry, once.
+
+    The resolution keeps the pending entry's origin (the trigger checks it).
+    """
     if pending.entry_type != EntryType.PENDING.value:
-        raise NotPending(f"entry {entry_id} is {pending.entry_type}")
-    rows = (await postings_of(session, [entry_id]))[entry_id]
+        raise NotPending(f"entry {pending.id} is {pending.entry_type}")
+    rows = (await postings_of(uow.session, [pending.id]))[pending.id]
     legs = [Leg(r.code, Direction(r.direction), r.amount, r.currency) for r in rows]
     status_legs = [StatusLeg(leg, PostingStatus.RELEASE) for leg in legs]
     if post:
         status_legs += [StatusLeg(leg, PostingStatus.POSTED) for leg in legs]
-    accounts = await lock_accounts(session, status_legs)
+    accounts = await lock_accounts(uow.session, status_legs)
+    origin = Origin(pending.origin)
     return await _write_once(
         uow,
         EntryDraft(
@@ -263,13 +308,15 @@ async def resolve_pending(
             effective_date=today_in_japan(),
             idempotency_key=idempotency_key,
             request_hash=fingerprint,
-            created_by=principal.subject,
+            created_by=created_by,
             reference_type=pending.reference_type,
             reference_id=pending.reference_id,
-            pending_entry_id=entry_id,
+            pending_entry_id=pending.id,
+            origin=origin,
+            reason=reason if origin is Origin.MANUAL else None,
         ),
         accounts,
-        taken=f"entry {entry_id} was already posted or voided",
+        taken=f"entry {pending.id} was already posted or voided",
     )
 
 
@@ -278,16 +325,23 @@ async def reverse_entry(
     *,
     entry_id: UUID,
     description: str,
+    reason: str,
     idempotency_key: str,
     principal: Principal,
 ) -> EntryOut:
-    """Correct a posted entry with one that mirrors it; the original stays as it was."""
+    """Correct a posted manual entry with one that mirrors it; the original stays as it was."""
     session = uow.session
-    fingerprint = request_fingerprint({"reverse": str(entry_id), "d": description})
-    existing = await entry_by_key(session, idempotency_key)
+    key = client_key(principal, idempotency_key)
+    fingerprint = request_fingerprint({"reverse": str(entry_id), "d": description, "r": reason})
+    existing = await entry_by_key(session, key)
     if existing is not None:
         return await _replay(uow, existing, fingerprint)
     original = await _entry(uow, entry_id)
+    if original.origin != Origin.MANUAL.value:
+        raise NotManual(
+            "this entry belongs to a business flow; its effects are undone by that flow "
+            "(a refund, a returned deposit), not by a reversal"
+        )
     if original.entry_type not in (EntryType.STANDARD.value, EntryType.POST_PENDING.value):
         raise NotReversible(f"entry {entry_id} is {original.entry_type}")
     rows = (await postings_of(session, [entry_id]))[entry_id]
@@ -306,12 +360,14 @@ async def reverse_entry(
             purpose=Purpose.REVERSAL,
             description=description,
             effective_date=today_in_japan(),
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             request_hash=fingerprint,
             created_by=principal.subject,
             reference_type="entry",
             reference_id=str(entry_id),
             reverses_entry_id=entry_id,
+            origin=Origin.MANUAL,
+            reason=reason,
         ),
         accounts,
         taken=f"entry {entry_id} was already reversed",
@@ -333,7 +389,7 @@ async def _write_once(
 async def _entry(uow: UnitOfWork, entry_id: UUID) -> JournalEntry:
     entry = await uow.session.get(JournalEntry, entry_id)
     if entry is None:
-        raise NotFound(f"no entry {entry_id}")
+        raise NotFound("no such entry")
     return entry
 
 
@@ -352,6 +408,8 @@ async def get_entry(uow: UnitOfWork, *, entry_id: UUID) -> EntryOut:
         reference_id=entry.reference_id,
         pending_entry_id=entry.pending_entry_id,
         reverses_entry_id=entry.reverses_entry_id,
+        origin=Origin(entry.origin),
+        reason=entry.reason,
         created_by=entry.created_by,
         created_at=entry.created_at,
         postings=[
@@ -370,7 +428,7 @@ async def get_entry(uow: UnitOfWork, *, entry_id: UUID) -> EntryOut:
 async def account_by_code(uow: UnitOfWork, code: str) -> Account:
     account = await uow.session.scalar(select(Account).where(Account.code == code))
     if account is None:
-        raise NotFound(f"no account {code}")
+        raise NotFound("no such account")
     return account
 
 
@@ -413,12 +471,12 @@ async def get_account(uow: UnitOfWork, *, code: str) -> AccountOut:
     )
 
 
-async def statement(uow: UnitOfWork, *, code: str, cursor: int | None, limit: int) -> StatementOut:
+async def statement(uow: UnitOfWork, *, code: str, cursor: str | None, limit: int) -> StatementOut:
     """Posted lines of an account, oldest first, each with the balance after it."""
     account = await account_by_code(uow, code)
     kind = AccountKind(account.kind)
     session = uow.session
-    after = cursor or 0
+    after = int(decode_cursor(cursor, int)[0]) if cursor is not None else 0
     opening = 0
     if after:
         rows = (
@@ -473,7 +531,7 @@ async def statement(uow: UnitOfWork, *, code: str, cursor: int | None, limit: in
         account=account.code,
         currency=account.currency,
         lines=lines,
-        next_cursor=str(lines[-1].posting_id) if more and lines else None,
+        next_cursor=encode_cursor(lines[-1].posting_id) if more and lines else None,
     )
 
 

@@ -1,4 +1,10 @@
-"""Ledger endpoints: entries (post, hold, resolve, reverse), accounts, balances, statements."""
+"""Ledger endpoints: manual entries (post, hold, resolve, reverse), accounts, balances,
+statements.
+
+Only staff write entries here, by hand, with a reason: adjustments and transfers
+that never touch a fund's accounts. Payments, refunds, releases and payouts are
+written by their own flows (deposits, fund events, ``/payouts``).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,13 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from kumiai.auth import Principal, Role, current_principal, require_roles
-from kumiai.errors import Conflict, Forbidden, NotFound, Unauthorized, problems
+from kumiai.auth import Principal, Role, require_roles
+from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.idempotency import RequiredIdempotencyKey
+from kumiai.pagination import BadCursor, Cursor, Limit
 from kumiai.service import UnitOfWorkDep
 from ledger import use_cases
 from ledger.books import (
@@ -19,6 +27,7 @@ from ledger.books import (
     IdempotencyKeyConflict,
     InsufficientBalance,
     SegregationRefused,
+    UnknownAccount,
 )
 from ledger.schemas import (
     AccountOut,
@@ -34,24 +43,29 @@ from ledger.schemas import (
 
 router = APIRouter(tags=["books"])
 
-# Only internal services and staff (with a reason in the description) write entries.
-Writer = Annotated[Principal, Depends(require_roles(Role.STAFF))]
-Reader = Annotated[Principal, Depends(current_principal)]
 Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
-RequiredKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=200,
-        description="Required: the entry's identity; a retry with the same key posts nothing new",
-    ),
+# Everyone with an account of their own; service tokens are refused (403).
+Reader = Annotated[
+    Principal,
+    Depends(require_roles(Role.STAFF, Role.INVESTOR, Role.BANK, Role.MSME, Role.MUNICIPALITY)),
 ]
+RequiredKey = RequiredIdempotencyKey
 WRITE_PROBLEMS = problems(
     Unauthorized,
     Forbidden,
     EntryRefused,
+    UnknownAccount,
     SegregationRefused,
+    InsufficientBalance,
+    IdempotencyKeyConflict,
+)
+RESOLVE_PROBLEMS = problems(
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    AlreadyResolved,
+    use_cases.NotPending,
+    use_cases.NotManual,
     InsufficientBalance,
     IdempotencyKeyConflict,
 )
@@ -65,9 +79,13 @@ WRITE_PROBLEMS = problems(
     responses={**WRITE_PROBLEMS, 200: {"model": EntryOut, "description": "Replayed"}},
 )
 async def post_entry(
-    body: EntryIn, principal: Writer, uow: UnitOfWorkDep, idempotency_key: RequiredKey
+    body: EntryIn, principal: Staff, uow: UnitOfWorkDep, idempotency_key: RequiredKey
 ) -> JSONResponse:
-    """Post a balanced journal entry, or hold it pending with ``pending: true``."""
+    """Post a balanced manual entry (staff, with a reason), or hold it with ``pending: true``.
+
+    Manual entries are adjustments and transfers between the platform's non-fund
+    accounts; a fund's escrow is moved only by payments, refunds and its release.
+    """
     async with uow:
         entry, created = await use_cases.post_entry(
             uow, entry=body, idempotency_key=idempotency_key, principal=principal
@@ -80,12 +98,12 @@ async def post_entry(
     status_code=201,
     response_model=EntryBatchOut,
     operation_id="post_entry_batch",
-    responses=WRITE_PROBLEMS,
+    responses=WRITE_PROBLEMS | problems(AlreadyResolved),
 )
 async def post_entry_batch(
-    body: EntryBatchIn, principal: Writer, uow: UnitOfWorkDep, idempotency_key: RequiredKey
+    body: EntryBatchIn, principal: Staff, uow: UnitOfWorkDep, idempotency_key: RequiredKey
 ) -> EntryBatchOut:
-    """Post many entries in one transaction: all of them or none."""
+    """Post many manual entries in one transaction: all of them or none."""
     async with uow:
         ids = await use_cases.post_batch(
             uow, entries=body.entries, idempotency_key=idempotency_key, principal=principal
@@ -97,23 +115,23 @@ async def post_entry_batch(
     "/entries/{entry_id}/post",
     response_model=EntryOut,
     operation_id="post_pending_entry",
-    responses=problems(Unauthorized, Forbidden, NotFound, AlreadyResolved, Conflict)
-    | WRITE_PROBLEMS,
+    responses=RESOLVE_PROBLEMS,
 )
 async def post_pending(
     entry_id: UUID,
     body: ResolutionIn,
-    principal: Writer,
+    principal: Staff,
     uow: UnitOfWorkDep,
     idempotency_key: RequiredKey,
 ) -> EntryOut:
-    """Post a pending entry: the bank confirmed the money moved."""
+    """Post a pending manual entry. A payout is confirmed by its bank (``/payouts``)."""
     async with uow:
         return await use_cases.resolve_pending(
             uow,
             entry_id=entry_id,
             post=True,
             description=body.description,
+            reason=body.reason,
             idempotency_key=idempotency_key,
             principal=principal,
         )
@@ -123,23 +141,23 @@ async def post_pending(
     "/entries/{entry_id}/void",
     response_model=EntryOut,
     operation_id="void_pending_entry",
-    responses=problems(Unauthorized, Forbidden, NotFound, AlreadyResolved, Conflict)
-    | WRITE_PROBLEMS,
+    responses=RESOLVE_PROBLEMS,
 )
 async def void_pending(
     entry_id: UUID,
     body: ResolutionIn,
-    principal: Writer,
+    principal: Staff,
     uow: UnitOfWorkDep,
     idempotency_key: RequiredKey,
 ) -> EntryOut:
-    """Void a pending entry: the money is back where it was."""
+    """Void a pending manual entry: the money is back where it was."""
     async with uow:
         return await use_cases.resolve_pending(
             uow,
             entry_id=entry_id,
             post=False,
             description=body.description,
+            reason=body.reason,
             idempotency_key=idempotency_key,
             principal=principal,
         )
@@ -150,22 +168,22 @@ async def void_pending(
     status_code=201,
     response_model=EntryOut,
     operation_id="reverse_entry",
-    responses=problems(Unauthorized, Forbidden, NotFound, AlreadyResolved, Conflict)
-    | WRITE_PROBLEMS,
+    responses=RESOLVE_PROBLEMS | problems(use_cases.NotReversible),
 )
 async def reverse(
     entry_id: UUID,
     body: ResolutionIn,
-    principal: Writer,
+    principal: Staff,
     uow: UnitOfWorkDep,
     idempotency_key: RequiredKey,
 ) -> EntryOut:
-    """Correct a posted entry with a reversing entry that points at it."""
+    """Correct a posted manual entry with a reversing entry that mirrors it."""
     async with uow:
         return await use_cases.reverse_entry(
             uow,
             entry_id=entry_id,
             description=body.description,
+            reason=body.reason,
             idempotency_key=idempotency_key,
             principal=principal,
         )
@@ -184,24 +202,25 @@ async def get_entry(entry_id: UUID, principal: Staff, uow: UnitOfWorkDep) -> Ent
 
 
 def _may_read(principal: Principal, code: str) -> None:
-    """Staff and services read every account; investors, banks, MSMEs only their own."""
-    if principal.role in (Role.STAFF, Role.SERVICE):
+    """Staff read every account; an investor, bank, business or municipality only its own."""
+    if principal.role is Role.STAFF:
         return
     own = {
         Role.INVESTOR: f"investor/{principal.tenant}/wallet",
         Role.BANK: f"bank/{principal.tenant}/clearing",
         Role.MSME: f"msme/{principal.tenant}/payable",
+        Role.MUNICIPALITY: f"municipality/{principal.tenant}/subsidy",
     }.get(principal.role)
     if own != code:
         # 404, not 403: another tenant's account must not even be confirmed to exist.
-        raise NotFound(f"no account {code}")
+        raise NotFound("no such account")
 
 
 @router.get(
     "/accounts/{code:path}/balance",
     response_model=BalanceOut,
     operation_id="get_balance",
-    responses=problems(Unauthorized, NotFound),
+    responses=problems(Unauthorized, Forbidden, NotFound),
 )
 async def get_balance(
     code: str,
@@ -219,28 +238,26 @@ async def get_balance(
     "/accounts/{code:path}/statement",
     response_model=StatementOut,
     operation_id="get_statement",
-    responses=problems(Unauthorized, NotFound),
+    responses=problems(Unauthorized, Forbidden, NotFound, BadCursor),
 )
 async def get_statement(
     code: str,
     principal: Reader,
     uow: UnitOfWorkDep,
-    cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> StatementOut:
     """Posted lines with the running balance, oldest first, a page at a time."""
     _may_read(principal, code)
     async with uow:
-        return await use_cases.statement(
-            uow, code=code, cursor=int(cursor) if cursor else None, limit=limit
-        )
+        return await use_cases.statement(uow, code=code, cursor=cursor, limit=limit)
 
 
 @router.get(
     "/accounts/{code:path}",
     response_model=AccountOut,
     operation_id="get_account",
-    responses=problems(Unauthorized, NotFound),
+    responses=problems(Unauthorized, Forbidden, NotFound),
 )
 async def get_account(code: str, principal: Reader, uow: UnitOfWorkDep) -> AccountOut:
     """An account, its conditions and its balance."""

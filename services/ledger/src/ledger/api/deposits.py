@@ -9,11 +9,17 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from kumiai.auth import Principal, Role, require_roles
-from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
+from kumiai.errors import Conflict, Forbidden, NotFound, Unauthorized, problems
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
 from ledger import closing, deposits
-from ledger.schemas import DepositIn, DepositOut, SegregationReportOut, SuspenseMatchIn
+from ledger.schemas import (
+    DepositIn,
+    DepositOut,
+    DepositStatus,
+    SegregationReportOut,
+    SuspenseMatchIn,
+)
 
 router = APIRouter(tags=["deposits"])
 Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
@@ -27,7 +33,13 @@ Reader = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
     response_model=DepositOut,
     operation_id="report_deposit",
     responses={
-        **problems(Unauthorized, Forbidden, deposits.DepositKeyReused),
+        **problems(
+            Unauthorized,
+            Forbidden,
+            deposits.DepositKeyReused,
+            deposits.ValueDateRefused,
+            Conflict,
+        ),
         200: {"model": DepositOut, "description": "Already reported: the same deposit"},
     },
 )
@@ -35,7 +47,9 @@ async def report_deposit(body: DepositIn, principal: Bank, uow: UnitOfWorkDep) -
     """Report money received (as the bank in the token); repeating a transaction id is safe.
 
     A deposit quoting an expected payment reference with the amount due goes to
-    the fund's escrow; anything else is held in suspense for staff.
+    the fund's escrow; anything else is held in suspense, where it pays its
+    subscription as soon as the ledger learns of it, or waits for staff. The
+    value date lies between a year ago and tomorrow, Japan time.
     """
     async with uow:
         out, created = await deposits.record_deposit(uow, deposit=body, principal=principal)
@@ -58,13 +72,22 @@ async def get_deposit(deposit_id: UUID, principal: Reader, uow: UnitOfWorkDep) -
     "/deposits",
     response_model=Page[DepositOut],
     operation_id="list_deposits",
-    responses=problems(Unauthorized, Forbidden, BadCursor),
+    responses=problems(Unauthorized, Forbidden, NotFound, BadCursor),
 )
 async def list_deposits(
     principal: Reader,
     uow: UnitOfWorkDep,
-    status: Annotated[str | None, Query(pattern="^(matched|suspense|returning|returned)$")] = None,
-    bank_id: Annotated[str | None, Query(max_length=100, description="Staff: one bank's")] = None,
+    status: Annotated[
+        DepositStatus | None, Query(description="Only deposits in this state")
+    ] = None,
+    bank_id: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+            description="One bank's (a bank may name only itself)",
+        ),
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[DepositOut]:
@@ -87,7 +110,12 @@ async def list_suspense(
     """The exception list: deposits held in suspense, oldest first."""
     async with uow:
         return await deposits.list_deposits(
-            uow, principal=principal, status="suspense", bank_id=None, cursor=cursor, limit=limit
+            uow,
+            principal=principal,
+            status=DepositStatus.SUSPENSE,
+            bank_id=None,
+            cursor=cursor,
+            limit=limit,
         )
 
 
@@ -102,7 +130,7 @@ async def list_suspense(
 async def match(
     deposit_id: UUID, body: SuspenseMatchIn, principal: Staff, uow: UnitOfWorkDep
 ) -> DepositOut:
-    """Move a suspense deposit into escrow against the subscription it pays."""
+    """Move a suspense deposit into escrow against the subscription it pays exactly."""
     async with uow:
         return await deposits.match_suspense(
             uow,

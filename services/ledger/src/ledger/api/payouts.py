@@ -1,4 +1,5 @@
-"""Payouts: instructed by staff, services or an investor; confirmed or failed by the bank."""
+"""Payouts: instructed by staff or an investor (and by refunds); confirmed or failed by the
+bank they were instructed to."""
 
 from __future__ import annotations
 
@@ -10,16 +11,18 @@ from fastapi.responses import JSONResponse
 
 from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Conflict, Forbidden, NotFound, Unauthorized, problems
+from kumiai.idempotency import RequiredIdempotencyKey
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
 from ledger import payouts
-from ledger.api.books import RequiredKey
-from ledger.books import InsufficientBalance
-from ledger.schemas import PayoutIn, PayoutOut, PayoutResultIn, SuspenseReturnIn
+from ledger.books import InsufficientBalance, UnknownAccount
+from ledger.deposits import NotInSuspense
+from ledger.schemas import PayoutIn, PayoutOut, PayoutResultIn, PayoutStatus, SuspenseReturnIn
 
 router = APIRouter(tags=["payouts"])
 Payer = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.INVESTOR))]
-Bank = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
+# Only the bank a payout was instructed to says whether the money left.
+Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
 Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 Viewer = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
 
@@ -30,14 +33,25 @@ Viewer = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
     response_model=PayoutOut,
     operation_id="instruct_payout",
     responses={
-        **problems(Unauthorized, Forbidden, InsufficientBalance, payouts.PayoutKeyReused),
+        **problems(
+            Unauthorized,
+            Forbidden,
+            InsufficientBalance,
+            payouts.PayoutKeyReused,
+            payouts.PayoutSourceRefused,
+            payouts.UnknownBank,
+            UnknownAccount,
+            Conflict,
+        ),
         200: {"model": PayoutOut, "description": "Replayed: the same payout"},
     },
 )
 async def instruct(
-    body: PayoutIn, principal: Payer, uow: UnitOfWorkDep, idempotency_key: RequiredKey
+    body: PayoutIn, principal: Payer, uow: UnitOfWorkDep, idempotency_key: RequiredIdempotencyKey
 ) -> JSONResponse:
-    """Instruct a payout: the amount is held (pending) until the bank confirms or fails it."""
+    """Instruct a payout from a wallet (its investor, or staff) or a business's payable
+    (staff) through a registered, active partner bank: the amount is held (pending)
+    until that bank confirms or fails it."""
     async with uow:
         out, created = await payouts.instruct_payout(
             uow, payout=body, idempotency_key=idempotency_key, principal=principal
@@ -54,7 +68,7 @@ async def instruct(
 async def list_payouts(
     principal: Viewer,
     uow: UnitOfWorkDep,
-    status: Annotated[str | None, Query(pattern="^(instructed|confirmed|failed)$")] = None,
+    status: Annotated[PayoutStatus | None, Query(description="Only payouts in this state")] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> Page[PayoutOut]:
@@ -74,7 +88,7 @@ async def list_payouts(
 async def confirm(
     payout_id: UUID, body: PayoutResultIn, principal: Bank, uow: UnitOfWorkDep
 ) -> PayoutOut:
-    """The bank sent the money: the pending entry is posted."""
+    """The bank sent the money: the pending entry is posted (that bank only)."""
     async with uow:
         return await payouts.settle_payout(
             uow, payout_id=payout_id, confirmed=True, note=body.note, principal=principal
@@ -90,7 +104,7 @@ async def confirm(
 async def fail(
     payout_id: UUID, body: PayoutResultIn, principal: Bank, uow: UnitOfWorkDep
 ) -> PayoutOut:
-    """The transfer failed: the pending entry is voided and the money is back."""
+    """The transfer failed: the pending entry is voided and the money is back where it was."""
     async with uow:
         return await payouts.settle_payout(
             uow, payout_id=payout_id, confirmed=False, note=body.note, principal=principal
@@ -102,12 +116,12 @@ async def fail(
     status_code=201,
     response_model=PayoutOut,
     operation_id="return_suspense_deposit",
-    responses=problems(Unauthorized, Forbidden, NotFound, Conflict),
+    responses=problems(Unauthorized, Forbidden, NotFound, NotInSuspense, payouts.UnknownBank),
 )
 async def return_deposit(
     deposit_id: UUID, body: SuspenseReturnIn, principal: Staff, uow: UnitOfWorkDep
 ) -> PayoutOut:
-    """Send a suspense deposit back to the payer (a payout from suspense)."""
+    """Send a suspense deposit back to its payer through the bank that received it."""
     async with uow:
         return await payouts.return_deposit(
             uow, deposit_id=deposit_id, note=body.note, principal=principal

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -34,12 +35,28 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+ACCOUNT_CODE_IN_CHART = (
+    f"code ~ '^(fund/{_UUID}/escrow|investor/{_UUID}/wallet|msme/{_UUID}/payable"
+    "|municipality/[0-9]{6}/subsidy|bank/[A-Za-z0-9][A-Za-z0-9._:-]{0,99}/clearing"
+    "|platform/fees|tax/withholding|suspense)$'"
+)
+"""The shapes of ``ledger.domain.books.chart_of_accounts`` (which also checks what the ids
+name: a registered bank, a local government code's check digit)."""
+
+
 class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
         CheckConstraint(
             "kind IN ('asset', 'liability', 'equity', 'revenue', 'expense')", name="kind_known"
         ),
+        # Rule: ledger.domain.books.chart_of_accounts (accounts opened before this
+        # check existed are not re-validated: the migration adds it NOT VALID).
+        CheckConstraint(ACCOUNT_CODE_IN_CHART, name="code_in_chart"),
+        # The segregation checks of the postings_apply trigger find a fund's money
+        # by this flag, so it cannot be left off a fund's account.
+        CheckConstraint("segregated = (code LIKE 'fund/%')", name="fund_accounts_segregated"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -82,6 +99,35 @@ class JournalEntry(Base):
             "(entry_type = 'reversal') = (reverses_entry_id IS NOT NULL)",
             name="reversal_names_its_original",
         ),
+        CheckConstraint("origin IN ('manual', 'flow')", name="origin_known"),
+        CheckConstraint(
+            "(origin = 'manual') = (reason IS NOT NULL)", name="manual_entries_give_a_reason"
+        ),
+        # Rule: ledger.domain.books.check_manual_entry (MANUAL_PURPOSES).
+        CheckConstraint(
+            "origin = 'flow' OR purpose IN ('adjustment', 'transfer', 'reversal')",
+            name="manual_purposes",
+        ),
+        # Once per subscription and per fund, whatever the idempotency key says
+        # (rule: ledger.domain.books.check_segregation).
+        Index(
+            "uq_journal_entries_payment_once",
+            "reference_id",
+            unique=True,
+            postgresql_where=text("purpose = 'deposit' AND reference_type = 'subscription'"),
+        ),
+        Index(
+            "uq_journal_entries_refund_once",
+            "reference_id",
+            unique=True,
+            postgresql_where=text("purpose = 'refund'"),
+        ),
+        Index(
+            "uq_journal_entries_release_once",
+            "reference_id",
+            unique=True,
+            postgresql_where=text("purpose = 'release'"),
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -102,6 +148,10 @@ class JournalEntry(Base):
         ForeignKey("journal_entries.id"), unique=True
     )
     created_by: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(Text)
+    """manual (staff, ``POST /entries``) or flow (a deposit, refund, release, payout)."""
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why staff booked a manual entry; flow entries have none."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -130,7 +180,13 @@ class Fund(Base):
     """A fund the ledger has heard of (from ``FundOpened``)."""
 
     __tablename__ = "funds"
-    __table_args__ = (CheckConstraint("arrangement_fee >= 0", name="arrangement_fee_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("arrangement_fee >= 0", name="arrangement_fee_not_negative"),
+        CheckConstraint(
+            "status IN ('open', 'formed', 'released', 'closed_failed', 'release_held')",
+            name="status_known",
+        ),
+    )
 
     fund_id: Mapped[UUID] = mapped_column(primary_key=True)
     msme_id: Mapped[UUID] = mapped_column()
@@ -185,6 +241,9 @@ class Deposit(Base):
     currency: Mapped[str] = mapped_column(Text)
     value_date: Mapped[date] = mapped_column(Date)
     payment_reference: Mapped[str] = mapped_column(Text)
+    """As the payer wrote it."""
+    reference_normalised: Mapped[str] = mapped_column(Text, index=True)
+    """``kumiai.references.normalise_reference`` of it: what expected payments are matched on."""
     status: Mapped[str] = mapped_column(Text, index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     subscription_id: Mapped[UUID | None] = mapped_column()
@@ -199,6 +258,17 @@ class Payout(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("status IN ('instructed', 'confirmed', 'failed')", name="status_known"),
+        CheckConstraint(
+            "beneficiary IN ('investor', 'business', 'payer')", name="beneficiary_known"
+        ),
+        # Rule: ledger.domain.books.payout_beneficiary (suspense pays only a returned deposit).
+        CheckConstraint(
+            "(beneficiary = 'investor' AND account = 'investor/' || beneficiary_id || '/wallet')"
+            " OR (beneficiary = 'business' AND account = 'msme/' || beneficiary_id || '/payable')"
+            " OR (beneficiary = 'payer' AND account = 'suspense'"
+            " AND deposit_id IS NOT NULL AND beneficiary_id = deposit_id::text)",
+            name="paid_from_the_beneficiarys_account",
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -209,6 +279,12 @@ class Payout(Base):
     currency: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     reference: Mapped[str] = mapped_column(Text)
+    beneficiary: Mapped[str] = mapped_column(Text)
+    """investor, business or payer (``kumiai.contracts.ledger.PayoutBeneficiary``)."""
+    beneficiary_id: Mapped[str] = mapped_column(Text)
+    """The investor's or business's id; for a returned deposit, the deposit's id."""
+    fund_id: Mapped[UUID | None] = mapped_column()
+    """The fund a refund's payout belongs to."""
     deposit_id: Mapped[UUID | None] = mapped_column()
     pending_entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id"))
     resolution_entry_id: Mapped[UUID | None] = mapped_column()

@@ -1,0 +1,144 @@
+"""Drive the ledger's business flows as the bus would, for tests and benchmarks.
+
+Events go through the service's own consumer (``EventConsumer.handle``: inbox,
+ordering and handler, in one transaction), numbered per producer and subject
+as the producers number them; no broker is needed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from fastapi import FastAPI
+
+from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.subscription import (
+    CancellationReason,
+    FundClosed,
+    FundOutcome,
+    SubscriptionCancelled,
+    SubscriptionPlaced,
+)
+from kumiai.events import Envelope, EventPayload
+from kumiai.references import new_reference
+from kumiai.service import ServiceRuntime
+from kumiai.testing import sample_fund_opened
+
+
+class Flows:
+    """The events the ledger consumes, handled by a running ledger app's consumer."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.runtime: ServiceRuntime = app.state.runtime
+        self._sequence: dict[tuple[str, str], int] = defaultdict(int)
+
+    async def deliver(self, source: str, subject: str, payload: EventPayload) -> str:
+        """Handle one event as if it came from ``source``; what the consumer did."""
+        self._sequence[(source, subject)] += 1
+        envelope = Envelope(
+            type=payload.event_type,
+            schema_version=payload.schema_version,
+            source=source,
+            subject=subject,
+            sequence=self._sequence[(source, subject)],
+            data=payload.model_dump(mode="json"),
+        )
+        outcome = await self.runtime.consumer.handle(envelope)
+        assert outcome == "handled", f"{payload.event_type}: {outcome}"
+        return outcome
+
+    async def open_fund(self, **overrides: Any) -> FundOpened:
+        """Onboarding announces a fund whose offering is open."""
+        fund = sample_fund_opened(**overrides)
+        await self.deliver("onboarding", str(fund.fund_id), fund)
+        return fund
+
+    def subscription(
+        self,
+        fund: FundOpened,
+        units: int = 1,
+        *,
+        investor_id: UUID | None = None,
+        reference: str | None = None,
+    ) -> SubscriptionPlaced:
+        """A subscription as the subscription service would place it (not yet delivered)."""
+        now = datetime.now(UTC)
+        return SubscriptionPlaced(
+            subscription_id=uuid.uuid4(),
+            fund_id=fund.fund_id,
+            investor_id=investor_id or uuid.uuid4(),
+            units=units,
+            unit_price=fund.unit_price,
+            handling_fee_per_unit=fund.handling_fee_per_unit,
+            amount_due=units * (fund.unit_price + fund.handling_fee_per_unit),
+            currency=fund.currency,
+            payment_reference=reference or new_reference(),
+            payment_deadline=now + timedelta(days=7),
+            placed_at=now,
+        )
+
+    async def place(self, placed: SubscriptionPlaced) -> SubscriptionPlaced:
+        await self.deliver("subscription", str(placed.fund_id), placed)
+        return placed
+
+    async def subscribe(
+        self, fund: FundOpened, units: int = 1, **kwargs: Any
+    ) -> SubscriptionPlaced:
+        """The subscription service places a subscription; the ledger awaits its payment."""
+        return await self.place(self.subscription(fund, units, **kwargs))
+
+    async def cancel(
+        self,
+        placed: SubscriptionPlaced,
+        reason: CancellationReason = CancellationReason.COOLING_OFF,
+    ) -> None:
+        await self.deliver(
+            "subscription",
+            str(placed.fund_id),
+            SubscriptionCancelled(
+                subscription_id=placed.subscription_id,
+                fund_id=placed.fund_id,
+                investor_id=placed.investor_id,
+                units=placed.units,
+                reason=reason,
+                cancelled_at=datetime.now(UTC),
+            ),
+        )
+
+    async def close(
+        self, fund: FundOpened, outcome: FundOutcome, paid: list[SubscriptionPlaced]
+    ) -> None:
+        """The offering ends: ``paid`` are the confirmed subscriptions at closing."""
+        units = sum(p.units for p in paid)
+        await self.deliver(
+            "subscription",
+            str(fund.fund_id),
+            FundClosed(
+                fund_id=fund.fund_id,
+                msme_id=fund.msme_id,
+                outcome=outcome,
+                units_confirmed=units,
+                amount_raised=units * fund.unit_price,
+                handling_fees_collected=units * fund.handling_fee_per_unit,
+                currency=fund.currency,
+                investor_count=len({p.investor_id for p in paid}),
+                closed_at=datetime.now(UTC),
+            ),
+        )
+
+
+def deposit_body(
+    transaction: str, amount: int, reference: str, value_date: str | None = None
+) -> dict[str, Any]:
+    """What a partner bank reports for a credit it received (``POST /deposits``)."""
+    return {
+        "bank_transaction_id": transaction,
+        "amount": amount,
+        "currency": "JPY",
+        "value_date": value_date or datetime.now(UTC).date().isoformat(),
+        "payment_reference": reference,
+    }
