@@ -376,12 +376,16 @@ def test_08_cooling_off_ends_with_the_eighth_day_in_japan_and_has_a_floor() -> N
     signed = datetime(2026, 12, 1, 23, 50, tzinfo=JAPAN)
     assert end_of_nth_day(signed, 8) == datetime(2026, 12, 9, tzinfo=JAPAN)
     real_key = "k1:" + base64.b64encode(b"k" * 32).decode()
-    production = {"environment": "production", "jwt_secret": "p" * 40, "data_keys": real_key}
-    assert Settings(**production).cooling_off_days == 8
+    production: dict[str, Any] = {
+        "environment": "production",
+        "jwt_secret": "p" * 40,
+        "data_keys": real_key,
+    }
+    assert Settings.model_validate(production).cooling_off_days == 8
     with pytest.raises(ValueError, match="cooling_off"):
-        Settings(**production, cooling_off_days=7)
+        Settings.model_validate({**production, "cooling_off_days": 7})
     with pytest.raises(ValueError, match="cooling_off_test_period"):
-        Settings(**production, cooling_off_test_period=timedelta(seconds=5))
+        Settings.model_validate({**production, "cooling_off_test_period": timedelta(seconds=5)})
 
 
 async def test_09_a_back_dated_start_does_not_shorten_the_offering(
