@@ -17,6 +17,9 @@ from kumiai.migrations import alembic_config
 from kumiai.platform_tables import platform_metadata
 
 
+# SQLAlchemy reflects a CHECK added NOT VALID (kept for old rows) with a dialect option it
+# cannot validate; the comparison itself is unaffected.
+@pytest.mark.filterwarnings("ignore:Can't validate argument 'dialect_options'")
 @pytest.mark.parametrize("name", [s.name for s in SERVICES])
 async def test_models_and_migrations_agree(service_databases: dict[str, str], name: str) -> None:
     metadata: MetaData = importlib.import_module(f"{name}.db.models").metadata

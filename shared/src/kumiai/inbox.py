@@ -190,9 +190,10 @@ class EventConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             finally:
-                for client in (consumer, producer):
-                    if client is not None:
-                        await bounded(client.stop(), 10)
+                # Both at once: leaving the consumer group takes a broker round trip or two.
+                await asyncio.gather(
+                    *(bounded(c.stop(), 10) for c in (consumer, producer) if c is not None)
+                )
 
     async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         try:
