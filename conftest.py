@@ -47,7 +47,7 @@ def pg_server_url() -> Iterator[str]:
         yield database_url(given, make_url(given).database or "postgres")
         return
     with tempfile.TemporaryDirectory(prefix="kumiai-pg-") as tmp:
-        server = EmbeddedPostgres(data_dir=Path(tmp), port=free_port())
+        server = EmbeddedPostgres(data_dir=Path(tmp), port=free_port(), durable=False)
         server.start()
         try:
             yield server.url
