@@ -22,16 +22,16 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from helpers import SettingsFactory, seed_partners
-from kumiai.catalog import SERVICES, service
-from kumiai.devstack import (
+from kumiai.migrations import upgrade
+from kumiai.settings import ServiceSettings
+from kumiai_tools.catalog import SERVICES, service
+from kumiai_tools.devstack import (
     EmbeddedPostgres,
     TansuBroker,
     create_database,
     database_url,
     free_port,
 )
-from kumiai.migrations import upgrade
-from kumiai.settings import ServiceSettings
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

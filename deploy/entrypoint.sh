@@ -3,7 +3,7 @@
 #
 #   SERVICE=ledger            -> uvicorn ledger.app:create_app on the catalog port
 #   SERVICE=ledger PORT=9000  -> the same on port 9000
-#   kumiai migrate            -> any arguments are run as they are
+#   kumiai-migrate            -> any arguments are run as they are
 set -eu
 
 if [ "$#" -gt 0 ]; then

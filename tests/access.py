@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kumiai.auth import Role
-from kumiai.testing import bearer
+from kumiai_tools.testing import bearer
 
 STAFF_ = Role.STAFF
 MSME = Role.MSME

@@ -16,7 +16,7 @@ from kumiai.auth import Role
 from kumiai.events import Envelope
 from kumiai.kafka import ensure_topics
 from kumiai.settings import ServiceSettings
-from kumiai.testing import bearer
+from kumiai_tools.testing import bearer
 from onboarding.domain.documents import CHECKLIST
 from onboarding.domain.identifiers import corporate_number_check_digit
 

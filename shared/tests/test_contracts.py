@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from pydantic import AwareDatetime, ValidationError
 
-from kumiai.asyncapi import asyncapi_document, producer_of
 from kumiai.contracts.ledger import (
     FundsReleased,
     PaymentReceived,
@@ -27,6 +26,7 @@ from kumiai.contracts.subscription import (
     SubscriptionPlaced,
 )
 from kumiai.events import Envelope, EventPayload, registry
+from kumiai_tools.asyncapi import asyncapi_document, producer_of
 
 AT = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 NAIVE = "2026-12-01T10:00:00"

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from kumiai.contracts.onboarding import FundOpened, FundOpenedV1
 from kumiai.events import Envelope, EventPayload, EventRegistry, UnknownEventError, registry
-from kumiai.testing import sample_fund_opened
+from kumiai_tools.testing import sample_fund_opened
 
 
 def fund_opened(**overrides: Any) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def test_every_registered_event_is_past_tense_and_versioned() -> None:
 
 
 def test_asyncapi_document_lists_every_contract() -> None:
-    from kumiai.asyncapi import asyncapi_document
+    from kumiai_tools.asyncapi import asyncapi_document
 
     doc = asyncapi_document()
     assert doc["asyncapi"] == "3.0.0"

@@ -21,7 +21,6 @@ import pytest
 import requests
 import schemathesis
 import uvicorn
-from access import caller_for
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
@@ -37,9 +36,10 @@ from schemathesis.checks import (
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
 
+from access import caller_for
 from helpers import SettingsFactory
-from kumiai.catalog import SERVICES, service
-from kumiai.devstack import free_port
+from kumiai_tools.catalog import SERVICES, service
+from kumiai_tools.devstack import free_port
 
 EXAMPLES = int(os.environ.get("KUMIAI_FUZZ_EXAMPLES", "12"))
 SEED = int(os.environ.get("KUMIAI_FUZZ_SEED", "20261128"))

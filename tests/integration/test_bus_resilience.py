@@ -11,10 +11,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
 from helpers import SettingsFactory, fetch
-from kumiai.catalog import service
-from kumiai.devstack import TansuBroker
 from kumiai.service import ServiceRuntime
-from kumiai.testing import eventually, running, sample_fund_opened
+from kumiai_tools.catalog import service
+from kumiai_tools.devstack import TansuBroker
+from kumiai_tools.testing import eventually, running, sample_fund_opened
 
 
 async def _published_count(url: str) -> int:

@@ -9,10 +9,10 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from helpers import SettingsFactory, fetch, offering, publish
-from kumiai.catalog import service
 from kumiai.events import Envelope
-from kumiai.testing import eventually, running
 from kumiai.topics import dead_letter_topic, events_topic
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import eventually, running
 
 
 async def test_fund_opened_reaches_subscription(settings_for: SettingsFactory) -> None:

@@ -39,13 +39,13 @@ from helpers import (
     ready_investor,
 )
 from kumiai.auth import Role
-from kumiai.catalog import SERVICES, service
 from kumiai.errors import PROBLEM_BASE
 from kumiai.inbox import is_transient
 from kumiai.periods import JAPAN, end_of_nth_day
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
-from kumiai.testing import bearer, running
-from ledger.testing import Flows, deposit_body
+from kumiai_tools.catalog import SERVICES, service
+from kumiai_tools.testing import bearer, running
+from ledger_flows import Flows, deposit_body
 
 EVIL_BANK = bearer(Role.BANK, "evil-bank")
 CLEARING = "bank/hokkaido-bank/clearing"
@@ -239,8 +239,8 @@ async def test_06_a_failed_funds_subscriptions_are_refunded_and_free_the_limit(
 ) -> None:
     from helpers import publish_events
     from kumiai.contracts.ledger import PaymentReceived
-    from kumiai.testing import eventually
     from kumiai.topics import events_topic
+    from kumiai_tools.testing import eventually
 
     settings = settings_for(
         "subscription",
@@ -355,8 +355,8 @@ async def test_07_the_issuer_limit_counts_the_twelve_months_before(
 
 async def _open_fund(client: httpx.AsyncClient, settings: Any, **overrides: Any) -> Any:
     from helpers import publish_events
-    from kumiai.testing import eventually, sample_fund_opened
     from kumiai.topics import events_topic
+    from kumiai_tools.testing import eventually, sample_fund_opened
 
     fund = sample_fund_opened(**overrides)
     await publish_events(

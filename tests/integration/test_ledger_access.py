@@ -15,10 +15,10 @@ import pytest
 
 from helpers import BANK, MUNICIPALITY, OTHER_BANK, STAFF, SettingsFactory
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import bearer, running
-from ledger.testing import deposit_body
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, running
+from ledger_flows import deposit_body
 
 
 @pytest.fixture

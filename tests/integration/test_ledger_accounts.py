@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from helpers import STAFF, SettingsFactory, fetch
-from kumiai.catalog import service
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import running
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import running
 
 CLEARING = "bank/hokkaido-bank/clearing"
 

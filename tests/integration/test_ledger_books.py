@@ -18,10 +18,10 @@ import pytest
 
 from helpers import BANK, STAFF, SettingsFactory, fetch
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import bearer, running
-from ledger.testing import Flows, deposit_body
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, running
+from ledger_flows import Flows, deposit_body
 
 CLEARING = "bank/hokkaido-bank/clearing"
 

@@ -18,11 +18,11 @@ import httpx
 
 from helpers import BANK, STAFF, SettingsFactory, fetch
 from kumiai.auth import Principal, Role
-from kumiai.catalog import service
-from kumiai.devstack import free_port, wait_for_port
 from kumiai.idempotency import client_key
-from kumiai.testing import running
-from ledger.testing import Flows, deposit_body
+from kumiai_tools.catalog import service
+from kumiai_tools.devstack import free_port, wait_for_port
+from kumiai_tools.testing import running
+from ledger_flows import Flows, deposit_body
 
 CLEARING = "bank/hokkaido-bank/clearing"
 STAFF_PRINCIPAL = Principal(subject="staff:platform", role=Role.STAFF, tenant="platform")

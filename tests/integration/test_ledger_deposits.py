@@ -10,7 +10,6 @@ from aiokafka import AIOKafkaConsumer
 
 from helpers import BANK, OTHER_BANK, STAFF, SettingsFactory, fetch, publish_events
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.contracts.onboarding import FundOpenedV1
 from kumiai.contracts.subscription import (
     CancellationReason,
@@ -21,8 +20,9 @@ from kumiai.contracts.subscription import (
 )
 from kumiai.errors import PROBLEM_BASE
 from kumiai.events import Envelope
-from kumiai.testing import bearer, eventually, running, sample_fund_opened
 from kumiai.topics import events_topic
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, eventually, running, sample_fund_opened
 
 
 def _placed(fund_id: uuid.UUID, units: int, reference: str) -> SubscriptionPlaced:

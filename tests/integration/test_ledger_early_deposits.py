@@ -18,11 +18,11 @@ import httpx
 import pytest
 
 from helpers import BANK, STAFF, SettingsFactory, fetch, publish_events
-from kumiai.catalog import service
 from kumiai.references import normalise_reference
-from kumiai.testing import eventually, running, sample_fund_opened
 from kumiai.topics import events_topic
-from ledger.testing import Flows, deposit_body
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import eventually, running, sample_fund_opened
+from ledger_flows import Flows, deposit_body
 
 
 @dataclass

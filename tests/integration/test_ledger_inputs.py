@@ -15,13 +15,13 @@ import httpx
 import pytest
 
 from helpers import BANK, STAFF, SettingsFactory, fetch
-from kumiai.catalog import service
 from kumiai.errors import PROBLEM_BASE
 from kumiai.inputs import MAX_AMOUNT
 from kumiai.periods import japan_date
-from kumiai.testing import running
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import running
 from ledger.domain.deposits import value_date_window
-from ledger.testing import deposit_body
+from ledger_flows import deposit_body
 
 CLEARING = "bank/hokkaido-bank/clearing"
 WALLET = f"investor/{uuid.uuid4()}/wallet"

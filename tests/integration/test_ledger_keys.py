@@ -16,10 +16,10 @@ import pytest
 
 from helpers import BANK, STAFF, SettingsFactory, fetch
 from kumiai.auth import Role, mint_token
-from kumiai.catalog import service
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
-from kumiai.testing import bearer, running
-from ledger.testing import deposit_body
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, running
+from ledger_flows import deposit_body
 
 CLEARING = "bank/hokkaido-bank/clearing"
 

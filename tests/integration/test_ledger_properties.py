@@ -31,19 +31,19 @@ from sqlalchemy.dialects.postgresql import insert
 
 from helpers import STAFF, SettingsFactory
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.contracts.onboarding import FundOpened
 from kumiai.contracts.subscription import SubscriptionPlaced
 from kumiai.platform_tables import partners
 from kumiai.settings import ServiceSettings
-from kumiai.testing import bearer
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer
 from ledger.domain.books import (
     Balance,
     Direction,
     PostingStatus,
     chart_of_accounts,
 )
-from ledger.testing import Flows, deposit_body
+from ledger_flows import Flows, deposit_body
 
 amounts = st.integers(min_value=1, max_value=20_000)
 credits = st.integers(min_value=10_000, max_value=50_000)

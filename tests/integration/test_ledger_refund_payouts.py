@@ -15,12 +15,12 @@ import pytest
 
 from helpers import BANK, OTHER_BANK, STAFF, SettingsFactory, fetch
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.contracts.onboarding import FundOpened
 from kumiai.contracts.subscription import FundOutcome, SubscriptionPlaced
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import bearer, running
-from ledger.testing import Flows, deposit_body
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, running
+from ledger_flows import Flows, deposit_body
 
 
 @dataclass

@@ -19,13 +19,13 @@ import httpx
 import pytest
 
 from helpers import BANK, STAFF, SettingsFactory, fetch
-from kumiai.catalog import service
 from kumiai.contracts.onboarding import FundOpened
 from kumiai.contracts.subscription import FundOutcome, SubscriptionPlaced
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import running
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import running
 from ledger.domain.books import chart_of_accounts
-from ledger.testing import Flows, deposit_body
+from ledger_flows import Flows, deposit_body
 
 CLEARING = "bank/hokkaido-bank/clearing"
 

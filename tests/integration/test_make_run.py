@@ -32,8 +32,8 @@ import psutil
 import pytest
 
 from helpers import publish
-from kumiai.catalog import SERVICES
-from kumiai.devstack import free_port, port_open
+from kumiai_tools.catalog import SERVICES
+from kumiai_tools.devstack import free_port, port_open
 
 STARTUP_LIMIT_S = 120
 STOP_LIMIT_S = 60
@@ -107,7 +107,7 @@ def platform(
     log_path = home / f"up-{time.monotonic_ns()}.log"
     log = open(log_path, "ab")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kumiai.cli", "up"], env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "kumiai_tools.cli", "up"], env=env, stdout=log, stderr=log
     )
     run = Run(proc, log_path)
     try:

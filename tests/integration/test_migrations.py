@@ -12,9 +12,9 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from kumiai.catalog import SERVICES, service
 from kumiai.migrations import alembic_config
 from kumiai.platform_tables import platform_metadata
+from kumiai_tools.catalog import SERVICES, service
 
 
 # SQLAlchemy reflects a CHECK added NOT VALID (kept for old rows) with a dialect option it

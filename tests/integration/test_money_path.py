@@ -14,11 +14,11 @@ import httpx
 
 from helpers import STAFF, SettingsFactory, call, fetch, publish, ready_investor
 from kumiai.auth import Role
-from kumiai.catalog import service
-from kumiai.devstack import TansuBroker
 from kumiai.references import normalise_reference
 from kumiai.settings import ServiceSettings
-from kumiai.testing import bearer, eventually, running
+from kumiai_tools.catalog import service
+from kumiai_tools.devstack import TansuBroker
+from kumiai_tools.testing import bearer, eventually, running
 
 BANK = bearer(Role.BANK, "hokkaido-bank")
 OFFERING_SECONDS = 55

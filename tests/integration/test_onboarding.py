@@ -36,12 +36,12 @@ from helpers import (
     register,
 )
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.contracts.subscription import FundClosed, FundOutcome
 from kumiai.errors import PROBLEM_BASE
 from kumiai.events import Envelope
-from kumiai.testing import bearer, eventually, running
 from kumiai.topics import events_topic
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, eventually, running
 
 PERSONAL = ("Taro Yamada", "Hanako Sato", "finance@example.jp", "+81-138-00-0000")
 

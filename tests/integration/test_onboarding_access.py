@@ -24,9 +24,9 @@ from helpers import (
     msme_body,
 )
 from kumiai.auth import Role
-from kumiai.catalog import SERVICES, service
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import bearer, running
+from kumiai_tools.catalog import SERVICES, service
+from kumiai_tools.testing import bearer, running
 
 SOME_ID = "3f0c8c1e-5d0b-4a55-9a2b-1f1d2c3b4a59"
 

@@ -20,9 +20,9 @@ from helpers import (
     ready_application,
     register,
 )
-from kumiai.catalog import service
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import running
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import running
 
 MiB = 1024 * 1024
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from helpers import STAFF, SettingsFactory, call, fetch, fund_terms, publish, ready_application
-from kumiai.catalog import service
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import running
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import running
 from onboarding.app import service_spec
 from onboarding.settings import Settings
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from helpers import SettingsFactory, fetch
-from kumiai.catalog import service
 from kumiai.service import ServiceRuntime
-from kumiai.testing import sample_fund_opened
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import sample_fund_opened
 
 
 async def test_purge_removes_only_published_events_past_retention(

@@ -10,10 +10,10 @@ import httpx
 
 from helpers import BANK, STAFF, SettingsFactory, call, fetch, msme_body
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.errors import PROBLEM_BASE
 from kumiai.partners import ACTIVE_CACHE_S
-from kumiai.testing import bearer, eventually, running
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, eventually, running
 
 SAPPORO = {
     "partner_id": "sapporo-shinkin",

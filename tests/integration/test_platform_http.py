@@ -11,10 +11,10 @@ from openapi_spec_validator import validate
 
 from helpers import STAFF, SettingsFactory, fetch, fund_terms, msme_body, ready_application
 from kumiai.auth import Role
-from kumiai.catalog import SERVICES, service
-from kumiai.cli import merged_openapi
 from kumiai.errors import PROBLEM_BASE
-from kumiai.testing import bearer, running
+from kumiai_tools.catalog import SERVICES, service
+from kumiai_tools.cli import merged_openapi
+from kumiai_tools.testing import bearer, running
 
 
 async def test_designing_a_fund_needs_a_staff_token(settings_for: SettingsFactory) -> None:

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from access import MATRIX, Access
 
+from access import MATRIX, Access
 from helpers import (
     BANK,
     OTHER_BANK,
@@ -34,8 +34,8 @@ from helpers import (
     ready_investor,
 )
 from kumiai.auth import Role
-from kumiai.catalog import SERVICES, service
-from kumiai.testing import bearer, eventually, running
+from kumiai_tools.catalog import SERVICES, service
+from kumiai_tools.testing import bearer, eventually, running
 
 # The tenant each role acts for in the world, and another tenant of the same role.
 OTHER_INVESTOR = str(uuid.uuid4())

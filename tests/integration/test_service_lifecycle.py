@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from helpers import SettingsFactory
-from kumiai.catalog import service
-from kumiai.testing import running
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import running
 
 
 @pytest.fixture

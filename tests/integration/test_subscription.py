@@ -29,15 +29,15 @@ from helpers import (
     ready_investor,
 )
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.contracts.ledger import PaymentReceived
 from kumiai.contracts.onboarding import FundOpened
 from kumiai.errors import PROBLEM_BASE
 from kumiai.periods import JAPAN, end_of_nth_day, one_year_before
 from kumiai.references import is_valid_reference
 from kumiai.settings import ServiceSettings
-from kumiai.testing import bearer, eventually, running, sample_fund_opened
 from kumiai.topics import events_topic
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, eventually, running, sample_fund_opened
 
 
 @dataclass

@@ -27,12 +27,12 @@ from helpers import (
     ready_investor,
 )
 from kumiai.auth import Role
-from kumiai.catalog import service
 from kumiai.contracts.ledger import PayoutBeneficiary, PayoutInstructed
 from kumiai.errors import PROBLEM_BASE
 from kumiai.settings import ServiceSettings
-from kumiai.testing import bearer, eventually, running, sample_fund_opened
 from kumiai.topics import events_topic
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, eventually, running, sample_fund_opened
 
 SERVICE = bearer(Role.SERVICE, "ledger")
 VERIFIED = {"status": "verified", "note": "identity documents checked at the branch"}

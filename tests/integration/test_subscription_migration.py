@@ -13,9 +13,9 @@ import asyncpg
 import pytest
 from alembic import command
 
-from kumiai.catalog import service
-from kumiai.devstack import create_database, database_url
 from kumiai.migrations import alembic_config, upgrade
+from kumiai_tools.catalog import service
+from kumiai_tools.devstack import create_database, database_url
 
 BEFORE = "0003"
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kumiai.catalog import SERVICES, ServiceInfo
+from kumiai_tools.catalog import SERVICES, ServiceInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -188,7 +188,7 @@ def test_kafka_is_official_health_checked_and_in_kraft_mode() -> None:
 def test_migrate_runs_the_cli_once_against_the_server() -> None:
     migrate = compose_service("migrate")
     words = command_words(migrate)
-    assert words[-2:] == ["kumiai", "migrate"], f"migrate runs {words}, not `kumiai migrate`"
+    assert words[-1:] == ["kumiai-migrate"], f"migrate runs {words}, not `kumiai-migrate`"
     build = migrate.get("build") or {}
     assert build.get("dockerfile") == "deploy/Dockerfile", "migrate is not built from the image"
     url = environment(migrate).get("DATABASE_URL", "")
@@ -384,5 +384,5 @@ def test_k8s_migration_job_runs_the_cli() -> None:
     job = manifest("Job", "kumiai-migrate")
     container = job["spec"]["template"]["spec"]["containers"][0]
     words = [*container.get("command", []), *container.get("args", [])]
-    assert words[-2:] == ["kumiai", "migrate"], f"the migration Job runs {words}"
+    assert words[-1:] == ["kumiai-migrate"], f"the migration Job runs {words}"
     assert "DATABASE_URL" in env_names(container), "the migration Job has no DATABASE_URL"

@@ -15,56 +15,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 
 from kumiai.errors import Forbidden, Unauthorized
+from kumiai.partners import partner_directory
+from kumiai.principal import PARTNER_ROLES as PARTNER_ROLES
+from kumiai.principal import PLATFORM_SERVICES as PLATFORM_SERVICES
+from kumiai.principal import Principal as Principal
+from kumiai.principal import Role as Role
 from kumiai.settings import ServiceSettings
-
-
-class Role(StrEnum):
-    STAFF = "staff"
-    MSME = "msme"
-    INVESTOR = "investor"
-    BANK = "bank"
-    MUNICIPALITY = "municipality"
-    SERVICE = "service"
-
-
-PLATFORM_SERVICES = frozenset({"onboarding", "subscription", "ledger", "disclosure", "subsidy"})
-"""The only valid tenants of a ``service`` token: the platform's own services."""
-
-PARTNER_ROLES = frozenset({Role.BANK, Role.MUNICIPALITY})
-"""Roles whose tenant must be a registered, active partner."""
 
 # Tenants are ids: UUIDs, partner slugs, JIS codes, service names.
 TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")
 MAX_TOKEN_BYTES = 4096
-
-
-class Principal(BaseModel):
-    """Who is calling: the token's subject, role and tenant."""
-
-    subject: str
-    role: Role
-    tenant: str
-
-    def is_staff(self) -> bool:
-        return self.role is Role.STAFF
-
-    @property
-    def key_scope(self) -> str:
-        """The namespace of this caller's Idempotency-Keys: role, tenant and subject.
-
-        A key is never shared between two callers, nor with the keys the
-        services derive for their own writes.
-        """
-        return f"{self.role.value}/{self.tenant}/{self.subject}"
 
 
 class InvalidToken(Unauthorized):
@@ -187,11 +154,11 @@ async def current_principal(
         raise Unauthorized("a bearer token is required")
     verifier: TokenVerifier = request.app.state.token_verifier
     principal = verifier.verify(credentials.credentials)
-    if principal.role in PARTNER_ROLES:
-        from kumiai.partners import partner_directory
-
-        if not await partner_directory(request).is_active(principal.role.value, principal.tenant):
-            raise UnknownPartner(f"{principal.role.value} {principal.tenant!r} is not a partner")
+    directory = partner_directory(request)
+    if principal.role in PARTNER_ROLES and not await directory.is_active(
+        principal.role.value, principal.tenant
+    ):
+        raise UnknownPartner(f"{principal.role.value} {principal.tenant!r} is not a partner")
     return principal
 
 

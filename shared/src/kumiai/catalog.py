@@ -1,16 +1,13 @@
-"""The platform's services and where they listen."""
+"""The platform's services, where they listen and what they are called: data only.
+
+Nothing here imports a service: deployment scripts (the container's entrypoint
+and health probe, ``kumiai-migrate``) read names and ports from it; the
+developer tooling (``kumiai_tools.catalog``) adds the imports it needs.
+"""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-    from kumiai.settings import ServiceSettings
 
 
 @dataclass(frozen=True)
@@ -30,20 +27,10 @@ class ServiceInfo:
     def app_factory(self) -> str:
         return f"{self.name}.app:create_app"
 
-    def module(self) -> object:
-        return importlib.import_module(f"{self.name}.app")
-
-    def root(self) -> Path:
-        root: Path = self.module().SERVICE_ROOT  # type: ignore[attr-defined]
-        return root
-
-    def create_app(self, settings: ServiceSettings | None = None) -> FastAPI:
-        app: FastAPI = self.module().create_app(settings)  # type: ignore[attr-defined]
-        return app
-
-    def settings_class(self) -> type[ServiceSettings]:
-        cls: type[ServiceSettings] = self.module().Settings  # type: ignore[attr-defined]
-        return cls
+    @property
+    def migrate_module(self) -> str:
+        """The module that migrates the service's database (``python -m <it>``)."""
+        return f"{self.name}.migrate"
 
 
 SERVICES: tuple[ServiceInfo, ...] = (

@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import DateTime, func
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -26,19 +26,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kumiai.context import current_correlation_id
 from kumiai.events import Envelope, EventPayload
-
-# Stable constraint names, so migrations can name what they alter or drop.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def new_metadata() -> MetaData:
-    return MetaData(naming_convention=NAMING_CONVENTION)
+from kumiai.naming import NAMING_CONVENTION as NAMING_CONVENTION
+from kumiai.naming import new_metadata as new_metadata
+from kumiai.outbox import record_event
 
 
 class Base(DeclarativeBase):
@@ -192,8 +182,6 @@ class UnitOfWork:
 
         Returns its envelope, numbered in its subject's sequence.
         """
-        from kumiai.outbox import record_event
-
         if not self._open:
             raise RuntimeError("emit() needs an open unit of work")
         envelope = await record_event(

@@ -1,154 +1,44 @@
-"""RFC 9457 problem details: one base exception, one response shape, every service.
+"""Problem-details answers for every error a service meets (``kumiai.problems``).
 
-Routes declare the problems they can return with ``responses=problems(...)`` so
-OpenAPI shows them to the frontend team and partner banks.
+The problem types themselves live in ``kumiai.problems`` (no web framework) and
+are re-exported here; this module adds the handlers that answer them, request
+validation, HTTP and database errors.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from kumiai.db import DatabaseFailure, database_failure, sqlstate
-
-PROBLEM_BASE = "https://kumiai.dev/problems/"
-PROBLEM_MEDIA_TYPE = "application/problem+json"
+from kumiai.problems import DETAIL_FIELDS as DETAIL_FIELDS
+from kumiai.problems import ECHO_LIMIT as ECHO_LIMIT
+from kumiai.problems import PROBLEM_BASE as PROBLEM_BASE
+from kumiai.problems import PROBLEM_MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from kumiai.problems import Conflict as Conflict
+from kumiai.problems import Forbidden as Forbidden
+from kumiai.problems import InvalidParam as InvalidParam
+from kumiai.problems import InvalidValue as InvalidValue
+from kumiai.problems import MalformedJson as MalformedJson
+from kumiai.problems import MethodNotAllowed as MethodNotAllowed
+from kumiai.problems import NotFound as NotFound
+from kumiai.problems import PayloadTooLarge as PayloadTooLarge
+from kumiai.problems import Problem as Problem
+from kumiai.problems import ProblemError as ProblemError
+from kumiai.problems import ServiceUnavailable as ServiceUnavailable
+from kumiai.problems import Unauthorized as Unauthorized
+from kumiai.problems import UnprocessableContent as UnprocessableContent
+from kumiai.problems import problems as problems
 
 log = structlog.get_logger(__name__)
-
-
-class InvalidParam(BaseModel):
-    """One field that failed validation."""
-
-    name: str = Field(description="Dotted path of the field, e.g. body.units_offered")
-    reason: str
-
-
-class Problem(BaseModel):
-    """An error as RFC 9457 problem details."""
-
-    type: str = Field(examples=[PROBLEM_BASE + "not-found"])
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    invalid_params: list[InvalidParam] | None = Field(
-        default=None, description="Fields that failed validation"
-    )
-
-
-class ProblemError(Exception):
-    """Base of every error the platform answers with; subclasses set status and type."""
-
-    status: ClassVar[int] = 400
-    problem: ClassVar[str] = "bad-request"
-    title: ClassVar[str] = "Bad request"
-    headers: ClassVar[dict[str, str]] = {}
-    """Response headers every answer of this problem carries."""
-
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
-        super().__init__(detail or self.title)
-        self.detail = detail
-        self.extra = extra
-
-    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
-        body = Problem(
-            type=PROBLEM_BASE + self.problem,
-            title=self.title,
-            status=self.status,
-            detail=self.detail,
-            instance=instance,
-        ).model_dump(exclude_none=True)
-        body.update(self.extra)
-        return body
-
-
-class NotFound(ProblemError):
-    status = 404
-    problem = "not-found"
-    title = "Not found"
-
-
-class Unauthorized(ProblemError):
-    status = 401
-    problem = "unauthorized"
-    title = "Authentication required"
-    headers = {"WWW-Authenticate": "Bearer"}
-
-
-class Forbidden(ProblemError):
-    status = 403
-    problem = "forbidden"
-    title = "Not allowed"
-
-
-class Conflict(ProblemError):
-    status = 409
-    problem = "conflict"
-    title = "Conflict"
-
-
-class UnprocessableContent(ProblemError):
-    status = 422
-    problem = "unprocessable"
-    title = "Unprocessable content"
-
-
-class ServiceUnavailable(ProblemError):
-    status = 503
-    problem = "unavailable"
-    title = "Service unavailable"
-    headers = {"Retry-After": "1"}
-
-
-class MalformedJson(ProblemError):
-    status = 400
-    problem = "malformed-json"
-    title = "The request body is not valid JSON"
-
-
-class PayloadTooLarge(ProblemError):
-    status = 413
-    problem = "payload-too-large"
-    title = "The request body is too large"
-
-
-class MethodNotAllowed(ProblemError):
-    status = 405
-    problem = "method-not-allowed"
-    title = "Method not allowed"
-
-
-class InvalidValue(UnprocessableContent):
-    problem = "invalid-value"
-    title = "A value cannot be stored: out of range or not valid text"
-
-
-# The longest field name or reason echoed back, and how many fields a detail names:
-# an error never echoes kilobytes of the caller's input.
-ECHO_LIMIT = 200
-DETAIL_FIELDS = 10
-
-
-def problems(*errors: type[ProblemError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` for the problems a route can return."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for error in errors:
-        described = out.get(error.status, {}).get("description")
-        out[error.status] = {
-            "description": f"{described}; {error.title}" if described else error.title,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-    return out
 
 
 def problem_response(

@@ -1,8 +1,17 @@
-"""Alembic helpers shared by every service's migration tree."""
+"""Alembic helpers shared by every service's migration tree, and ``kumiai-migrate``.
+
+``kumiai-migrate`` creates each service's database if it is missing and
+applies its migrations: it runs ``python -m <service>.migrate`` for every
+service in the catalog (or those named), so this library imports no service.
+Each service's ``migrate`` module calls ``migrate_service`` with its own tree.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -110,3 +119,68 @@ def append_only_v1(*tables: str) -> None:
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION kumiai_refuse_change()"
         )
+
+
+async def create_database(server_url: str, name: str) -> None:
+    """Create database ``name`` on the server if it does not exist."""
+    import asyncpg
+
+    dsn = server_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def database_url(server_url: str, name: str) -> str:
+    """``server_url`` with its database replaced by ``name``."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        url = url.set(drivername="postgresql+asyncpg")
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def migrate_service(name: str, service_root: Path) -> str:
+    """Create the service's database if missing and upgrade it; the database URL used.
+
+    ``<NAME>_DATABASE_URL`` names the database itself; otherwise ``DATABASE_URL``
+    names a server, on which ``kumiai_<name>`` is used.
+    """
+    own = os.environ.get(f"{name.upper()}_DATABASE_URL")
+    if own:
+        url = own
+    else:
+        server = os.environ.get("DATABASE_URL")
+        if not server:
+            raise SystemExit(f"set {name.upper()}_DATABASE_URL or DATABASE_URL")
+        url = database_url(server, f"kumiai_{name}")
+        asyncio.run(create_database(server, f"kumiai_{name}"))
+    upgrade(service_root, url)
+    return url
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``kumiai-migrate [service ...]``: migrate every service's database, or those named."""
+    from kumiai.catalog import SERVICES
+
+    names = (argv if argv is not None else sys.argv[1:]) or [s.name for s in SERVICES]
+    known = {s.name: s for s in SERVICES}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"unknown service(s): {', '.join(unknown)}", file=sys.stderr)
+        return 64
+    for name in names:
+        done = subprocess.run([sys.executable, "-m", known[name].migrate_module], check=False)
+        if done.returncode != 0:
+            return done.returncode
+        print(f"migrated {name}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

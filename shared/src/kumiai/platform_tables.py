@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-from kumiai.db import new_metadata
+from kumiai.naming import new_metadata
 
 platform_metadata = new_metadata()
 

@@ -26,7 +26,7 @@ from kumiai.contracts.subscription import (
 from kumiai.events import Envelope, EventPayload
 from kumiai.references import new_reference
 from kumiai.service import ServiceRuntime
-from kumiai.testing import sample_fund_opened
+from kumiai_tools.testing import sample_fund_opened
 
 
 class Flows:

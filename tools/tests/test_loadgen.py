@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from kumiai.loadgen import Connection, encode_request, run_load
+from kumiai_tools.loadgen import Connection, encode_request, run_load
 
 
 async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -1,4 +1,4 @@
-"""Ledger figures for ``make bench`` (see ``kumiai.bench``).
+"""Ledger figures for ``make bench`` (see ``kumiai_tools.bench``).
 
 Every figure is of manual entries booked by staff (transfers with a reason)
 between non-fund accounts: a fund's escrow is written only by its flows.
@@ -31,9 +31,9 @@ import asyncpg
 import httpx
 
 from kumiai.auth import Role, mint_token
-from kumiai.devstack import free_port, wait_for_port
-from kumiai.loadgen import LoadResult, encode_request, run_load
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
+from kumiai_tools.devstack import free_port, wait_for_port
+from kumiai_tools.loadgen import LoadResult, encode_request, run_load
 
 Report = Callable[[str, float, str], None]
 # Concurrent clients of the single-entry figure.

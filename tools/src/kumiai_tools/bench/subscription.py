@@ -1,4 +1,4 @@
-"""The sell-out race for ``make bench`` (see ``kumiai.bench``).
+"""The sell-out race for ``make bench`` (see ``kumiai_tools.bench``).
 
 A fund of 1,000 units; 5,000 verified investors each try to buy 1-3 units at
 once over HTTP (``BENCH_SELLOUT_CONCURRENCY`` keep-alive connections, default
@@ -23,9 +23,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from kumiai.auth import Role, mint_token
-from kumiai.devstack import free_port, wait_for_port
-from kumiai.loadgen import encode_request, run_load
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
+from kumiai_tools.devstack import free_port, wait_for_port
+from kumiai_tools.loadgen import encode_request, run_load
 from subscription.crypto import DEVELOPMENT_KEY_SETTING, FieldCipher
 from subscription.settings import Settings
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kumiai.devstack import (
+from kumiai_tools.devstack import (
     Backoff,
     Child,
     Console,

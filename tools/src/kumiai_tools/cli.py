@@ -16,8 +16,10 @@ import httpx
 import typer
 
 from kumiai.auth import Role, mint_token
-from kumiai.catalog import SERVICES, ServiceInfo
-from kumiai.devstack import (
+from kumiai.migrations import upgrade
+from kumiai.settings import DEVELOPMENT_JWT_SECRET
+from kumiai_tools.catalog import SERVICES, ServiceInfo
+from kumiai_tools.devstack import (
     Child,
     Console,
     EmbeddedPostgres,
@@ -28,9 +30,7 @@ from kumiai.devstack import (
     database_url,
     port_open,
 )
-from kumiai.migrations import upgrade
-from kumiai.openapi import merge_openapi
-from kumiai.settings import DEVELOPMENT_JWT_SECRET
+from kumiai_tools.openapi import merge_openapi
 
 app = typer.Typer(help="Kumiai platform tools.", no_args_is_help=True)
 
@@ -261,7 +261,7 @@ def asyncapi(
     output: Annotated[Path | None, typer.Option(help="File to write; stdout if absent")] = None,
 ) -> None:
     """Write the AsyncAPI document of every event contract."""
-    from kumiai.asyncapi import asyncapi_document
+    from kumiai_tools.asyncapi import asyncapi_document
 
     text = json.dumps(asyncapi_document(), indent=2)
     if output is None:

@@ -15,19 +15,19 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from kumiai.catalog import service
-from kumiai.devstack import (
+from kumiai.migrations import upgrade
+from kumiai.platform_tables import inbox_events, outbox_events
+from kumiai.service import ServiceRuntime
+from kumiai.settings import ServiceSettings
+from kumiai_tools.catalog import service
+from kumiai_tools.devstack import (
     EmbeddedPostgres,
     TansuBroker,
     create_database,
     database_url,
     free_port,
 )
-from kumiai.migrations import upgrade
-from kumiai.platform_tables import inbox_events, outbox_events
-from kumiai.service import ServiceRuntime
-from kumiai.settings import ServiceSettings
-from kumiai.testing import sample_fund_opened
+from kumiai_tools.testing import sample_fund_opened
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
 
@@ -140,7 +140,7 @@ def pgbench(server_url: str) -> None:
 
 
 async def sellout_benchmark(server_url: str) -> None:
-    from subscription.bench import run
+    from kumiai_tools.bench.subscription import run
 
     name = f"kumiai_bench_subscription_{uuid.uuid4().hex[:8]}"
     await create_database(server_url, name)
@@ -150,7 +150,7 @@ async def sellout_benchmark(server_url: str) -> None:
 
 
 async def ledger_benchmark(server_url: str) -> None:
-    from ledger.bench import run
+    from kumiai_tools.bench.ledger import run
 
     name = f"kumiai_bench_ledger_{uuid.uuid4().hex[:8]}"
     await create_database(server_url, name)

@@ -27,6 +27,9 @@ from typing import IO, Any, ClassVar, Protocol, TextIO
 
 import psutil
 
+from kumiai.migrations import create_database as create_database  # for the tooling
+from kumiai.migrations import database_url as database_url
+
 PG_SYSTEM_USER = "embedded_postgres"
 
 
@@ -740,27 +743,3 @@ class Supervisor:
             child.process.close()
         except Exception as exc:  # reported; the next start checks again
             self.console.say(f"{child.name}: {exc}")
-
-
-async def create_database(server_url: str, name: str) -> None:
-    """Create database ``name`` on the server if it does not exist."""
-    import asyncpg
-
-    dsn = server_url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
-    try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-def database_url(server_url: str, name: str) -> str:
-    """``server_url`` with its database replaced by ``name``."""
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server_url)
-    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
-        url = url.set(drivername="postgresql+asyncpg")
-    return url.set(database=name).render_as_string(hide_password=False)

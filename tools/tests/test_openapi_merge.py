@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kumiai.openapi import merge_openapi
+from kumiai_tools.openapi import merge_openapi
 
 
 def _doc(path: str, schema_name: str, schema: dict[str, Any]) -> dict[str, Any]:
