@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from disclosure.handlers import HANDLERS
 from disclosure.settings import Settings
 from kumiai.service import ServiceSpec, build_service_app, service_root
 
@@ -14,6 +15,7 @@ SPEC = ServiceSpec(
     title="Kumiai disclosure",
     description="Offering documents, sales reports, annual reports and who may read them.",
     routers=[],
+    handlers=HANDLERS,
     consumes=["onboarding", "subscription", "ledger"],
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kumiai.service import ServiceSpec, build_service_app, service_root
+from subsidy.handlers import HANDLERS
 from subsidy.settings import Settings
 
 SERVICE_ROOT = service_root(__file__)
@@ -14,6 +15,7 @@ SPEC = ServiceSpec(
     title="Kumiai subsidy",
     description="Municipal grant programmes, budgets, scoring, awards and leverage.",
     routers=[],
+    handlers=HANDLERS,
     consumes=["onboarding"],
 )
 
