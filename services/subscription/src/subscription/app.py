@@ -6,13 +6,14 @@ from fastapi import FastAPI
 
 from kumiai.service import ServiceSpec, build_service_app, service_root
 from kumiai.timers import Timer
-from subscription import closing, subscriptions
-from subscription.api import investors
-from subscription.api import offerings as offerings_api
-from subscription.api import subscriptions as subscriptions_api
-from subscription.crypto import FieldCipher
-from subscription.events import HANDLERS
+from subscription.handlers import HANDLERS
+from subscription.investors import routes as investors
+from subscription.investors.cipher import FieldCipher
+from subscription.offerings import routes as offerings
+from subscription.offerings import service as offerings_service
 from subscription.settings import Settings
+from subscription.subscriptions import routes as subscriptions
+from subscription.subscriptions import service as subscriptions_service
 
 SERVICE_ROOT = service_root(__file__)
 
@@ -20,12 +21,12 @@ SPEC = ServiceSpec(
     name="subscription",
     title="Kumiai subscription",
     description="Offerings, investors, subscriptions and holdings.",
-    routers=[offerings_api.router, investors.router, subscriptions_api.router],
+    routers=[offerings.router, investors.router, subscriptions.router],
     handlers=HANDLERS,
     consumes=["onboarding", "ledger"],
     timers=[
-        Timer("expire-unpaid", subscriptions.expire_unpaid),
-        Timer("close-offerings", closing.close_due),
+        Timer("expire-unpaid", lambda uow, now: subscriptions_service.expire_unpaid(uow, now=now)),
+        Timer("close-offerings", lambda uow, now: offerings_service.close_due(uow, now=now)),
     ],
 )
 

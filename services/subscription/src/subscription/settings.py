@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from kumiai.inputs import MAX_AMOUNT
 from kumiai.settings import Environment, ServiceSettings
-from subscription.crypto import DEVELOPMENT_KEY_SETTING, FieldCipher
-from subscription.domain.subscriptions import STATUTORY_COOLING_OFF_DAYS
+from subscription.investors.cipher import DEVELOPMENT_KEY_SETTING, FieldCipher
+from subscription.subscriptions.rules import STATUTORY_COOLING_OFF_DAYS
 
 # Environments where periods shorter than the regulation's may be set, so tests run in seconds.
 _SHORT_PERIODS_ALLOWED = frozenset({Environment.DEVELOPMENT, Environment.TEST})
@@ -93,3 +95,12 @@ class Settings(ServiceSettings):
                 f"in {self.environment.value}"
             )
         return self
+
+
+async def current_settings(request: Request) -> Settings:
+    """The running service's settings, for the routes that need one of them."""
+    value: Settings = request.app.state.runtime.settings
+    return value
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]

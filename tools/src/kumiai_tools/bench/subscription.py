@@ -26,7 +26,7 @@ from kumiai.auth import Role, mint_token
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
 from kumiai_tools.devstack import free_port, wait_for_port
 from kumiai_tools.loadgen import encode_request, run_load
-from subscription.crypto import DEVELOPMENT_KEY_SETTING, FieldCipher
+from subscription.investors.cipher import DEVELOPMENT_KEY_SETTING, FieldCipher
 from subscription.settings import Settings
 
 Report = Callable[[str, float, str], None]

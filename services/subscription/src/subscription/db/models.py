@@ -37,12 +37,14 @@ class Offering(Base):
 
     __tablename__ = "offerings"
     __table_args__ = (
+        # Never more units sold than offered (subscriptions.rules.check_units_left).
         CheckConstraint(
             "units_sold >= 0 AND units_sold <= units_offered", name="units_within_offer"
         ),
         CheckConstraint(
             "units_confirmed >= 0 AND units_confirmed <= units_sold", name="confirmed_within_sold"
         ),
+        # offerings.rules.OfferingStatus
         CheckConstraint(
             "status IN ('open', 'closed_succeeded', 'closed_failed', 'cancelled')",
             name="status_known",
@@ -76,6 +78,7 @@ class Investor(Base):
 
     __tablename__ = "investors"
     __table_args__ = (
+        # investors.rules.VerificationStatus
         CheckConstraint(
             "verification IN ('unverified', 'pending', 'verified', 'rejected')",
             name="verification_known",
@@ -102,10 +105,12 @@ class Subscription(Base):
     __tablename__ = "subscriptions"
     __table_args__ = (
         CheckConstraint("units > 0", name="units_positive"),
+        # subscriptions.rules.SubscriptionStatus (its transitions: rules.next_status)
         CheckConstraint(
             "status IN ('placed', 'confirmed', 'cancelled', 'refunded')", name="status_known"
         ),
-        # A refunded subscription was paid, and says when and why (closing.close sets them).
+        # A refunded subscription was paid, and says when and why
+        # (subscriptions.rules.failed_fund_refund).
         CheckConstraint(
             "(status = 'refunded') = (refund_reason IS NOT NULL AND refunded_at IS NOT NULL) "
             "AND (status <> 'refunded' OR amount_paid IS NOT NULL)",
@@ -114,10 +119,12 @@ class Subscription(Base):
         CheckConstraint(
             "refund_reason IS NULL OR refund_reason IN ('fund_failed')", name="refund_reason_known"
         ),
+        # The expiry timer's claim (subscriptions.rules.is_overdue).
         Index("ix_subscriptions_due", "payment_deadline", postgresql_where="status = 'placed'"),
         Index("ix_subscriptions_fund_status", "fund_id", "status"),
         Index("ix_subscriptions_investor", "investor_id", "placed_at", "id"),
-        # The per-issuer limit sums these (subscriptions._COMMITTED_TO_ISSUER).
+        # The per-issuer limit sums these (subscriptions.store.COMMITTED_TO_ISSUER); the
+        # statuses are subscriptions.rules.LIVE_STATUSES.
         Index(
             "ix_subscriptions_issuer_window",
             "investor_id",
@@ -211,7 +218,8 @@ class PayoutAccountRead(Base):
     __tablename__ = "payout_account_reads"
     __table_args__ = (
         CheckConstraint("reader_role IN ('investor', 'staff', 'bank')", name="reader_role_known"),
-        # A bank reads an account only to send a payout it was instructed.
+        # A bank reads an account only to send a payout it was instructed
+        # (investors.rules.may_read_payout_account).
         CheckConstraint("reader_role <> 'bank' OR payout_id IS NOT NULL", name="bank_names_payout"),
         Index("ix_payout_account_reads_investor", "investor_id", "read_at"),
     )

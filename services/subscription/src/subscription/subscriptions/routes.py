@@ -1,21 +1,37 @@
-"""Subscriptions and the investor's "My page"."""
+"""Subscription endpoints and the investor's "My page"."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
+from kumiai.auth import require_roles
 from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.idempotency import IdempotencyKeyReused, RequiredIdempotencyKey, run_idempotent
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
+from kumiai.principal import Principal, Role
 from kumiai.service import UnitOfWorkDep
-from subscription import investors, offerings, subscriptions
-from subscription.api.deps import Investor, InvestorOrStaff, SettingsDep
-from subscription.domain.subscriptions import SubscriptionStatus
-from subscription.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
+from subscription.investors.rules import InvestorNotFound
+from subscription.offerings.rules import OfferingNotFound
+from subscription.settings import SettingsDep
+from subscription.subscriptions import service
+from subscription.subscriptions.rules import (
+    CancelNotAllowed,
+    NotEligible,
+    OfferingNotOpen,
+    OverLimit,
+    SoldOut,
+    SubscriptionNotFound,
+    SubscriptionStatus,
+)
+from subscription.subscriptions.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
+
+Investor = Annotated[Principal, Depends(require_roles(Role.INVESTOR))]
+# Whose subscriptions and page a caller may read is decided by subscriptions.rules.
+InvestorOrStaff = Annotated[Principal, Depends(require_roles(Role.INVESTOR, Role.STAFF))]
 
 router = APIRouter(tags=["subscriptions"])
 
@@ -28,11 +44,11 @@ router = APIRouter(tags=["subscriptions"])
     responses=problems(
         Unauthorized,
         Forbidden,
-        offerings.OfferingNotFound,
-        subscriptions.NotEligible,
-        subscriptions.OfferingNotOpen,
-        subscriptions.SoldOut,
-        subscriptions.OverLimit,
+        OfferingNotFound,
+        NotEligible,
+        OfferingNotOpen,
+        SoldOut,
+        OverLimit,
         IdempotencyKeyReused,
     ),
 )
@@ -56,7 +72,7 @@ async def subscribe(
             principal=principal,
             operation=f"subscribe:{fund_id}",
             body=body,
-            action=lambda: subscriptions.place(
+            action=lambda: service.place(
                 uow, fund_id=fund_id, body=body, principal=principal, settings=settings
             ),
         )
@@ -66,12 +82,7 @@ async def subscribe(
     "/subscriptions/{subscription_id}/cancel",
     response_model=SubscriptionOut,
     operation_id="cancel_subscription",
-    responses=problems(
-        Unauthorized,
-        Forbidden,
-        subscriptions.SubscriptionNotFound,
-        subscriptions.CancelNotAllowed,
-    ),
+    responses=problems(Unauthorized, Forbidden, SubscriptionNotFound, CancelNotAllowed),
 )
 async def cancel_subscription(
     subscription_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
@@ -81,20 +92,20 @@ async def cancel_subscription(
     Its units go back on sale; money already paid is refunded by the ledger.
     """
     async with uow:
-        return await subscriptions.cancel(uow, subscription_id=subscription_id, principal=principal)
+        return await service.cancel(uow, subscription_id=subscription_id, principal=principal)
 
 
 @router.get(
     "/subscriptions/{subscription_id}",
     response_model=SubscriptionOut,
     operation_id="get_subscription",
-    responses=problems(Unauthorized, Forbidden, subscriptions.SubscriptionNotFound),
+    responses=problems(Unauthorized, Forbidden, SubscriptionNotFound),
 )
 async def get_subscription(
     subscription_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
 ) -> SubscriptionOut:
     async with uow:
-        return await subscriptions.get(uow, subscription_id=subscription_id, principal=principal)
+        return await service.get(uow, subscription_id=subscription_id, principal=principal)
 
 
 async def _page(
@@ -106,7 +117,7 @@ async def _page(
     limit: int,
 ) -> Page[SubscriptionOut]:
     async with uow:
-        return await subscriptions.list_for_investor(
+        return await service.list_for_investor(
             uow,
             investor_id=investor_id,
             principal=principal,
@@ -116,7 +127,7 @@ async def _page(
         )
 
 
-MY_PAGE = problems(Unauthorized, Forbidden, investors.InvestorNotFound, BadCursor)
+MY_PAGE = problems(Unauthorized, Forbidden, InvestorNotFound, BadCursor)
 
 
 @router.get(
@@ -175,11 +186,11 @@ async def list_cancellations(
     "/investors/{investor_id}/holdings",
     response_model=list[HoldingOut],
     operation_id="list_investor_holdings",
-    responses=problems(Unauthorized, Forbidden, investors.InvestorNotFound),
+    responses=problems(Unauthorized, Forbidden, InvestorNotFound),
 )
 async def list_holdings(
     investor_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
 ) -> list[HoldingOut]:
     """My page: units paid for in each fund (one line per fund)."""
     async with uow:
-        return await subscriptions.holdings(uow, investor_id=investor_id, principal=principal)
+        return await service.holdings(uow, investor_id=investor_id, principal=principal)

@@ -1,4 +1,5 @@
-"""Subscription's request and response models. Amounts are integers of minor units."""
+"""Request and response models of investors. Personal details are answered only to the
+investor itself and staff."""
 
 from __future__ import annotations
 
@@ -9,42 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, EmailStr, Field
 
 from kumiai.auth import TENANT
-from kumiai.contracts.ledger import RefundReason
-from kumiai.inputs import RequestBody, StrictInt
-from subscription.domain.offerings import OfferingPhase
-from subscription.domain.subscriptions import SubscriptionStatus
-
-
-class OfferingOut(BaseModel):
-    """A fund on offer and its public progress."""
-
-    fund_id: UUID
-    msme_id: UUID
-    name: str
-    currency: str
-    unit_price: int = Field(description="Minor units")
-    handling_fee_per_unit: int
-    donation_per_unit: int = Field(description="Part of the unit price never repaid")
-    price_per_unit_with_fee: int
-    units_offered: int
-    units_sold: int = Field(description="Units reserved or paid")
-    units_confirmed: int = Field(description="Units paid for")
-    investors: int
-    formation_threshold_units: int
-    max_units_per_investor: int
-    offering_start: datetime
-    offering_end: datetime
-    terms_digest: str | None = Field(description="Acknowledge it when subscribing")
-    status: str = Field(description="open, closed_succeeded, closed_failed or cancelled")
-    phase: OfferingPhase
-    days_left: int
-
-
-class OfferingCancelIn(RequestBody):
-    reason: str = Field(min_length=3, max_length=500)
-
-
-# -- Investors ---------------------------------------------------------------------------
+from kumiai.inputs import RequestBody
 
 AccountType = Literal["ordinary", "current", "savings"]
 
@@ -132,50 +98,3 @@ class RiskNoticeOut(BaseModel):
 
 class RiskAcknowledgementIn(RequestBody):
     version: str = Field(min_length=1, max_length=50)
-
-
-# -- Subscriptions -----------------------------------------------------------------------
-
-
-class SubscriptionIn(RequestBody):
-    units: StrictInt = Field(gt=0, le=100_000, description="A JSON integer")
-    terms_digest: str | None = Field(
-        default=None,
-        max_length=64,
-        pattern=r"^[0-9a-f]{64}$",
-        description="The offering's terms_digest: the investor acknowledges these terms",
-    )
-
-
-class SubscriptionOut(BaseModel):
-    id: UUID
-    fund_id: UUID
-    investor_id: UUID
-    units: int
-    unit_price: int
-    handling_fee_per_unit: int
-    amount_due: int = Field(description="units x (unit_price + handling_fee_per_unit)")
-    currency: str
-    payment_reference: str = Field(description="Quote it on the bank transfer")
-    payment_deadline: datetime
-    cooling_off_until: datetime
-    status: SubscriptionStatus
-    amount_paid: int | None
-    cancel_reason: str | None
-    refund_reason: RefundReason | None = Field(description="Set when the status is refunded")
-    placed_at: datetime
-    confirmed_at: datetime | None
-    cancelled_at: datetime | None
-    refunded_at: datetime | None
-
-
-class CancelIn(RequestBody):
-    note: str | None = Field(default=None, max_length=500)
-
-
-class HoldingOut(BaseModel):
-    fund_id: UUID
-    fund_name: str
-    units: int
-    amount_paid: int
-    frozen: bool = Field(description="The fund formed; the register is final")

@@ -1,19 +1,28 @@
-"""Investors: registration, verification and the risk notice."""
+"""Investor endpoints: registration, verification, the risk notice, the payout account."""
 
 from __future__ import annotations
 
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from kumiai.auth import require_roles
 from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
+from kumiai.principal import Principal, Role
 from kumiai.service import UnitOfWorkDep
-from subscription import investors
-from subscription.api.deps import CipherDep, Investor, Reader, SettingsDep, Verifier
-from subscription.schemas import (
+from subscription.investors import service
+from subscription.investors.cipher import FieldCipher
+from subscription.investors.rules import (
+    AlreadyRegistered,
+    InvestorNotFound,
+    PayoutNotFound,
+    StaleRiskNotice,
+    UnknownVerifyingBank,
+)
+from subscription.investors.schemas import (
     InvestorIn,
     InvestorOut,
     InvestorPayoutAccountOut,
@@ -21,6 +30,19 @@ from subscription.schemas import (
     RiskNoticeOut,
     VerificationIn,
 )
+from subscription.settings import SettingsDep
+
+
+async def _cipher(request: Request) -> FieldCipher:
+    value: FieldCipher = request.app.state.cipher
+    return value
+
+
+CipherDep = Annotated[FieldCipher, Depends(_cipher)]
+Investor = Annotated[Principal, Depends(require_roles(Role.INVESTOR))]
+# Which investor a caller may read is decided by investors.rules (through the store).
+Reader = Annotated[Principal, Depends(require_roles(Role.INVESTOR, Role.STAFF, Role.BANK))]
+Verifier = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.BANK))]
 
 router = APIRouter(tags=["investors"])
 
@@ -33,8 +55,8 @@ router = APIRouter(tags=["investors"])
     responses=problems(
         Unauthorized,
         Forbidden,
-        investors.AlreadyRegistered,
-        investors.UnknownVerifyingBank,
+        AlreadyRegistered,
+        UnknownVerifyingBank,
         IdempotencyKeyReused,
     ),
 )
@@ -58,7 +80,7 @@ async def register_investor(
             principal=principal,
             operation="register_investor",
             body=body,
-            action=lambda: investors.register(uow, body=body, principal=principal, cipher=cipher),
+            action=lambda: service.register(uow, body=body, principal=principal, cipher=cipher),
         )
 
 
@@ -66,7 +88,7 @@ async def register_investor(
     "/investors/{investor_id}",
     response_model=InvestorOut,
     operation_id="get_investor",
-    responses=problems(Unauthorized, Forbidden, investors.InvestorNotFound),
+    responses=problems(Unauthorized, Forbidden, InvestorNotFound),
 )
 async def get_investor(
     investor_id: UUID, principal: Reader, uow: UnitOfWorkDep, cipher: CipherDep
@@ -74,14 +96,14 @@ async def get_investor(
     """An investor's status, for the investor, staff and the bank it chose to verify it;
     personal details only for the investor and staff."""
     async with uow:
-        return await investors.get(uow, investor_id=investor_id, principal=principal, cipher=cipher)
+        return await service.get(uow, investor_id=investor_id, principal=principal, cipher=cipher)
 
 
 @router.post(
     "/investors/{investor_id}/verification",
     response_model=InvestorOut,
     operation_id="verify_investor",
-    responses=problems(Unauthorized, Forbidden, investors.InvestorNotFound),
+    responses=problems(Unauthorized, Forbidden, InvestorNotFound),
 )
 async def verify_investor(
     investor_id: UUID,
@@ -95,7 +117,7 @@ async def verify_investor(
     A bank is answered 404 for investors that did not choose it.
     """
     async with uow:
-        return await investors.verify(
+        return await service.verify(
             uow, investor_id=investor_id, body=body, principal=principal, cipher=cipher
         )
 
@@ -103,16 +125,14 @@ async def verify_investor(
 @router.get("/risk-notice", response_model=RiskNoticeOut, operation_id="get_risk_notice")
 async def get_risk_notice(settings: SettingsDep) -> RiskNoticeOut:
     """The risk notice every investor acknowledges before a first subscription."""
-    return investors.risk_notice(settings.risk_notice_version)
+    return service.risk_notice(version=settings.risk_notice_version)
 
 
 @router.post(
     "/investors/{investor_id}/risk-acknowledgements",
     response_model=InvestorOut,
     operation_id="acknowledge_risk_notice",
-    responses=problems(
-        Unauthorized, Forbidden, investors.InvestorNotFound, investors.StaleRiskNotice
-    ),
+    responses=problems(Unauthorized, Forbidden, InvestorNotFound, StaleRiskNotice),
 )
 async def acknowledge_risk(
     investor_id: UUID,
@@ -124,7 +144,7 @@ async def acknowledge_risk(
 ) -> InvestorOut:
     """Acknowledge the current risk notice (its version is recorded)."""
     async with uow:
-        return await investors.acknowledge_risk(
+        return await service.acknowledge_risk(
             uow,
             investor_id=investor_id,
             version=body.version,
@@ -138,9 +158,7 @@ async def acknowledge_risk(
     "/investors/{investor_id}/payout-account",
     response_model=InvestorPayoutAccountOut,
     operation_id="get_investor_payout_account",
-    responses=problems(
-        Unauthorized, Forbidden, investors.InvestorNotFound, investors.PayoutNotFound
-    ),
+    responses=problems(Unauthorized, Forbidden, InvestorNotFound, PayoutNotFound),
 )
 async def get_payout_account(
     investor_id: UUID,
@@ -156,6 +174,6 @@ async def get_payout_account(
     partner bank instructed to pay the investor. Every read is recorded.
     """
     async with uow:
-        return await investors.payout_account(
+        return await service.payout_account(
             uow, investor_id=investor_id, payout_id=payout_id, principal=principal, cipher=cipher
         )

@@ -1,0 +1,319 @@
+"""What investors, staff, the ledger and the clock do to subscriptions: place, pay, cancel,
+expire, refund when a fund fails, and read the investor's "My page"."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from uuid import UUID
+
+from kumiai.contracts.ledger import PaymentReceived, RefundReason
+from kumiai.contracts.subscription import (
+    CancellationReason,
+    SubscriptionCancelled,
+    SubscriptionConfirmed,
+    SubscriptionPlaced,
+)
+from kumiai.db import UnitOfWork
+from kumiai.pagination import Page, page_of
+from kumiai.principal import Principal
+from kumiai.references import new_reference
+from subscription.db.models import Subscription
+from subscription.investors import service as investors
+from subscription.offerings.rules import OfferingStatus
+from subscription.settings import Settings
+from subscription.subscriptions import rules, store
+from subscription.subscriptions.rules import SubscriptionStatus
+from subscription.subscriptions.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
+
+
+def _out(sub: Subscription) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=sub.id,
+        fund_id=sub.fund_id,
+        investor_id=sub.investor_id,
+        units=sub.units,
+        unit_price=sub.unit_price,
+        handling_fee_per_unit=sub.handling_fee_per_unit,
+        amount_due=sub.amount_due,
+        currency=sub.currency,
+        payment_reference=sub.payment_reference,
+        payment_deadline=sub.payment_deadline,
+        cooling_off_until=sub.cooling_off_until,
+        status=SubscriptionStatus(sub.status),
+        amount_paid=sub.amount_paid,
+        cancel_reason=sub.cancel_reason,
+        refund_reason=RefundReason(sub.refund_reason) if sub.refund_reason else None,
+        placed_at=sub.placed_at,
+        confirmed_at=sub.confirmed_at,
+        cancelled_at=sub.cancelled_at,
+        refunded_at=sub.refunded_at,
+    )
+
+
+async def place(
+    uow: UnitOfWork,
+    *,
+    fund_id: UUID,
+    body: SubscriptionIn,
+    principal: Principal,
+    settings: Settings,
+) -> SubscriptionOut:
+    """An investor reserves units of an open fund and is told the amount due, the payment
+    reference to quote on the transfer and the payment deadline."""
+    investor_id = rules.subscriber_id(principal)
+    session = uow.session
+    now = datetime.now(UTC)
+    rules.check_eligible(
+        await investors.standing(uow, investor_id=investor_id),
+        current_risk_notice=settings.risk_notice_version,
+    )
+    offering = await store.offering_for_order(session, fund_id)
+    rules.check_offering_open(
+        status=OfferingStatus(offering.status),
+        start=offering.offering_start,
+        end=offering.offering_end,
+        now=now,
+    )
+    rules.check_terms(body.terms_digest, current=offering.terms_digest)
+    rules.check_units_left(
+        units=body.units, units_sold=offering.units_sold, units_offered=offering.units_offered
+    )
+    order = rules.Order(body.units, offering.unit_price, offering.handling_fee_per_unit)
+    most = offering.max_units_per_investor
+    held = rules.check_investor_limit(
+        await store.reserve_position(
+            session, fund_id=fund_id, investor_id=investor_id, units=body.units, most=most
+        ),
+        most=most,
+    )
+    limit = settings.issuer_yearly_limit
+    if rules.issuer_limit_applies(limit):
+        committed = await store.committed_to_issuer(
+            session,
+            investor_id=investor_id,
+            msme_id=offering.msme_id,
+            now=now,
+            since=rules.issuer_limit_window_start(now),
+        )
+        rules.check_issuer_limit(committed=committed, commitment=order.commitment, limit=limit)
+    due = rules.deadlines(
+        now,
+        payment=settings.payment_period,
+        cooling_off_days=settings.cooling_off_days,
+        cooling_off_test_period=settings.cooling_off_test_period,
+    )
+    sub = Subscription(
+        id=uuid.uuid4(),
+        fund_id=fund_id,
+        investor_id=investor_id,
+        msme_id=offering.msme_id,
+        units=body.units,
+        unit_price=offering.unit_price,
+        handling_fee_per_unit=offering.handling_fee_per_unit,
+        amount_due=order.amount_due,
+        currency=offering.currency,
+        payment_reference=new_reference(),
+        payment_deadline=due.payment,
+        cooling_off_until=due.cooling_off_until,
+        terms_digest=offering.terms_digest,
+        status=SubscriptionStatus.PLACED.value,
+        placed_at=now,
+    )
+    await store.add_subscription(session, sub)
+    # The offering's row is the hot one: taken last, just before the outbox and commit.
+    sold = await store.take_units(
+        session,
+        fund_id=fund_id,
+        units=body.units,
+        new_investor=rules.joins_fund(held, units=body.units),
+        now=now,
+    )
+    if sold is None:
+        await store.reread(session, offering)
+        rules.refuse_lost_race(
+            status=OfferingStatus(offering.status), offering_end=offering.offering_end, now=now
+        )
+    await uow.emit(
+        SubscriptionPlaced(
+            subscription_id=sub.id,
+            fund_id=fund_id,
+            investor_id=investor_id,
+            units=sub.units,
+            unit_price=sub.unit_price,
+            handling_fee_per_unit=sub.handling_fee_per_unit,
+            amount_due=sub.amount_due,
+            currency=sub.currency,
+            payment_reference=sub.payment_reference,
+            payment_deadline=sub.payment_deadline,
+            placed_at=now,
+        ),
+        subject=str(fund_id),
+    )
+    return _out(sub)
+
+
+async def _cancel(
+    uow: UnitOfWork, sub: Subscription, *, reason: CancellationReason, now: datetime
+) -> None:
+    """Cancel a live subscription (locked by the caller) and give its units back."""
+    status = SubscriptionStatus(sub.status)
+    still_held = await store.give_back_position(uow.session, sub)
+    await store.give_back_units(
+        uow.session,
+        fund_id=sub.fund_id,
+        release=rules.release(status, units=sub.units, still_held=still_held),
+    )
+    sub.status = rules.next_status(status, SubscriptionStatus.CANCELLED).value
+    sub.cancel_reason = reason.value
+    sub.cancelled_at = now
+    await uow.emit(
+        SubscriptionCancelled(
+            subscription_id=sub.id,
+            fund_id=sub.fund_id,
+            investor_id=sub.investor_id,
+            units=sub.units,
+            reason=reason,
+            cancelled_at=now,
+        ),
+        subject=str(sub.fund_id),
+    )
+
+
+async def cancel(
+    uow: UnitOfWork, *, subscription_id: UUID, principal: Principal
+) -> SubscriptionOut:
+    """The investor cancels within the cooling-off period, staff before the fund closes;
+    its units go back on sale and the ledger refunds what was paid when it hears
+    ``SubscriptionCancelled``."""
+    session = uow.session
+    sub = await store.readable_subscription(session, subscription_id, principal, lock=True)
+    now = datetime.now(UTC)
+    reason = rules.cancellation_reason(
+        principal,
+        status=SubscriptionStatus(sub.status),
+        cooling_off_until=sub.cooling_off_until,
+        fund_status=await store.fund_status(session, sub.fund_id),
+        now=now,
+    )
+    await _cancel(uow, sub, reason=reason, now=now)
+    return _out(sub)
+
+
+async def confirm_payment(uow: UnitOfWork, *, event: PaymentReceived) -> None:
+    """The ledger received the amount due: the subscription's units are confirmed.
+
+    A payment for a subscription already cancelled changes nothing here: the
+    ledger refunds it when it hears the cancellation.
+    """
+    sub = await store.subscription_for_payment(uow.session, event.subscription_id)
+    if sub is None or not rules.payment_applies(SubscriptionStatus(sub.status)):
+        return
+    rules.check_payment(sub.id, amount=event.amount, amount_due=sub.amount_due)
+    now = datetime.now(UTC)
+    sub.status = rules.next_status(
+        SubscriptionStatus(sub.status), SubscriptionStatus.CONFIRMED
+    ).value
+    sub.amount_paid = event.amount
+    sub.confirmed_at = now
+    await store.confirm_units(uow.session, fund_id=sub.fund_id, units=sub.units)
+    await uow.emit(
+        SubscriptionConfirmed(
+            subscription_id=sub.id,
+            fund_id=sub.fund_id,
+            investor_id=sub.investor_id,
+            units=sub.units,
+            amount_paid=event.amount,
+            currency=sub.currency,
+            confirmed_at=now,
+        ),
+        subject=str(sub.fund_id),
+    )
+
+
+async def expire_unpaid(uow: UnitOfWork, *, now: datetime) -> int:
+    """Timer: cancel subscriptions unpaid at their payment deadline, one fund per pass;
+    their units go back on sale."""
+    fund_id = await store.next_fund_with_overdue(uow.session, now)
+    if fund_id is None:
+        return 0
+    expired = 0
+    for sub in await store.lock_overdue(uow.session, fund_id, now):
+        status = SubscriptionStatus(sub.status)
+        if rules.is_overdue(status, payment_deadline=sub.payment_deadline, now=now):
+            await _cancel(uow, sub, reason=CancellationReason.UNPAID, now=now)
+            expired += 1
+    return expired
+
+
+async def get(uow: UnitOfWork, *, subscription_id: UUID, principal: Principal) -> SubscriptionOut:
+    """One subscription, for its investor and staff."""
+    return _out(await store.readable_subscription(uow.session, subscription_id, principal))
+
+
+async def list_for_investor(
+    uow: UnitOfWork,
+    *,
+    investor_id: UUID,
+    principal: Principal,
+    statuses: list[SubscriptionStatus] | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[SubscriptionOut]:
+    """The investor's subscriptions, newest first, for the investor and staff."""
+    rows = await store.readable_subscriptions(
+        uow.session,
+        principal=principal,
+        investor_id=investor_id,
+        statuses=statuses,
+        cursor=cursor,
+        limit=limit,
+    )
+    return page_of(rows, limit=limit, item=_out, key=lambda s: (s.placed_at, s.id))
+
+
+async def holdings(uow: UnitOfWork, *, investor_id: UUID, principal: Principal) -> list[HoldingOut]:
+    """Units paid for, per fund; ``frozen`` once the fund formed and its register is final."""
+    rows = await store.readable_holdings(uow.session, principal=principal, investor_id=investor_id)
+    return [
+        HoldingOut(
+            fund_id=fund_id,
+            fund_name=name,
+            units=int(units),
+            amount_paid=int(paid or 0),
+            frozen=frozen,
+        )
+        for fund_id, name, units, paid, frozen in rows
+    ]
+
+
+# -- For closing and withdrawing an offering (decision 0007's lock order) -----------------
+
+
+async def lock_live(uow: UnitOfWork, *, fund_id: UUID) -> None:
+    """Lock a fund's live subscriptions before its offering's row is taken to close it."""
+    await store.lock_live(uow.session, fund_id)
+
+
+async def lock_for_withdrawal(uow: UnitOfWork, *, fund_id: UUID) -> None:
+    """Lock a fund's live subscriptions, then its positions, before its offering's row is
+    taken to withdraw it."""
+    await store.lock_live(uow.session, fund_id)
+    await store.lock_positions(uow.session, fund_id)
+
+
+async def cancel_live(
+    uow: UnitOfWork, *, fund_id: UUID, reason: CancellationReason, now: datetime
+) -> int:
+    """Cancel every live subscription of a fund whose offering is withdrawn; the ledger
+    refunds each paid one when it hears ``SubscriptionCancelled``. Answers how many."""
+    live = await store.lock_live(uow.session, fund_id)
+    for sub in live:
+        await _cancel(uow, sub, reason=reason, now=now)
+    return len(live)
+
+
+async def refund_failed_fund(uow: UnitOfWork, *, fund_id: UUID, now: datetime) -> None:
+    """Mark the paid subscriptions of a fund that failed to form refunded: they leave the
+    holdings and the yearly limit, and the ledger refunds them when it hears ``FundClosed``."""
+    await store.refund_paid(uow.session, fund_id=fund_id, refund=rules.failed_fund_refund(now))

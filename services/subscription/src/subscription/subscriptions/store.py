@@ -1,0 +1,326 @@
+"""Subscriptions in the database: the conditional statements that hold the inventory and
+the limits, the timers' claims, and what a caller may read.
+
+Every change to an offering's inventory is one conditional statement on its
+row, taken after the investor's own rows and before the outbox, in the same
+order everywhere: subscription -> position -> issuer commitment -> offering
+-> outbox (decision 0007). So no interleaving oversells and none deadlocks.
+Statuses in SQL text are the values of ``rules.SubscriptionStatus`` and
+``offerings.rules.OfferingStatus``, written as literals where a partial index
+or the statement's plan needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Row, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kumiai.pagination import decode_cursor
+from kumiai.principal import Principal
+from subscription.db.models import Holding, Offering, Position, Subscription
+from subscription.offerings.rules import OfferingStatus, no_offering
+from subscription.subscriptions import rules
+from subscription.subscriptions.rules import FailedFundRefund, Release, SubscriptionStatus
+
+# The fund's maximum per investor (rules.check_investor_limit): the investor's position
+# grows only while it stays within :most; on a first order the caller compares.
+RESERVE_POSITION = text(
+    "INSERT INTO positions (fund_id, investor_id, units) VALUES (:fund, :investor, :units) "
+    "ON CONFLICT (fund_id, investor_id) DO UPDATE SET units = positions.units + EXCLUDED.units "
+    "WHERE positions.units + EXCLUDED.units <= :most RETURNING units"
+)
+# The yearly limit per issuer (rules.check_issuer_limit), in two statements. First the
+# investor's row for the issuer is created or locked, and stays locked until commit, so
+# the investor's subscriptions to one issuer are placed one at a time ...
+LOCK_ISSUER = text(
+    "INSERT INTO issuer_commitments (investor_id, msme_id, last_placed_at) "
+    "VALUES (:investor, :msme, :now) "
+    "ON CONFLICT (investor_id, msme_id) DO UPDATE "
+    "SET last_placed_at = greatest(issuer_commitments.last_placed_at, EXCLUDED.last_placed_at)"
+)
+# ... then, in a statement whose snapshot is taken after the lock (so it sees every
+# subscription committed before), the live ones (rules.LIVE_STATUSES, written out for the
+# partial index ix_subscriptions_issuer_window) since rules.issuer_limit_window_start are
+# summed. No upper bound on placed_at: one placed by a server whose clock runs ahead counts.
+COMMITTED_TO_ISSUER = text(
+    "SELECT coalesce(sum(units::bigint * unit_price), 0) FROM subscriptions "
+    "WHERE investor_id = :investor AND msme_id = :msme "
+    "AND status IN ('placed', 'confirmed') AND placed_at > :since"
+)
+# No overselling (rules.check_units_left) and only while the offering takes subscriptions
+# (offerings.rules.takes_subscriptions; 'open' is OfferingStatus.OPEN): the offering's row
+# is the hot one, so this is the order's last statement before the outbox.
+TAKE_UNITS = text(
+    "UPDATE offerings SET units_sold = units_sold + :units, investors = investors + :new "
+    "WHERE fund_id = :fund AND status = 'open' AND units_sold + :units <= units_offered "
+    "AND offering_start <= :now AND offering_end > :now RETURNING units_sold"
+)
+# A cancelled subscription's units go back (rules.release): position, then offering.
+RELEASE_POSITION = text(
+    "UPDATE positions SET units = units - :units "
+    "WHERE fund_id = :fund AND investor_id = :investor RETURNING units"
+)
+RELEASE_UNITS = text(
+    "UPDATE offerings SET units_sold = units_sold - :units, "
+    "units_confirmed = units_confirmed - :confirmed, investors = investors - :gone "
+    "WHERE fund_id = :fund"
+)
+CONFIRM_UNITS = text(
+    "UPDATE offerings SET units_confirmed = units_confirmed + :units WHERE fund_id = :f"
+)
+
+
+# -- Placing -----------------------------------------------------------------------------
+
+
+async def offering_for_order(session: AsyncSession, fund_id: UUID) -> Offering:
+    """The offering an order is for, read without a lock (its row is taken last)."""
+    offering = await session.get(Offering, fund_id)
+    if offering is None:
+        raise no_offering()
+    return offering
+
+
+async def reserve_position(
+    session: AsyncSession, *, fund_id: UUID, investor_id: UUID, units: int, most: int
+) -> int | None:
+    """Add ``units`` to the investor's position in the fund within ``most`` (``RESERVE_POSITION``):
+    the units held afterwards, or none if that would pass ``most``."""
+    held: int | None = await session.scalar(
+        RESERVE_POSITION,
+        {"fund": fund_id, "investor": investor_id, "units": units, "most": most},
+    )
+    return held
+
+
+async def committed_to_issuer(
+    session: AsyncSession, *, investor_id: UUID, msme_id: UUID, now: datetime, since: datetime
+) -> int:
+    """Lock the investor's row for the issuer until commit (``LOCK_ISSUER``), then sum its
+    live commitments placed after ``since`` (``COMMITTED_TO_ISSUER``)."""
+    issuer = {"investor": investor_id, "msme": msme_id}
+    await session.execute(LOCK_ISSUER, {**issuer, "now": now})
+    return int(await session.scalar(COMMITTED_TO_ISSUER, {**issuer, "since": since}) or 0)
+
+
+async def add_subscription(session: AsyncSession, subscription: Subscription) -> None:
+    """Write a new subscription's row (before the offering's, in the lock order)."""
+    session.add(subscription)
+    await session.flush()
+
+
+async def take_units(
+    session: AsyncSession, *, fund_id: UUID, units: int, new_investor: bool, now: datetime
+) -> int | None:
+    """Take ``units`` from the offering (``TAKE_UNITS``): the units sold afterwards, or none
+    if it sold out, closed or ended meanwhile."""
+    sold: int | None = await session.scalar(
+        TAKE_UNITS, {"fund": fund_id, "units": units, "new": int(new_investor), "now": now}
+    )
+    return sold
+
+
+async def reread(session: AsyncSession, offering: Offering) -> None:
+    """Read the offering's row again, as another transaction left it."""
+    await session.refresh(offering)
+
+
+# -- Paying, cancelling, expiring ---------------------------------------------------------
+
+
+async def fund_status(session: AsyncSession, fund_id: UUID) -> OfferingStatus:
+    """The status of a subscription's offering."""
+    offering = await session.get(Offering, fund_id)
+    assert offering is not None, "a subscription's offering exists (foreign key)"
+    return OfferingStatus(offering.status)
+
+
+async def give_back_position(session: AsyncSession, subscription: Subscription) -> int | None:
+    """Take a cancelled subscription's units off its investor's position: what stays held."""
+    held: int | None = await session.scalar(
+        RELEASE_POSITION,
+        {
+            "units": subscription.units,
+            "fund": subscription.fund_id,
+            "investor": subscription.investor_id,
+        },
+    )
+    return held
+
+
+async def give_back_units(session: AsyncSession, *, fund_id: UUID, release: Release) -> None:
+    """Put a cancelled subscription's units back on sale (``RELEASE_UNITS``)."""
+    await session.execute(
+        RELEASE_UNITS,
+        {
+            "units": release.units,
+            "confirmed": release.units_confirmed,
+            "gone": release.investors,
+            "fund": fund_id,
+        },
+    )
+
+
+async def confirm_units(session: AsyncSession, *, fund_id: UUID, units: int) -> None:
+    """Count paid units towards the fund (``CONFIRM_UNITS``)."""
+    await session.execute(CONFIRM_UNITS, {"units": units, "f": fund_id})
+
+
+async def subscription_for_payment(
+    session: AsyncSession, subscription_id: UUID
+) -> Subscription | None:
+    """The subscription a payment is for, locked."""
+    return await session.get(Subscription, subscription_id, with_for_update=True)
+
+
+async def next_fund_with_overdue(session: AsyncSession, now: datetime) -> UUID | None:
+    """The fund of the subscription whose payment deadline passed first (``rules.is_overdue``)."""
+    fund_id: UUID | None = await session.scalar(
+        select(Subscription.fund_id)
+        .where(
+            Subscription.status == SubscriptionStatus.PLACED.value,
+            Subscription.payment_deadline <= now,
+        )
+        .order_by(Subscription.payment_deadline)
+        .limit(1)
+    )
+    return fund_id
+
+
+async def lock_overdue(
+    session: AsyncSession, fund_id: UUID, now: datetime
+) -> Sequence[Subscription]:
+    """Claim up to 200 of the fund's overdue subscriptions (``rules.is_overdue``), skipping
+    rows another transaction holds."""
+    return (
+        await session.scalars(
+            select(Subscription)
+            .where(
+                Subscription.fund_id == fund_id,
+                Subscription.status == SubscriptionStatus.PLACED.value,
+                Subscription.payment_deadline <= now,
+            )
+            .order_by(Subscription.payment_deadline)
+            .limit(200)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+
+
+# -- Closing and withdrawing an offering --------------------------------------------------
+
+
+async def lock_live(session: AsyncSession, fund_id: UUID) -> list[Subscription]:
+    """Lock the fund's live subscriptions (in id order, as every closer takes them)."""
+    return list(
+        (
+            await session.scalars(
+                select(Subscription)
+                .where(
+                    Subscription.fund_id == fund_id,
+                    Subscription.status.in_([s.value for s in rules.LIVE_STATUSES]),
+                )
+                .order_by(Subscription.id)
+                .with_for_update()
+            )
+        ).all()
+    )
+
+
+async def lock_positions(session: AsyncSession, fund_id: UUID) -> None:
+    """Lock the fund's positions (in investor order)."""
+    await session.execute(
+        select(Position.investor_id)
+        .where(Position.fund_id == fund_id)
+        .order_by(Position.investor_id)
+        .with_for_update()
+    )
+
+
+async def refund_paid(session: AsyncSession, *, fund_id: UUID, refund: FailedFundRefund) -> None:
+    """Mark every paid subscription of a failed fund refunded (``rules.failed_fund_refund``),
+    in one statement; ``ck_subscriptions_refund_recorded`` holds each to having been paid."""
+    await session.execute(
+        update(Subscription)
+        .where(Subscription.fund_id == fund_id, Subscription.status == refund.paid.value)
+        .values(
+            status=refund.status.value, refund_reason=refund.reason.value, refunded_at=refund.at
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+# -- What a caller may read ---------------------------------------------------------------
+
+
+async def readable_subscription(
+    session: AsyncSession, subscription_id: UUID, principal: Principal, *, lock: bool = False
+) -> Subscription:
+    """The subscription, if ``rules.may_read`` lets the caller see it (locked if asked);
+    absent and not the caller's are the same 404."""
+    subscription = await session.get(Subscription, subscription_id, with_for_update=lock)
+    if subscription is None or not rules.may_read(principal, investor_id=subscription.investor_id):
+        raise rules.no_subscription()
+    return subscription
+
+
+async def readable_subscriptions(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    investor_id: UUID,
+    statuses: Sequence[SubscriptionStatus] | None,
+    cursor: str | None,
+    limit: int,
+) -> Sequence[Subscription]:
+    """Up to ``limit + 1`` of the investor's subscriptions, newest first, after ``cursor``,
+    if ``rules.may_read`` lets the caller see them; 404 for the investor otherwise."""
+    rules.check_my_page(principal, investor_id=investor_id)
+    query = select(Subscription).where(Subscription.investor_id == investor_id)
+    if statuses:
+        query = query.where(Subscription.status.in_([s.value for s in statuses]))
+    if cursor is not None:
+        placed, ident = decode_cursor(cursor, datetime.fromisoformat, UUID)
+        query = query.where(
+            func.row(Subscription.placed_at, Subscription.id) < func.row(placed, ident)
+        )
+    return (
+        await session.scalars(
+            query.order_by(Subscription.placed_at.desc(), Subscription.id.desc()).limit(limit + 1)
+        )
+    ).all()
+
+
+async def readable_holdings(
+    session: AsyncSession, *, principal: Principal, investor_id: UUID
+) -> Sequence[Row[UUID, str, int, int | None, bool]]:
+    """The investor's paid units and money per fund (``rules.is_held``), and whether the
+    fund's register is frozen, if ``rules.may_read`` lets the caller see them."""
+    rules.check_my_page(principal, investor_id=investor_id)
+    return (
+        await session.execute(
+            select(
+                Subscription.fund_id,
+                Offering.name,
+                func.sum(Subscription.units),
+                func.sum(Subscription.amount_paid),
+                Holding.fund_id.is_not(None),
+            )
+            .join(Offering, Offering.fund_id == Subscription.fund_id)
+            .outerjoin(
+                Holding,
+                (Holding.fund_id == Subscription.fund_id)
+                & (Holding.investor_id == Subscription.investor_id),
+            )
+            .where(
+                Subscription.investor_id == investor_id,
+                Subscription.status == SubscriptionStatus.CONFIRMED.value,
+            )
+            .group_by(Subscription.fund_id, Offering.name, Holding.fund_id)
+            .order_by(Offering.name, Subscription.fund_id)
+        )
+    ).all()
