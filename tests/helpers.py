@@ -17,8 +17,8 @@ from kumiai.events import Envelope
 from kumiai.kafka import ensure_topics
 from kumiai.settings import ServiceSettings
 from kumiai_tools.testing import bearer
-from onboarding.domain.documents import CHECKLIST
-from onboarding.domain.identifiers import corporate_number_check_digit
+from onboarding.documents.rules import CHECKLIST
+from onboarding.msmes.rules import corporate_number_check_digit
 
 SettingsFactory = Callable[..., ServiceSettings]
 

@@ -8,12 +8,16 @@ from fastapi import FastAPI
 
 from kumiai.service import ServiceSpec, build_service_app, service_root
 from kumiai.timers import Timer
-from onboarding import funds
-from onboarding.api import applications, audit, documents, msmes, partners
-from onboarding.api import funds as funds_api
-from onboarding.events import HANDLERS
+from onboarding.applications import routes as applications
+from onboarding.audit import routes as audit
+from onboarding.documents import routes as documents
+from onboarding.documents.storage import LocalDirectoryStore
+from onboarding.funds import routes as funds
+from onboarding.funds import service as fund_service
+from onboarding.handlers import HANDLERS
+from onboarding.msmes import routes as msmes
+from onboarding.partners import routes as partners
 from onboarding.settings import Settings
-from onboarding.storage import LocalDirectoryStore
 
 SERVICE_ROOT = service_root(__file__)
 
@@ -32,7 +36,7 @@ def service_spec(settings: Settings) -> ServiceSpec:
             msmes.router,
             applications.router,
             documents.router,
-            funds_api.router,
+            funds.router,
             partners.router,
             audit.router,
         ],
@@ -41,7 +45,7 @@ def service_spec(settings: Settings) -> ServiceSpec:
         timers=[
             Timer(
                 "open-funds",
-                funds.fund_opener(
+                fund_service.fund_opener(
                     min_offering_days=settings.min_offering_days,
                     grace=timedelta(seconds=settings.late_opening_grace_s),
                 ),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kumiai.settings import ServiceSettings
-from onboarding.domain.funds import TermLimits
-from onboarding.domain.pipeline import DEFAULT_TARGET_DAYS, Step
+from onboarding.applications.rules import DEFAULT_TARGET_DAYS, Step
+from onboarding.funds.rules import TermLimits
 
 
 class Settings(ServiceSettings):
@@ -52,3 +54,12 @@ class Settings(ServiceSettings):
             min_offering_days=self.min_offering_days,
             max_offering_days=self.max_offering_days,
         )
+
+
+async def current_settings(request: Request) -> Settings:
+    """The running service's settings (a route's dependency)."""
+    value: Settings = request.app.state.runtime.settings
+    return value
+
+
+SettingsDep = Annotated[Settings, Depends(current_settings)]

@@ -35,11 +35,15 @@ class Msme(Base):
 
     __tablename__ = "msmes"
     __table_args__ = (
+        # onboarding.msmes.rules.check_identity, in weaker forms: 13 digits (the check digit
+        # is the rule's), and a municipality in the business's prefecture.
         CheckConstraint("corporate_number ~ '^[0-9]{13}$'", name="corporate_number_digits"),
         CheckConstraint("municipality_code LIKE prefecture_code || '%'", name="municipality_in"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
+    # onboarding.msmes.rules.already_registered: a Corporate Number registers once
+    # (uq_msmes_corporate_number).
     corporate_number: Mapped[str] = mapped_column(Text, unique=True)
     company_name: Mapped[str] = mapped_column(Text)
     prefecture_code: Mapped[str] = mapped_column(Text, index=True)
@@ -101,7 +105,9 @@ class CommitteeVote(Base):
 
     __tablename__ = "committee_votes"
     __table_args__ = (
+        # The values of onboarding.applications.rules.Vote.
         CheckConstraint("vote IN ('approve', 'reject', 'abstain')", name="vote_known"),
+        # onboarding.applications.rules.check_one_vote_each: each member votes once.
         UniqueConstraint("application_id", "member", name="uq_committee_votes_member"),
     )
 
@@ -119,10 +125,13 @@ class Document(Base):
 
     __tablename__ = "documents"
     __table_args__ = (
+        # The values of onboarding.documents.rules.DocumentStatus.
         CheckConstraint(
             "status IN ('submitted', 'accepted', 'rejected', 'superseded')", name="status_known"
         ),
+        # onboarding.documents.rules.check_not_empty: a document has at least one byte.
         CheckConstraint("size > 0", name="size_positive"),
+        # onboarding.documents.rules.next_version: one version of each number per kind.
         UniqueConstraint("application_id", "kind", "version", name="uq_documents_version"),
     )
 
@@ -148,18 +157,22 @@ class Fund(Base):
 
     __tablename__ = "funds"
     __table_args__ = (
+        # The values of onboarding.funds.rules.FundStatus.
         CheckConstraint(
             "status IN ('draft', 'scheduled', 'open', 'cancelled', 'closed_succeeded', "
             "'closed_failed')",
             name="status_known",
         ),
+        # onboarding.funds.rules.validate_terms: a fund raises something, and an offering
+        # ends after it starts.
         CheckConstraint("target_amount > 0", name="target_positive"),
-        # onboarding.domain.funds.validate_terms: an offering ends after it starts.
         CheckConstraint("offering_end > offering_start", name="window_ordered"),
+        # FundStatus.SCHEDULED: the funds the opening timer looks for.
         Index("ix_funds_due", "offering_start", postgresql_where="status = 'scheduled'"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
+    # onboarding.funds.rules.check_first_fund: one fund per application.
     application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), unique=True)
     msme_id: Mapped[UUID] = mapped_column(ForeignKey("msmes.id"), index=True)
     status: Mapped[str] = mapped_column(Text, index=True)
