@@ -20,7 +20,7 @@ from kumiai.inputs import MAX_AMOUNT
 from kumiai.periods import japan_date
 from kumiai_tools.catalog import service
 from kumiai_tools.testing import running
-from ledger.domain.deposits import value_date_window
+from ledger.deposits.rules import value_date_window
 from ledger_flows import deposit_body
 
 CLEARING = "bank/hokkaido-bank/clearing"

@@ -37,7 +37,7 @@ from kumiai.platform_tables import partners
 from kumiai.settings import ServiceSettings
 from kumiai_tools.catalog import service
 from kumiai_tools.testing import bearer
-from ledger.domain.books import (
+from ledger.books.rules import (
     Balance,
     Direction,
     PostingStatus,

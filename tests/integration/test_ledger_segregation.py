@@ -24,7 +24,7 @@ from kumiai.contracts.subscription import FundOutcome, SubscriptionPlaced
 from kumiai.errors import PROBLEM_BASE
 from kumiai_tools.catalog import service
 from kumiai_tools.testing import running
-from ledger.domain.books import chart_of_accounts
+from ledger.books.rules import chart_of_accounts
 from ledger_flows import Flows, deposit_body
 
 CLEARING = "bank/hokkaido-bank/clearing"

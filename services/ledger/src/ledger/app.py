@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from kumiai.service import ServiceSpec, build_service_app, service_root
-from ledger.api.books import router as books_router
-from ledger.api.deposits import router as deposits_router
-from ledger.api.payouts import router as payouts_router
-from ledger.events import HANDLERS
+from ledger.books.routes import router as books_router
+from ledger.closing.routes import router as closing_router
+from ledger.deposits.routes import router as deposits_router
+from ledger.handlers import HANDLERS
+from ledger.payouts.routes import router as payouts_router
 from ledger.settings import Settings
 
 SERVICE_ROOT = service_root(__file__)
@@ -17,7 +18,7 @@ SPEC = ServiceSpec(
     name="ledger",
     title="Kumiai ledger",
     description="Double-entry books, segregated fund accounts, deposits and payouts.",
-    routers=[books_router, deposits_router, payouts_router],
+    routers=[books_router, deposits_router, closing_router, payouts_router],
     handlers=HANDLERS,
     consumes=["onboarding", "subscription", "subsidy"],
 )

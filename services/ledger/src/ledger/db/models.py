@@ -41,17 +41,18 @@ ACCOUNT_CODE_IN_CHART = (
     "|municipality/[0-9]{6}/subsidy|bank/[A-Za-z0-9][A-Za-z0-9._:-]{0,99}/clearing"
     "|platform/fees|tax/withholding|suspense)$'"
 )
-"""The shapes of ``ledger.domain.books.chart_of_accounts`` (which also checks what the ids
+"""The shapes of ``ledger.books.rules.chart_of_accounts`` (which also checks what the ids
 name: a registered bank, a local government code's check digit)."""
 
 
 class Account(Base):
     __tablename__ = "accounts"
     __table_args__ = (
+        # Values of ledger.books.rules.AccountKind.
         CheckConstraint(
             "kind IN ('asset', 'liability', 'equity', 'revenue', 'expense')", name="kind_known"
         ),
-        # Rule: ledger.domain.books.chart_of_accounts (accounts opened before this
+        # Rule: ledger.books.rules.chart_of_accounts (accounts opened before this
         # check existed are not re-validated: the migration adds it NOT VALID).
         CheckConstraint(ACCOUNT_CODE_IN_CHART, name="code_in_chart"),
         # The segregation checks of the postings_apply trigger find a fund's money
@@ -87,6 +88,7 @@ class AccountBalance(Base):
 class JournalEntry(Base):
     __tablename__ = "journal_entries"
     __table_args__ = (
+        # Values of ledger.books.rules.EntryType.
         CheckConstraint(
             "entry_type IN ('standard', 'pending', 'post_pending', 'void_pending', 'reversal')",
             name="entry_type_known",
@@ -100,16 +102,17 @@ class JournalEntry(Base):
             name="reversal_names_its_original",
         ),
         CheckConstraint("origin IN ('manual', 'flow')", name="origin_known"),
+        # Rule: ledger.books.rules.recorded_reason.
         CheckConstraint(
             "(origin = 'manual') = (reason IS NOT NULL)", name="manual_entries_give_a_reason"
         ),
-        # Rule: ledger.domain.books.check_manual_entry (MANUAL_PURPOSES).
+        # Rule: ledger.books.rules.check_manual_entry (MANUAL_PURPOSES).
         CheckConstraint(
             "origin = 'flow' OR purpose IN ('adjustment', 'transfer', 'reversal')",
             name="manual_purposes",
         ),
         # Once per subscription and per fund, whatever the idempotency key says
-        # (rule: ledger.domain.books.check_segregation).
+        # (rule: ledger.books.rules.check_segregation).
         Index(
             "uq_journal_entries_payment_once",
             "reference_id",
@@ -140,7 +143,8 @@ class JournalEntry(Base):
     description: Mapped[str] = mapped_column(Text)
     reference_type: Mapped[str | None] = mapped_column(Text)
     reference_id: Mapped[str | None] = mapped_column(Text)
-    # Unique: a pending entry is posted or voided once; an entry is reversed once.
+    # Unique: a pending entry is posted or voided once; an entry is reversed once
+    # (rules: ledger.books.rules.check_pending, check_reversible).
     pending_entry_id: Mapped[UUID | None] = mapped_column(
         ForeignKey("journal_entries.id"), unique=True
     )
@@ -158,7 +162,9 @@ class JournalEntry(Base):
 class Posting(Base):
     __tablename__ = "postings"
     __table_args__ = (
+        # Rule: ledger.books.rules.validate_legs (a positive amount).
         CheckConstraint("amount > 0", name="amount_positive"),
+        # Values of ledger.books.rules.Direction and PostingStatus.
         CheckConstraint("direction IN ('debit', 'credit')", name="direction_known"),
         CheckConstraint("status IN ('posted', 'pending', 'release')", name="status_known"),
         Index("ix_postings_account_id_id", "account_id", "id"),
@@ -182,6 +188,7 @@ class Fund(Base):
     __tablename__ = "funds"
     __table_args__ = (
         CheckConstraint("arrangement_fee >= 0", name="arrangement_fee_not_negative"),
+        # Values of ledger.books.rules.FundStatus.
         CheckConstraint(
             "status IN ('open', 'formed', 'released', 'closed_failed', 'release_held')",
             name="status_known",
@@ -203,6 +210,7 @@ class ExpectedPayment(Base):
     __tablename__ = "expected_payments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        # Values of ledger.books.rules.PaymentStatus.
         CheckConstraint(
             "status IN ('expected', 'paid', 'cancelled', 'refunded', 'released')",
             name="status_known",
@@ -227,9 +235,11 @@ class Deposit(Base):
     __tablename__ = "deposits"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        # Values of ledger.deposits.rules.DepositStatus.
         CheckConstraint(
             "status IN ('matched', 'suspense', 'returning', 'returned')", name="status_known"
         ),
+        # Rule: ledger.deposits.rules.check_same_report (one deposit per bank transaction).
         UniqueConstraint("bank_id", "bank_transaction_id", name="uq_deposits_bank_id"),
     )
 
@@ -257,11 +267,12 @@ class Payout(Base):
     __tablename__ = "payouts"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
+        # Values of ledger.payouts.rules.PayoutStatus.
         CheckConstraint("status IN ('instructed', 'confirmed', 'failed')", name="status_known"),
         CheckConstraint(
             "beneficiary IN ('investor', 'business', 'payer')", name="beneficiary_known"
         ),
-        # Rule: ledger.domain.books.payout_beneficiary (suspense pays only a returned deposit).
+        # Rule: ledger.payouts.rules.payout_beneficiary (suspense pays only a returned deposit).
         CheckConstraint(
             "(beneficiary = 'investor' AND account = 'investor/' || beneficiary_id || '/wallet')"
             " OR (beneficiary = 'business' AND account = 'msme/' || beneficiary_id || '/payable')"

@@ -12,14 +12,15 @@ from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Conflict, Forbidden, NotFound, Unauthorized, problems
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
-from ledger import closing, deposits
-from ledger.schemas import (
-    DepositIn,
-    DepositOut,
+from ledger.deposits import service
+from ledger.deposits.rules import (
+    DepositKeyReused,
     DepositStatus,
-    SegregationReportOut,
-    SuspenseMatchIn,
+    NotInSuspense,
+    PaymentNotExpected,
+    ValueDateRefused,
 )
+from ledger.deposits.schemas import DepositIn, DepositOut, SuspenseMatchIn
 
 router = APIRouter(tags=["deposits"])
 Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
@@ -36,8 +37,8 @@ Reader = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
         **problems(
             Unauthorized,
             Forbidden,
-            deposits.DepositKeyReused,
-            deposits.ValueDateRefused,
+            DepositKeyReused,
+            ValueDateRefused,
             Conflict,
         ),
         200: {"model": DepositOut, "description": "Already reported: the same deposit"},
@@ -52,7 +53,7 @@ async def report_deposit(body: DepositIn, principal: Bank, uow: UnitOfWorkDep) -
     value date lies between a year ago and tomorrow, Japan time.
     """
     async with uow:
-        out, created = await deposits.record_deposit(uow, deposit=body, principal=principal)
+        out, created = await service.record_deposit(uow, deposit=body, principal=principal)
     return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
 
@@ -65,7 +66,7 @@ async def report_deposit(body: DepositIn, principal: Bank, uow: UnitOfWorkDep) -
 async def get_deposit(deposit_id: UUID, principal: Reader, uow: UnitOfWorkDep) -> DepositOut:
     """One deposit; a bank sees only its own."""
     async with uow:
-        return await deposits.get_deposit(uow, deposit_id=deposit_id, principal=principal)
+        return await service.get_deposit(uow, deposit_id=deposit_id, principal=principal)
 
 
 @router.get(
@@ -93,7 +94,7 @@ async def list_deposits(
 ) -> Page[DepositOut]:
     """Deposits oldest first, a page at a time; a bank sees only those it reported."""
     async with uow:
-        return await deposits.list_deposits(
+        return await service.list_deposits(
             uow, principal=principal, status=status, bank_id=bank_id, cursor=cursor, limit=limit
         )
 
@@ -109,7 +110,7 @@ async def list_suspense(
 ) -> Page[DepositOut]:
     """The exception list: deposits held in suspense, oldest first."""
     async with uow:
-        return await deposits.list_deposits(
+        return await service.list_deposits(
             uow,
             principal=principal,
             status=DepositStatus.SUSPENSE,
@@ -123,33 +124,17 @@ async def list_suspense(
     "/deposits/{deposit_id}/match",
     response_model=DepositOut,
     operation_id="match_suspense_deposit",
-    responses=problems(
-        Unauthorized, Forbidden, NotFound, deposits.NotInSuspense, deposits.PaymentNotExpected
-    ),
+    responses=problems(Unauthorized, Forbidden, NotFound, NotInSuspense, PaymentNotExpected),
 )
 async def match(
     deposit_id: UUID, body: SuspenseMatchIn, principal: Staff, uow: UnitOfWorkDep
 ) -> DepositOut:
     """Move a suspense deposit into escrow against the subscription it pays exactly."""
     async with uow:
-        return await deposits.match_suspense(
+        return await service.match_suspense(
             uow,
             deposit_id=deposit_id,
             subscription_id=body.subscription_id,
             note=body.note,
             principal=principal,
         )
-
-
-@router.get(
-    "/funds/{fund_id}/segregation",
-    response_model=SegregationReportOut,
-    operation_id="get_segregation_report",
-    responses=problems(Unauthorized, Forbidden, NotFound),
-)
-async def segregation_report(
-    fund_id: UUID, principal: Staff, uow: UnitOfWorkDep
-) -> SegregationReportOut:
-    """A fund's escrow: paid in, refunded, released, fees, balance, agreement with postings."""
-    async with uow:
-        return await closing.segregation_report(uow, fund_id=fund_id)

@@ -14,10 +14,17 @@ from kumiai.errors import Conflict, Forbidden, NotFound, Unauthorized, problems
 from kumiai.idempotency import RequiredIdempotencyKey
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
-from ledger import payouts
-from ledger.books import InsufficientBalance, UnknownAccount
-from ledger.deposits import NotInSuspense
-from ledger.schemas import PayoutIn, PayoutOut, PayoutResultIn, PayoutStatus, SuspenseReturnIn
+from ledger.books.rules import InsufficientBalance, UnknownAccount
+from ledger.deposits.rules import NotInSuspense
+from ledger.payouts import service
+from ledger.payouts.rules import (
+    PayoutKeyReused,
+    PayoutSettled,
+    PayoutSourceRefused,
+    PayoutStatus,
+    UnknownBank,
+)
+from ledger.payouts.schemas import PayoutIn, PayoutOut, PayoutResultIn, SuspenseReturnIn
 
 router = APIRouter(tags=["payouts"])
 Payer = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.INVESTOR))]
@@ -37,9 +44,9 @@ Viewer = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
             Unauthorized,
             Forbidden,
             InsufficientBalance,
-            payouts.PayoutKeyReused,
-            payouts.PayoutSourceRefused,
-            payouts.UnknownBank,
+            PayoutKeyReused,
+            PayoutSourceRefused,
+            UnknownBank,
             UnknownAccount,
             Conflict,
         ),
@@ -53,7 +60,7 @@ async def instruct(
     (staff) through a registered, active partner bank: the amount is held (pending)
     until that bank confirms or fails it."""
     async with uow:
-        out, created = await payouts.instruct_payout(
+        out, created = await service.instruct_payout(
             uow, payout=body, idempotency_key=idempotency_key, principal=principal
         )
     return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
@@ -74,7 +81,7 @@ async def list_payouts(
 ) -> Page[PayoutOut]:
     """Payouts oldest first, a page at a time; a bank sees the ones it must send."""
     async with uow:
-        return await payouts.list_payouts(
+        return await service.list_payouts(
             uow, principal=principal, status=status, cursor=cursor, limit=limit
         )
 
@@ -83,14 +90,14 @@ async def list_payouts(
     "/payouts/{payout_id}/confirm",
     response_model=PayoutOut,
     operation_id="confirm_payout",
-    responses=problems(Unauthorized, Forbidden, NotFound, payouts.PayoutSettled),
+    responses=problems(Unauthorized, Forbidden, NotFound, PayoutSettled),
 )
 async def confirm(
     payout_id: UUID, body: PayoutResultIn, principal: Bank, uow: UnitOfWorkDep
 ) -> PayoutOut:
     """The bank sent the money: the pending entry is posted (that bank only)."""
     async with uow:
-        return await payouts.settle_payout(
+        return await service.settle_payout(
             uow, payout_id=payout_id, confirmed=True, note=body.note, principal=principal
         )
 
@@ -99,14 +106,14 @@ async def confirm(
     "/payouts/{payout_id}/fail",
     response_model=PayoutOut,
     operation_id="fail_payout",
-    responses=problems(Unauthorized, Forbidden, NotFound, payouts.PayoutSettled),
+    responses=problems(Unauthorized, Forbidden, NotFound, PayoutSettled),
 )
 async def fail(
     payout_id: UUID, body: PayoutResultIn, principal: Bank, uow: UnitOfWorkDep
 ) -> PayoutOut:
     """The transfer failed: the pending entry is voided and the money is back where it was."""
     async with uow:
-        return await payouts.settle_payout(
+        return await service.settle_payout(
             uow, payout_id=payout_id, confirmed=False, note=body.note, principal=principal
         )
 
@@ -116,13 +123,13 @@ async def fail(
     status_code=201,
     response_model=PayoutOut,
     operation_id="return_suspense_deposit",
-    responses=problems(Unauthorized, Forbidden, NotFound, NotInSuspense, payouts.UnknownBank),
+    responses=problems(Unauthorized, Forbidden, NotFound, NotInSuspense, UnknownBank),
 )
 async def return_deposit(
     deposit_id: UUID, body: SuspenseReturnIn, principal: Staff, uow: UnitOfWorkDep
 ) -> PayoutOut:
     """Send a suspense deposit back to its payer through the bank that received it."""
     async with uow:
-        return await payouts.return_deposit(
+        return await service.return_deposit(
             uow, deposit_id=deposit_id, note=body.note, principal=principal
         )

@@ -20,16 +20,18 @@ from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
 from kumiai.idempotency import RequiredIdempotencyKey
 from kumiai.pagination import BadCursor, Cursor, Limit
 from kumiai.service import UnitOfWorkDep
-from ledger import use_cases
-from ledger.books import (
-    AlreadyResolved,
+from ledger.books import service
+from ledger.books.rules import (
     EntryRefused,
     IdempotencyKeyConflict,
     InsufficientBalance,
+    NotManual,
+    NotPending,
+    NotReversible,
     SegregationRefused,
     UnknownAccount,
 )
-from ledger.schemas import (
+from ledger.books.schemas import (
     AccountOut,
     BalanceOut,
     EntryBatchIn,
@@ -40,6 +42,7 @@ from ledger.schemas import (
     StatementOut,
     TrialBalanceOut,
 )
+from ledger.books.service import AlreadyResolved
 
 router = APIRouter(tags=["books"])
 
@@ -64,8 +67,8 @@ RESOLVE_PROBLEMS = problems(
     Forbidden,
     NotFound,
     AlreadyResolved,
-    use_cases.NotPending,
-    use_cases.NotManual,
+    NotPending,
+    NotManual,
     InsufficientBalance,
     IdempotencyKeyConflict,
 )
@@ -87,7 +90,7 @@ async def post_entry(
     accounts; a fund's escrow is moved only by payments, refunds and its release.
     """
     async with uow:
-        entry, created = await use_cases.post_entry(
+        entry, created = await service.post_entry(
             uow, entry=body, idempotency_key=idempotency_key, principal=principal
         )
     return JSONResponse(entry.model_dump(mode="json"), status_code=201 if created else 200)
@@ -105,7 +108,7 @@ async def post_entry_batch(
 ) -> EntryBatchOut:
     """Post many manual entries in one transaction: all of them or none."""
     async with uow:
-        ids = await use_cases.post_batch(
+        ids = await service.post_batch(
             uow, entries=body.entries, idempotency_key=idempotency_key, principal=principal
         )
     return EntryBatchOut(entries=ids)
@@ -126,7 +129,7 @@ async def post_pending(
 ) -> EntryOut:
     """Post a pending manual entry. A payout is confirmed by its bank (``/payouts``)."""
     async with uow:
-        return await use_cases.resolve_pending(
+        return await service.resolve_pending(
             uow,
             entry_id=entry_id,
             post=True,
@@ -152,7 +155,7 @@ async def void_pending(
 ) -> EntryOut:
     """Void a pending manual entry: the money is back where it was."""
     async with uow:
-        return await use_cases.resolve_pending(
+        return await service.resolve_pending(
             uow,
             entry_id=entry_id,
             post=False,
@@ -168,7 +171,7 @@ async def void_pending(
     status_code=201,
     response_model=EntryOut,
     operation_id="reverse_entry",
-    responses=RESOLVE_PROBLEMS | problems(use_cases.NotReversible),
+    responses=RESOLVE_PROBLEMS | problems(NotReversible),
 )
 async def reverse(
     entry_id: UUID,
@@ -179,7 +182,7 @@ async def reverse(
 ) -> EntryOut:
     """Correct a posted manual entry with a reversing entry that mirrors it."""
     async with uow:
-        return await use_cases.reverse_entry(
+        return await service.reverse_entry(
             uow,
             entry_id=entry_id,
             description=body.description,
@@ -198,22 +201,7 @@ async def reverse(
 async def get_entry(entry_id: UUID, principal: Staff, uow: UnitOfWorkDep) -> EntryOut:
     """One journal entry and its postings."""
     async with uow:
-        return await use_cases.get_entry(uow, entry_id=entry_id)
-
-
-def _may_read(principal: Principal, code: str) -> None:
-    """Staff read every account; an investor, bank, business or municipality only its own."""
-    if principal.role is Role.STAFF:
-        return
-    own = {
-        Role.INVESTOR: f"investor/{principal.tenant}/wallet",
-        Role.BANK: f"bank/{principal.tenant}/clearing",
-        Role.MSME: f"msme/{principal.tenant}/payable",
-        Role.MUNICIPALITY: f"municipality/{principal.tenant}/subsidy",
-    }.get(principal.role)
-    if own != code:
-        # 404, not 403: another tenant's account must not even be confirmed to exist.
-        raise NotFound("no such account")
+        return await service.get_entry(uow, entry_id=entry_id, principal=principal)
 
 
 @router.get(
@@ -229,9 +217,8 @@ async def get_balance(
     as_of: Annotated[date | None, Query(description="End of this day; omit for now")] = None,
 ) -> BalanceOut:
     """Posted, pending and available balance of an account."""
-    _may_read(principal, code)
     async with uow:
-        return await use_cases.get_balance(uow, code=code, as_of=as_of)
+        return await service.get_balance(uow, code=code, as_of=as_of, principal=principal)
 
 
 @router.get(
@@ -248,9 +235,10 @@ async def get_statement(
     limit: Limit = 100,
 ) -> StatementOut:
     """Posted lines with the running balance, oldest first, a page at a time."""
-    _may_read(principal, code)
     async with uow:
-        return await use_cases.statement(uow, code=code, cursor=cursor, limit=limit)
+        return await service.statement(
+            uow, code=code, cursor=cursor, limit=limit, principal=principal
+        )
 
 
 @router.get(
@@ -261,9 +249,8 @@ async def get_statement(
 )
 async def get_account(code: str, principal: Reader, uow: UnitOfWorkDep) -> AccountOut:
     """An account, its conditions and its balance."""
-    _may_read(principal, code)
     async with uow:
-        return await use_cases.get_account(uow, code=code)
+        return await service.get_account(uow, code=code, principal=principal)
 
 
 @router.get(
@@ -275,4 +262,4 @@ async def get_account(code: str, principal: Reader, uow: UnitOfWorkDep) -> Accou
 async def get_trial_balance(principal: Staff, uow: UnitOfWorkDep) -> TrialBalanceOut:
     """Every currency's debits against its credits, and totals per account kind."""
     async with uow:
-        return await use_cases.trial_balance(uow)
+        return await service.trial_balance(uow)

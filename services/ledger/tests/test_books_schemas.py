@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from kumiai.inputs import control_character
-from ledger.schemas import EntryBatchIn, EntryIn
+from ledger.books.rules import MANUAL_PURPOSES
+from ledger.books.schemas import EntryBatchIn, EntryIn, ManualPurpose
 
 POSTINGS = [
     {"account": "suspense", "direction": "debit", "amount": 1},
@@ -61,3 +62,7 @@ def test_the_refusal_names_where_and_keys_count_too() -> None:
             {"entries": [_entry(), {**_entry(), "postings": [{**POSTINGS[0], "account": "a\x00"}]}]}
         )
     assert _refused({"entries": [{**_entry(), "\x00": 1}]}, EntryBatchIn)
+
+
+def test_staff_are_offered_exactly_the_manual_purposes() -> None:
+    assert {p.value for p in ManualPurpose} == {p.value for p in MANUAL_PURPOSES}

@@ -1,4 +1,11 @@
-"""Writing to and reading from the books (database side of the ledger)."""
+"""The books in the database: accounts (opened on first use, cached), entries written in
+one statement, balances, statements, and what a caller may read.
+
+The database is the last line for every rule of ``ledger.books.rules``: the
+``postings_apply`` trigger checks each statement's entries as a whole (balance,
+currencies, conditions, segregation, reversals and resolutions); its refusals
+are answered here as the rules' problem types.
+"""
 
 from __future__ import annotations
 
@@ -17,68 +24,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from kumiai.contracts.onboarding import PartnerKind
-from kumiai.errors import Conflict, UnprocessableContent
 from kumiai.partners import partner_exists
-from ledger.db.models import Account, AccountBalance, JournalEntry, Posting
-from ledger.domain.books import (
+from kumiai.principal import Principal
+from kumiai.problems import NotFound, ProblemError
+from ledger.books.rules import (
     AccountKind,
     AccountSpec,
     Balance,
+    Conditions,
     Direction,
-    EntryType,
-    Leg,
-    Origin,
+    EntryDraft,
+    EntryRefused,
+    FundFacts,
+    FundStatus,
+    InsufficientBalance,
     PostingStatus,
     Purpose,
-    SegregationError,
-    UnknownAccountError,
+    SegregationRefused,
+    StatusLeg,
+    UnknownAccount,
     chart_of_accounts,
+    check_account_currency,
+    may_read,
 )
-
-
-class EntryRefused(UnprocessableContent):
-    problem = "entry-refused"
-    title = "The entry breaks a bookkeeping rule"
-
-
-class SegregationRefused(UnprocessableContent):
-    problem = "segregation"
-    title = "A fund's money moves only through payments, refunds and its release"
-
-
-class UnknownAccount(UnprocessableContent):
-    problem = "unknown-account"
-    title = "The account is not in the chart of accounts, or its id names nothing"
-
-    def __init__(self, account: str, detail: str) -> None:
-        super().__init__(detail, account=account)
-
-
-def unknown_account(exc: UnknownAccountError) -> UnknownAccount:
-    return UnknownAccount(exc.account, str(exc))
-
-
-class InsufficientBalance(Conflict):
-    problem = "insufficient-balance"
-    title = "An account would break its balance condition"
-
-
-class AlreadyResolved(Conflict):
-    problem = "already-resolved"
-    title = "This entry was already posted, voided or reversed"
-
-
-class IdempotencyKeyConflict(UnprocessableContent):
-    problem = "idempotency-key-reused"
-    title = "Idempotency key reused with a different entry"
-
-
-@dataclass(frozen=True)
-class StatusLeg:
-    """A leg with the posting status it is written with."""
-
-    leg: Leg
-    status: PostingStatus
+from ledger.db.models import Account, AccountBalance, Fund, JournalEntry, Posting
 
 
 @dataclass(frozen=True)
@@ -90,16 +59,7 @@ class AccountRef:
     currency: str
     segregated: bool
     owner_id: str | None
-    debits_must_not_exceed_credits: bool
-    credits_must_not_exceed_debits: bool
-
-    def reduced_by(self, leg: StatusLeg) -> bool:
-        """Could this leg break the account's balance condition?"""
-        if leg.status is PostingStatus.RELEASE:
-            return False
-        if leg.leg.direction is Direction.DEBIT:
-            return self.debits_must_not_exceed_credits
-        return self.credits_must_not_exceed_debits
+    conditions: Conditions
 
 
 _READ_ACCOUNTS = text(
@@ -131,15 +91,20 @@ async def lock_accounts(session: AsyncSession, legs: Sequence[StatusLeg]) -> dic
         found.update(await _read_accounts(session, unknown))
         missing = [c for c in unknown if c not in found]
         if missing:
-            specs = [account_spec(c) for c in missing]
+            specs = [chart_of_accounts(c) for c in missing]
             await _check_owners_exist(session, specs)
-            await _open_accounts(session, [_new_account(s, currency_of[s.code]) for s in specs])
+            await open_accounts(session, [(s, currency_of[s.code]) for s in specs])
             found.update(await _read_accounts(session, missing))
         _remember_after_commit(session, [found[c] for c in unknown])
     for code, account in found.items():
-        if account.currency != currency_of[code]:
-            raise EntryRefused(f"{code} is kept in {account.currency}, not {currency_of[code]}")
-    reduced = sorted({found[s.leg.account].id for s in legs if found[s.leg.account].reduced_by(s)})
+        check_account_currency(code, kept_in=account.currency, posted_in=currency_of[code])
+    reduced = sorted(
+        {
+            found[s.leg.account].id
+            for s in legs
+            if found[s.leg.account].conditions.could_be_broken_by(s)
+        }
+    )
     if reduced:
         await session.execute(_LOCK_ACCOUNTS, {"ids": reduced})
     return found
@@ -187,23 +152,30 @@ def _forget_accounts(session: Session) -> None:
 
 async def _read_accounts(session: AsyncSession, codes: Sequence[str]) -> dict[str, AccountRef]:
     rows = (await session.execute(_READ_ACCOUNTS, {"codes": list(codes)})).all()
-    return {r.code: AccountRef(*r) for r in rows}
+    return {
+        r.code: AccountRef(
+            id=r.id,
+            code=r.code,
+            currency=r.currency,
+            segregated=r.segregated,
+            owner_id=r.owner_id,
+            conditions=Conditions(
+                debits_must_not_exceed_credits=r.debits_must_not_exceed_credits,
+                credits_must_not_exceed_debits=r.credits_must_not_exceed_debits,
+            ),
+        )
+        for r in rows
+    }
 
 
-async def _open_accounts(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+async def open_accounts(session: AsyncSession, accounts: Sequence[tuple[AccountSpec, str]]) -> None:
+    """Open these accounts (chart entry, currency) unless they are open already."""
     # Before any lock is taken (and in code order), so that two writers opening
     # the same new account wait for each other without holding anything else.
+    rows = [_new_account(spec, currency) for spec, currency in accounts]
     await session.execute(
         insert(Account).values(sorted(rows, key=lambda r: r["code"])).on_conflict_do_nothing()
     )
-
-
-def account_spec(code: str) -> AccountSpec:
-    """The chart's view of ``code``; 422 naming the account if it is not in the chart."""
-    try:
-        return chart_of_accounts(code)
-    except UnknownAccountError as exc:
-        raise unknown_account(exc) from exc
 
 
 async def _check_owners_exist(session: AsyncSession, specs: Sequence[AccountSpec]) -> None:
@@ -214,7 +186,7 @@ async def _check_owners_exist(session: AsyncSession, specs: Sequence[AccountSpec
         if bank is not None and not await partner_exists(
             session, PartnerKind.BANK, bank, active=False
         ):
-            raise UnknownAccount(spec.code, f"{spec.code!r} is not kept at a registered bank")
+            raise UnknownAccount(spec.code, "is not kept at a registered bank")
 
 
 def _new_account(spec: AccountSpec, currency: str) -> dict[str, Any]:
@@ -224,34 +196,12 @@ def _new_account(spec: AccountSpec, currency: str) -> dict[str, Any]:
         "code": spec.code,
         "kind": spec.kind.value,
         "currency": currency,
-        "owner_type": spec.owner_type,
+        "owner_type": spec.owner_type.value,
         "owner_id": spec.owner_id,
         "segregated": spec.segregated,
         "debits_must_not_exceed_credits": conditions.debits_must_not_exceed_credits,
         "credits_must_not_exceed_debits": conditions.credits_must_not_exceed_debits,
     }
-
-
-@dataclass(frozen=True)
-class EntryDraft:
-    """An entry ready to be written: its legs (with statuses) and its header."""
-
-    legs: Sequence[StatusLeg]
-    entry_type: EntryType
-    purpose: Purpose
-    description: str
-    effective_date: date
-    idempotency_key: str
-    request_hash: str
-    created_by: str
-    origin: Origin
-    """manual (staff, with a reason) or flow (deposits, refunds, releases, payouts)."""
-    reference_type: str | None = None
-    reference_id: str | None = None
-    pending_entry_id: UUID | None = None
-    reverses_entry_id: UUID | None = None
-    reason: str | None = None
-    """Why staff booked it (manual entries only)."""
 
 
 # One set-based statement writes the entries and their postings, with a fixed
@@ -283,6 +233,8 @@ _INSERT_ENTRIES = text(
 
 @dataclass(frozen=True)
 class Written:
+    """An entry the database accepted."""
+
     id: UUID
     seq: int
     created_at: datetime
@@ -340,15 +292,7 @@ async def write_entries(
     return [by_id[i] for i in ids]
 
 
-async def write_entry(
-    session: AsyncSession, draft: EntryDraft, accounts: dict[str, AccountRef]
-) -> Written | None:
-    """Insert one entry; ``None`` if its key, pending or original entry is taken."""
-    written = await write_entries(session, [draft], accounts)
-    return written[0] if written else None
-
-
-def _refusal(exc: IntegrityError) -> Exception:
+def _refusal(exc: IntegrityError) -> ProblemError:
     # The trigger's messages start with the rule they belong to ("segregation: ...").
     message = str(exc.orig).split("\n")[0]
     detail = message.split(": ", 1)[-1]
@@ -359,15 +303,23 @@ def _refusal(exc: IntegrityError) -> Exception:
     return EntryRefused(detail)
 
 
-def segregation_problem(exc: SegregationError) -> SegregationRefused:
-    return SegregationRefused(str(exc))
-
-
 async def entry_by_key(session: AsyncSession, key: str) -> JournalEntry | None:
     return await session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
 
 
+async def entries_by_keys(session: AsyncSession, keys: Sequence[str]) -> dict[str, JournalEntry]:
+    rows = await session.scalars(
+        select(JournalEntry).where(JournalEntry.idempotency_key.in_(list(keys)))
+    )
+    return {e.idempotency_key: e for e in rows}
+
+
+async def entry(session: AsyncSession, entry_id: UUID) -> JournalEntry | None:
+    return await session.get(JournalEntry, entry_id)
+
+
 async def postings_of(session: AsyncSession, entry_ids: Sequence[UUID]) -> dict[UUID, list[Any]]:
+    """Each entry's postings with their account codes, in the order they were written."""
     rows = (
         await session.execute(
             select(
@@ -389,6 +341,68 @@ async def postings_of(session: AsyncSession, entry_ids: Sequence[UUID]) -> dict[
     return out
 
 
+async def readable_entry(
+    session: AsyncSession, principal: Principal, entry_id: UUID
+) -> tuple[JournalEntry, list[Any]]:
+    """An entry and its postings, if ``principal`` may read it; else "no such entry"."""
+    found = await session.get(JournalEntry, entry_id)
+    if found is None:
+        raise NotFound("no such entry")
+    rows = (await postings_of(session, [entry_id]))[entry_id]
+    if not may_read(principal, accounts=[r.code for r in rows]):
+        raise NotFound("no such entry")
+    return found, rows
+
+
+async def readable_account(session: AsyncSession, principal: Principal, code: str) -> Account:
+    """The account ``code``, if ``principal`` may read it; else "no such account".
+
+    Another tenant's account is answered exactly as one that does not exist.
+    """
+    if not may_read(principal, accounts=[code]):
+        raise NotFound("no such account")
+    account = await session.scalar(select(Account).where(Account.code == code))
+    if account is None:
+        raise NotFound("no such account")
+    return account
+
+
+async def account_by_code(session: AsyncSession, code: str) -> Account | None:
+    return await session.scalar(select(Account).where(Account.code == code))
+
+
+async def posted_by_purpose(
+    session: AsyncSession, account_id: UUID
+) -> dict[tuple[Purpose, Direction], int]:
+    """An account's posted totals per entry purpose and direction."""
+    rows = (
+        await session.execute(
+            select(JournalEntry.purpose, Posting.direction, func.sum(Posting.amount))
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(Posting.account_id == account_id, Posting.status == PostingStatus.POSTED.value)
+            .group_by(JournalEntry.purpose, Posting.direction)
+        )
+    ).all()
+    return {(Purpose(p), Direction(d)): int(total) for p, d, total in rows}
+
+
+async def posted_to_by_entries(
+    session: AsyncSession, *, code: str, purpose: Purpose, reference_id: str
+) -> int:
+    """What entries of ``purpose`` naming ``reference_id`` posted to account ``code``."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Posting.amount), 0))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(
+            JournalEntry.purpose == purpose.value,
+            JournalEntry.reference_id == reference_id,
+            Account.code == code,
+        )
+    )
+    return int(total or 0)
+
+
 async def current_balance(session: AsyncSession, account_id: UUID) -> Balance:
     """The sum of the account's running-total slots."""
     row = (
@@ -407,12 +421,12 @@ async def current_balance(session: AsyncSession, account_id: UUID) -> Balance:
 async def balance_as_of(session: AsyncSession, account: Account, as_of: date) -> Balance:
     """Totals from the postings of entries effective on or before ``as_of``."""
 
-    def total(status: str, direction: str) -> Any:
+    def total(status: PostingStatus, direction: Direction) -> Any:
         return func.coalesce(
             func.sum(
                 case(
                     (
-                        and_(Posting.status == status, Posting.direction == direction),
+                        and_(Posting.status == status.value, Posting.direction == direction.value),
                         Posting.amount,
                     ),
                     else_=0,
@@ -421,13 +435,15 @@ async def balance_as_of(session: AsyncSession, account: Account, as_of: date) ->
             0,
         )
 
+    posted, pending, release = PostingStatus.POSTED, PostingStatus.PENDING, PostingStatus.RELEASE
+    debit, credit = Direction.DEBIT, Direction.CREDIT
     row = (
         await session.execute(
             select(
-                total("posted", "debit"),
-                total("posted", "credit"),
-                total("pending", "debit") - total("release", "debit"),
-                total("pending", "credit") - total("release", "credit"),
+                total(posted, debit),
+                total(posted, credit),
+                total(pending, debit) - total(release, debit),
+                total(pending, credit) - total(release, credit),
             )
             .select_from(Posting)
             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
@@ -442,7 +458,73 @@ async def balance_as_of(session: AsyncSession, account: Account, as_of: date) ->
     )
 
 
-def signed(kind: AccountKind, direction: Direction, amount: int) -> int:
-    """The effect of a posted amount on the account's normal-side balance."""
-    grows = Direction.DEBIT if kind.debit_normal else Direction.CREDIT
-    return amount if direction is grows else -amount
+async def posted_totals_through(
+    session: AsyncSession, account_id: UUID, last_posting: int
+) -> list[tuple[Direction, int]]:
+    """Posted totals per direction of an account's postings up to ``last_posting``."""
+    rows = (
+        await session.execute(
+            select(Posting.direction, func.sum(Posting.amount))
+            .where(
+                Posting.account_id == account_id,
+                Posting.status == PostingStatus.POSTED.value,
+                Posting.id <= last_posting,
+            )
+            .group_by(Posting.direction)
+        )
+    ).all()
+    return [(Direction(d), int(total)) for d, total in rows]
+
+
+async def posted_lines_after(
+    session: AsyncSession, account_id: UUID, after: int, limit: int
+) -> Sequence[Any]:
+    """Up to ``limit`` posted lines of an account after posting ``after``, oldest first."""
+    return (
+        await session.execute(
+            select(
+                Posting.id,
+                Posting.entry_id,
+                Posting.direction,
+                Posting.amount,
+                JournalEntry.effective_date,
+                JournalEntry.description,
+            )
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(
+                Posting.account_id == account_id,
+                Posting.status == PostingStatus.POSTED.value,
+                Posting.id > after,
+            )
+            .order_by(Posting.id)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def totals_by_kind(session: AsyncSession) -> list[tuple[str, AccountKind, int, int]]:
+    """Posted debits and credits per currency and account kind."""
+    rows = (
+        await session.execute(
+            select(
+                Account.currency,
+                Account.kind,
+                func.coalesce(func.sum(AccountBalance.posted_debits), 0),
+                func.coalesce(func.sum(AccountBalance.posted_credits), 0),
+            )
+            .join(AccountBalance, AccountBalance.account_id == Account.id)
+            .group_by(Account.currency, Account.kind)
+            .order_by(Account.currency, Account.kind)
+        )
+    ).all()
+    return [(c, AccountKind(k), int(d), int(cr)) for c, k, d, cr in rows]
+
+
+async def fund_facts(session: AsyncSession, fund_id: UUID) -> FundFacts | None:
+    """What the segregation rules need of a fund, as the trigger reads it (``funds``)."""
+    fund = await session.get(Fund, fund_id)
+    if fund is None:
+        return None
+    return FundFacts(
+        fund_id=str(fund.fund_id), msme_id=str(fund.msme_id), status=FundStatus(fund.status)
+    )

@@ -1,4 +1,4 @@
-"""Events the ledger handles: each maps an event to a use case."""
+"""Events the ledger handles: each maps an event payload to one service function."""
 
 from __future__ import annotations
 
@@ -7,31 +7,32 @@ from kumiai.contracts.subscription import FundClosed, SubscriptionCancelled, Sub
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import Handler
-from ledger import closing, deposits
+from ledger.closing import service as closing
+from ledger.deposits import service as deposits
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
     assert isinstance(payload, FundOpened | FundOpenedV1)
-    await deposits.open_fund(uow, payload)
+    await closing.open_fund(uow, event=payload)
 
 
 async def on_subscription_placed(
     uow: UnitOfWork, payload: EventPayload, envelope: Envelope
 ) -> None:
     assert isinstance(payload, SubscriptionPlaced)
-    await deposits.expect_payment(uow, payload)
+    await deposits.expect_payment(uow, event=payload)
 
 
 async def on_subscription_cancelled(
     uow: UnitOfWork, payload: EventPayload, envelope: Envelope
 ) -> None:
     assert isinstance(payload, SubscriptionCancelled)
-    await closing.cancel_subscription(uow, payload, causation=envelope.id)
+    await closing.cancel_subscription(uow, event=payload, causation=envelope.id)
 
 
 async def on_fund_closed(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
     assert isinstance(payload, FundClosed)
-    await closing.close_fund(uow, payload, causation=envelope.id)
+    await closing.close_fund(uow, event=payload, causation=envelope.id)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -1,4 +1,5 @@
-"""Ledger request and response models. Amounts are integers of the currency's minor unit.
+"""Request and response models of the books. Amounts are integers of the currency's
+minor unit.
 
 Request bodies are ``kumiai.inputs.RequestBody`` (closed, bounded, strict
 integers, no control characters); their parts (a posting, an entry of a batch)
@@ -14,10 +15,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from kumiai.contracts.ledger import PayoutBeneficiary
 from kumiai.inputs import Amount, BodyPart, Day, RequestBody
 from kumiai.money import CurrencyCode
-from ledger.domain.books import AccountKind, Direction, EntryType, Origin, Purpose
+from ledger.books.rules import AccountKind, Direction, EntryType, Origin, Purpose
 
 AccountCode = Annotated[
     str,
@@ -34,19 +34,8 @@ Reason = Annotated[
 ]
 
 
-class DepositStatus(StrEnum):
-    MATCHED = "matched"
-    SUSPENSE = "suspense"
-    RETURNING = "returning"
-    RETURNED = "returned"
-
-
-class PayoutStatus(StrEnum):
-    INSTRUCTED = "instructed"
-    CONFIRMED = "confirmed"
-    FAILED = "failed"
-
-
+# The docstring is published in the OpenAPI document as recorded, so it keeps naming the
+# rule by its former module; the rule is ``ledger.books.rules.MANUAL_PURPOSES``.
 class ManualPurpose(StrEnum):
     """What staff may book by hand (``ledger.domain.books.MANUAL_PURPOSES``)."""
 
@@ -207,117 +196,3 @@ class TrialBalanceOut(BaseModel):
     balanced: bool = Field(description="Every currency's debits equal its credits")
     net_by_currency: dict[str, int]
     lines: list[TrialBalanceLine]
-
-
-class DepositIn(RequestBody):
-    """A credit a partner bank received into the platform's account."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "bank_transaction_id": "20261201-000123",
-                    "amount": 31500,
-                    "currency": "JPY",
-                    "value_date": "2026-12-01",
-                    "payment_reference": "KM7Q2XH9A4",
-                }
-            ]
-        },
-    )
-
-    bank_transaction_id: str = Field(
-        min_length=1, max_length=100, description="The bank's own id; reporting it again is safe"
-    )
-    amount: Amount
-    currency: CurrencyCode = "JPY"
-    value_date: Day = Field(
-        description="Day the bank booked the credit: from a year ago to tomorrow, Japan time"
-    )
-    payment_reference: str = Field(min_length=1, max_length=64, description="As the payer wrote it")
-
-
-class DepositOut(BaseModel):
-    id: UUID
-    bank_id: str
-    bank_transaction_id: str
-    amount: int
-    currency: str
-    value_date: date
-    payment_reference: str
-    status: DepositStatus = Field(description="suspense: awaiting staff (or its payment)")
-    reason: str | None = Field(description="Why it is in suspense")
-    subscription_id: UUID | None
-    entry_id: UUID
-    created_at: datetime
-
-
-class SuspenseMatchIn(RequestBody):
-    subscription_id: UUID
-    note: str = Field(min_length=3, max_length=500, description="Why staff matched it")
-
-
-class SuspenseReturnIn(RequestBody):
-    note: str = Field(min_length=3, max_length=500, description="Why the money goes back")
-
-
-class SegregationReportOut(BaseModel):
-    """A fund's escrow: what came in, what went out and why, and what is left."""
-
-    fund_id: UUID
-    status: str = Field(description="open, released, closed_failed, release_held")
-    status_reason: str | None
-    currency: str
-    paid_in: int
-    refunded: int
-    released_to_business: int
-    fees: int
-    reversals_net: int
-    balance: int
-    agrees_with_postings: bool = Field(
-        description="The running totals equal the sum of the escrow's postings"
-    )
-
-
-class PayoutIn(RequestBody):
-    """Pay money out of a wallet or a business's payable through a partner bank.
-
-    Suspense is paid out only by returning a deposit (``/deposits/{id}/return``).
-    """
-
-    account: AccountCode = Field(
-        description="investor/<id>/wallet or msme/<id>/payable",
-        examples=["investor/6f1c2a9e-3b1d-4c55-9d61-2f8f0b7a1c11/wallet"],
-    )
-    amount: Amount
-    currency: CurrencyCode = "JPY"
-    bank_id: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
-        description="Registered, active partner bank that sends the transfer",
-    )
-    reference: str = Field(min_length=1, max_length=200, description="What the payout is for")
-
-
-class PayoutOut(BaseModel):
-    id: UUID
-    bank_id: str
-    account: str
-    amount: int
-    currency: str
-    status: PayoutStatus = Field(description="instructed (pending), confirmed or failed")
-    reference: str
-    beneficiary: PayoutBeneficiary = Field(
-        description="Whose registered account receives it: investor, business or payer"
-    )
-    beneficiary_id: str = Field(description="Investor or business id; deposit id for a payer")
-    fund_id: UUID | None = Field(description="The fund a refund's payout belongs to")
-    deposit_id: UUID | None
-    pending_entry_id: UUID
-    resolution_entry_id: UUID | None
-    created_at: datetime
-
-
-class PayoutResultIn(RequestBody):
-    note: str = Field(min_length=3, max_length=500, description="The bank's words")

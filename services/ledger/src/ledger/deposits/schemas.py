@@ -1,0 +1,61 @@
+"""Request and response models of deposits. Amounts are integers of the currency's minor
+unit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kumiai.inputs import Amount, Day, RequestBody
+from kumiai.money import CurrencyCode
+from ledger.deposits.rules import DepositStatus
+
+
+class DepositIn(RequestBody):
+    """A credit a partner bank received into the platform's account."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bank_transaction_id": "20261201-000123",
+                    "amount": 31500,
+                    "currency": "JPY",
+                    "value_date": "2026-12-01",
+                    "payment_reference": "KM7Q2XH9A4",
+                }
+            ]
+        },
+    )
+
+    bank_transaction_id: str = Field(
+        min_length=1, max_length=100, description="The bank's own id; reporting it again is safe"
+    )
+    amount: Amount
+    currency: CurrencyCode = "JPY"
+    value_date: Day = Field(
+        description="Day the bank booked the credit: from a year ago to tomorrow, Japan time"
+    )
+    payment_reference: str = Field(min_length=1, max_length=64, description="As the payer wrote it")
+
+
+class DepositOut(BaseModel):
+    id: UUID
+    bank_id: str
+    bank_transaction_id: str
+    amount: int
+    currency: str
+    value_date: date
+    payment_reference: str
+    status: DepositStatus = Field(description="suspense: awaiting staff (or its payment)")
+    reason: str | None = Field(description="Why it is in suspense")
+    subscription_id: UUID | None
+    entry_id: UUID
+    created_at: datetime
+
+
+class SuspenseMatchIn(RequestBody):
+    subscription_id: UUID
+    note: str = Field(min_length=3, max_length=500, description="Why staff matched it")

@@ -1,0 +1,49 @@
+"""Payouts in the database, whether a partner bank may send them, and what a caller may
+read."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import Select, false, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kumiai.contracts.onboarding import PartnerKind
+from kumiai.partners import partner_exists
+from kumiai.principal import Principal
+from kumiai.problems import NotFound
+from ledger.db.models import Payout
+from ledger.payouts.rules import PayoutStatus, may_read
+
+
+async def bank_is_active(session: AsyncSession, bank_id: str) -> bool:
+    """Whether ``bank_id`` is a registered partner bank that is not suspended."""
+    return await partner_exists(session, PartnerKind.BANK, bank_id)
+
+
+async def payout_by_key(session: AsyncSession, key: str) -> Payout | None:
+    return await session.scalar(select(Payout).where(Payout.idempotency_key == key))
+
+
+async def readable_payout(session: AsyncSession, principal: Principal, payout_id: UUID) -> Payout:
+    """The payout, locked, if ``principal`` may read it; else "no such payout".
+
+    A payout instructed to another bank is answered exactly as one that does not exist.
+    """
+    found = await session.get(Payout, payout_id, with_for_update=True)
+    if found is None or not may_read(principal, bank_id=found.bank_id):
+        raise NotFound("no such payout")
+    return found
+
+
+def readable_payouts(principal: Principal, *, status: PayoutStatus | None) -> Select[Payout]:
+    """The payouts ``principal`` may list: every bank's if it may read them all, else its
+    own (none if it may not read those either)."""
+    query = select(Payout)
+    if not may_read(principal, bank_id=None):
+        query = query.where(Payout.bank_id == principal.tenant)
+        if not may_read(principal, bank_id=principal.tenant):
+            query = query.where(false())
+    if status is not None:
+        query = query.where(Payout.status == status.value)
+    return query
