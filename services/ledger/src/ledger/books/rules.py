@@ -461,8 +461,8 @@ def mirrors(original: Sequence[Leg], reversal: Sequence[Leg]) -> bool:
     amounts, directions swapped, nothing more or less.
 
     The database checks the same (``postings_apply`` trigger, "does not mirror entry
-    exactly", migration ``2026_11_28_segregation.py``, whose comment still names this
-    rule ``ledger.domain.books.mirrors``). Entries themselves never change: the
+    exactly", migration ``2026_11_28_segregation.py``; its comment names this rule
+    since migration ``2026_11_29_rule_names.py``). Entries themselves never change: the
     triggers ``journal_entries_immutable`` and ``postings_immutable`` (function
     ``ledger_refuse_change``, migration ``2026_11_22_books.py``) refuse any UPDATE or
     DELETE, so a reversal is the only correction.
@@ -777,8 +777,8 @@ def check_segregation(
     "segregation") and once per subscription and per fund with the unique
     indexes ``uq_journal_entries_payment_once``, ``_refund_once`` and
     ``_release_once``, so a bug here or a hand-written statement cannot move it.
-    Both are in migration ``2026_11_28_segregation.py``, whose comments still name
-    this rule ``ledger.domain.books.check_segregation``.
+    Both are in migration ``2026_11_28_segregation.py``; the trigger's comment
+    names this rule since migration ``2026_11_29_rule_names.py``.
     """
     escrow, fund_id = _escrow_fund(legs)
     if not escrow:

@@ -37,7 +37,7 @@ Reason = Annotated[
 # The docstring is published in the OpenAPI document as recorded, so it keeps naming the
 # rule by its former module; the rule is ``ledger.books.rules.MANUAL_PURPOSES``.
 class ManualPurpose(StrEnum):
-    """What staff may book by hand (``ledger.domain.books.MANUAL_PURPOSES``)."""
+    """What staff may book by hand: adjustments and transfers between non-fund accounts."""
 
     ADJUSTMENT = "adjustment"
     TRANSFER = "transfer"

@@ -67,8 +67,7 @@ def payout_beneficiary(account: str) -> tuple[PayoutBeneficiary, str]:
 
     Suspense is paid out only by returning a deposit to its payer, and a fund's
     escrow never directly: the database checks the same (``payouts`` CHECK
-    ``paid_from_the_beneficiarys_account``, migration ``2026_11_28_segregation.py``,
-    whose comment still names this rule ``ledger.domain.books.payout_beneficiary``).
+    ``paid_from_the_beneficiarys_account``, migration ``2026_11_28_segregation.py``).
     """
     spec = chart_of_accounts(account)
     if spec.owner_type is OwnerType.INVESTOR and spec.owner_id:
