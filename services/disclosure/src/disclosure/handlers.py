@@ -1,11 +1,59 @@
-"""Events the disclosure service handles: each maps an event payload to one service function.
+"""Events the disclosure service handles: each payload maps to one service function.
 
-None of its own yet; the partner registry's events are added for every service that
-hears onboarding (``ServiceSpec.all_handlers``).
+It learns funds from onboarding (``FundOpened``, ``FundCancelled``) and their outcome
+and holders from subscription (``FundClosed``, ``SubscriptionConfirmed``,
+``SubscriptionCancelled``); either topic may be ahead of the other.
 """
 
 from __future__ import annotations
 
+from disclosure.deadlines.rules import DueMonths
+from disclosure.documents import service as documents
+from disclosure.funds import service as funds
+from kumiai.contracts.onboarding import FundCancelled, FundOpened, FundOpenedV1
+from kumiai.contracts.subscription import FundClosed, SubscriptionCancelled, SubscriptionConfirmed
+from kumiai.db import UnitOfWork
+from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import Handler
 
-HANDLERS: dict[str, Handler] = {}
+
+def handlers(due: DueMonths) -> dict[str, Handler]:
+    """The handlers, with the months after a period each report is due."""
+
+    async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+        assert isinstance(payload, FundOpened | FundOpenedV1)
+        await funds.record_opening(uow, event=payload, due=due)
+        if isinstance(payload, FundOpened):
+            await documents.publish_offering_document(uow, event=payload)
+
+    async def on_fund_closed(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+        assert isinstance(payload, FundClosed)
+        await funds.record_closing(uow, event=payload, due=due)
+
+    async def on_fund_cancelled(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+        assert isinstance(payload, FundCancelled)
+        await funds.record_cancellation(uow, event=payload)
+
+    async def on_subscription_confirmed(
+        uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+    ) -> None:
+        assert isinstance(payload, SubscriptionConfirmed)
+        await funds.record_confirmation(uow, event=payload)
+
+    async def on_subscription_cancelled(
+        uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+    ) -> None:
+        assert isinstance(payload, SubscriptionCancelled)
+        await funds.record_cancellation_of_subscription(uow, event=payload)
+
+    return {
+        FundOpened.event_type: on_fund_opened,
+        FundClosed.event_type: on_fund_closed,
+        FundCancelled.event_type: on_fund_cancelled,
+        SubscriptionConfirmed.event_type: on_subscription_confirmed,
+        SubscriptionCancelled.event_type: on_subscription_cancelled,
+    }
+
+
+HANDLERS: dict[str, Handler] = handlers(DueMonths())
+"""The handlers with the default due months (for tools that need no environment)."""

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
+from kumiai.files import LocalDirectoryStore
 from kumiai.service import ServiceSpec, build_service_app, service_root
 from kumiai.timers import Timer
 from onboarding.applications import routes as applications
 from onboarding.audit import routes as audit
 from onboarding.documents import routes as documents
-from onboarding.documents.storage import LocalDirectoryStore
 from onboarding.funds import routes as funds
 from onboarding.funds import service as fund_service
 from onboarding.handlers import HANDLERS

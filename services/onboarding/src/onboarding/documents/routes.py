@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import re
-from typing import Annotated, Any
-from urllib.parse import quote
+from typing import Annotated
 from uuid import UUID
 
-import anyio
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import StreamingResponse
-from pydantic import AfterValidator
-from starlette.types import Receive
+from fastapi import APIRouter, Depends, Header, Path, Request
 
 from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Forbidden, NotFound, Unauthorized, UnprocessableContent, problems
+from kumiai.files import FileStore, TooLarge, UnsupportedType
 from kumiai.guard import LargeBody
 from kumiai.service import UnitOfWorkDep
+from kumiai.uploads import BINARY, Filename, FileStream, file_headers, upload_openapi
 from onboarding.documents import service
-from onboarding.documents.rules import (
-    ALLOWED_CONTENT_TYPES,
-    MAX_FILENAME,
-    DocumentRefused,
-    InvalidFilename,
-    TooLarge,
-    UnsupportedType,
-    check_filename,
-)
+from onboarding.documents.rules import ALLOWED_CONTENT_TYPES, DocumentRefused
 from onboarding.documents.schemas import ChecklistOut, DocumentOut, ReviewIn
-from onboarding.documents.storage import DocumentStore
 from onboarding.settings import SettingsDep
 
 router = APIRouter(prefix="/applications/{application_id}/documents", tags=["documents"])
@@ -40,13 +27,13 @@ Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 DocumentHandler = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MSME))]
 
 
-async def document_store(request: Request) -> DocumentStore:
+async def document_store(request: Request) -> FileStore:
     """The service's document store (set up by ``create_app``)."""
-    store: DocumentStore = request.app.state.document_store
+    store: FileStore = request.app.state.document_store
     return store
 
 
-FileStore = Annotated[DocumentStore, Depends(document_store)]
+Files = Annotated[FileStore, Depends(document_store)]
 
 UPLOAD_PATH = re.compile(r"/applications/[^/]+/documents/[^/]+")
 """Where files are uploaded: the one route that takes a body larger than the default."""
@@ -57,43 +44,7 @@ def upload_body(max_bytes: int) -> LargeBody:
     return LargeBody(method="POST", path=UPLOAD_PATH, max_bytes=max_bytes)
 
 
-_BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": dict.fromkeys(sorted(ALLOWED_CONTENT_TYPES), _BINARY),
-    }
-}
-
-
-def _filename(name: str) -> str:
-    try:
-        return check_filename(name)
-    except InvalidFilename as exc:
-        raise ValueError(str(exc)) from None
-
-
-Filename = Annotated[
-    str,
-    Query(
-        min_length=1,
-        max_length=MAX_FILENAME,
-        description="The file's name as the business knows it: no folders, no control "
-        "or formatting characters",
-    ),
-    AfterValidator(_filename),
-]
 Kind = Annotated[str, Path(max_length=64, description="A kind on the document checklist")]
-
-
-class DocumentStream(StreamingResponse):
-    """A stored file, streamed to the caller."""
-
-    async def listen_for_disconnect(self, receive: Receive) -> None:
-        # The request guard hands the app a replay of the request that never reports a
-        # disconnect, so polling it would keep the event loop busy; the stream ends
-        # when the file does.
-        await anyio.sleep_forever()
 
 
 @router.post(
@@ -101,7 +52,7 @@ class DocumentStream(StreamingResponse):
     status_code=201,
     response_model=DocumentOut,
     operation_id="upload_document",
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=upload_openapi(ALLOWED_CONTENT_TYPES),
     responses=problems(
         Unauthorized,
         Forbidden,
@@ -119,7 +70,7 @@ async def upload_document(
     request: Request,
     principal: DocumentHandler,
     uow: UnitOfWorkDep,
-    files: FileStore,
+    files: Files,
     settings: SettingsDep,
     content_type: Annotated[str, Header(max_length=200)],
 ) -> DocumentOut:
@@ -212,9 +163,9 @@ async def review_document(
 @router.get(
     "/{kind}/versions/{document_id}/content",
     operation_id="download_document",
-    response_class=DocumentStream,
+    response_class=FileStream,
     responses={
-        200: {"description": "The file", "content": {"application/octet-stream": _BINARY}},
+        200: {"description": "The file", "content": {"application/octet-stream": BINARY}},
         **problems(Unauthorized, Forbidden, NotFound),
     },
 )
@@ -224,8 +175,8 @@ async def download_document(
     document_id: UUID,
     principal: DocumentHandler,
     uow: UnitOfWorkDep,
-    files: FileStore,
-) -> DocumentStream:
+    files: Files,
+) -> FileStream:
     """The file itself: for the business that uploaded it and for staff only."""
     async with uow:
         doc = await service.for_download(
@@ -236,14 +187,8 @@ async def download_document(
             principal=principal,
         )
     content = await service.open_content(files=files, doc=doc)
-    digest = base64.b64encode(bytes.fromhex(doc.sha256)).decode()
-    return DocumentStream(
+    return FileStream(
         content,
         media_type=doc.content_type,
-        headers={
-            "Content-Length": str(doc.size),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc.filename)}",
-            "Repr-Digest": f"sha-256=:{digest}:",
-            "ETag": f'"{doc.sha256}"',
-        },
+        headers=file_headers(doc.filename, doc.size, doc.sha256),
     )

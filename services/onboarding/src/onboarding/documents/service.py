@@ -9,6 +9,7 @@ from uuid import UUID
 
 from kumiai.auth import Principal
 from kumiai.db import UnitOfWork
+from kumiai.files import FileStore, StoredFile
 from kumiai.problems import NotFound
 from onboarding.applications.rules import Step
 from onboarding.audit import service as audit
@@ -17,7 +18,6 @@ from onboarding.db.models import Document
 from onboarding.documents import rules, store
 from onboarding.documents.rules import CHECKLIST, DocumentStatus
 from onboarding.documents.schemas import ChecklistItemOut, ChecklistOut, DocumentOut, ReviewIn
-from onboarding.documents.storage import DocumentStore, StoredDocument
 
 
 def document_out(doc: Document) -> DocumentOut:
@@ -62,13 +62,18 @@ async def check_upload(
 
 
 async def store_content(
-    *, files: DocumentStore, chunks: AsyncIterator[bytes], content_type: str, max_bytes: int
-) -> StoredDocument:
+    *, files: FileStore, chunks: AsyncIterator[bytes], content_type: str, max_bytes: int
+) -> StoredFile:
     """Keep an uploaded file's bytes, refused (413, 415, 422) unless the content rules hold."""
-    return await files.put(chunks, content_type=content_type, max_bytes=max_bytes)
+    return await files.put(
+        chunks,
+        content_type=content_type,
+        max_bytes=max_bytes,
+        accepted=rules.ALLOWED_CONTENT_TYPES,
+    )
 
 
-async def discard_content(*, files: DocumentStore, stored: StoredDocument) -> None:
+async def discard_content(*, files: FileStore, stored: StoredFile) -> None:
     """Remove the bytes of an upload that was not recorded."""
     await files.delete(stored.key)
 
@@ -79,7 +84,7 @@ async def record_upload(
     application_id: UUID,
     kind: str,
     filename: str,
-    stored: StoredDocument,
+    stored: StoredFile,
     principal: Principal,
 ) -> DocumentOut:
     """Add the stored bytes as the next version of ``kind``; the previous one is superseded."""
@@ -195,7 +200,7 @@ async def for_download(
     return doc
 
 
-async def open_content(*, files: DocumentStore, doc: Document) -> AsyncIterator[bytes]:
+async def open_content(*, files: FileStore, doc: Document) -> AsyncIterator[bytes]:
     """The bytes of a document's file; 404 if the file has gone missing from the store."""
     try:
         return await files.open(doc.storage_key)

@@ -1,0 +1,433 @@
+"""Disclosure over the real broker: the offering document, fund news and who reads it,
+sales reports (SalesReported once), overdue reports (DisclosureOverdue once), annual reports."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pypdf
+
+from helpers import PDF, STAFF, SettingsFactory, call, fetch, publish, publish_events
+from kumiai.auth import Role
+from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.subscription import FundClosed, FundOutcome, SubscriptionConfirmed
+from kumiai.settings import ServiceSettings
+from kumiai.topics import events_topic
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, eventually, running, sample_fund_opened
+
+IDENTITY = {"fund_id", "msme_id", "application_id", "municipality_code", "terms_digest"}
+FORMED_AT = datetime(2024, 6, 15, 3, 0, tzinfo=UTC)
+"""The test fund formed on 15 June 2024 (Japan): periods end each 31 March."""
+
+
+def _digest(event: FundOpened) -> str:
+    terms = {k: v for k, v in event.model_dump(mode="json").items() if k not in IDENTITY}
+    canonical = json.dumps(terms, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _formed_fund(settings: ServiceSettings, *holders: str) -> FundOpened:
+    """A fund opened, formed on ``FORMED_AT`` and held by ``holders``, told by events."""
+    opened = sample_fund_opened(name="酒蔵の再建 Sake brewery")
+    opened = opened.model_copy(update={"terms_digest": _digest(opened)})
+    bootstrap, ns = settings.kafka_bootstrap_servers, settings.topic_namespace
+    fund = str(opened.fund_id)
+    await publish_events(bootstrap, events_topic("onboarding", ns), "onboarding", fund, [opened])
+    closed = FundClosed(
+        fund_id=opened.fund_id,
+        msme_id=opened.msme_id,
+        outcome=FundOutcome.SUCCEEDED,
+        units_confirmed=400,
+        amount_raised=4_000_000,
+        handling_fees_collected=200_000,
+        investor_count=max(1, len(holders)),
+        closed_at=FORMED_AT,
+    )
+    confirmations = [
+        SubscriptionConfirmed(
+            subscription_id=uuid.uuid4(),
+            fund_id=opened.fund_id,
+            investor_id=uuid.UUID(investor),
+            units=10,
+            amount_paid=105_000,
+            confirmed_at=FORMED_AT,
+        )
+        for investor in holders
+    ]
+    topic = events_topic("subscription", ns)
+    await publish_events(bootstrap, topic, "subscription", fund, [*confirmations, closed])
+    return opened
+
+
+async def _document_listed(client: httpx.AsyncClient, fund_id: str, kind: str) -> Any:
+    response = await client.get(f"/public/funds/{fund_id}/documents")
+    if response.status_code != 200:
+        return None
+    found = [d for d in response.json() if d["kind"] == kind]
+    return found[0] if found else None
+
+
+async def test_a_published_fund_gets_its_offering_document_whose_digest_is_the_terms(
+    settings_for: SettingsFactory,
+) -> None:
+    onboarding = service("onboarding").create_app(settings_for("onboarding", min_offering_days=0))
+    disclosure = service("disclosure").create_app(settings_for("disclosure"))
+    async with running(onboarding) as ob, running(disclosure) as dis:
+        fund = await publish(ob, name="酒蔵の再建 Sake brewery")
+        listed = await eventually(
+            lambda: _document_listed(dis, fund["id"], "offering_document"),
+            what="the offering document",
+        )
+        document = await call(dis, "GET", f"/public/documents/{listed['id']}")
+        pdf = await dis.get(f"/public/documents/{listed['id']}/pdf")
+    assert document["status"] == "published"
+    assert document["shown"]["visibility"] == "public"
+    assert document["shown"]["sha256"] == fund["terms_digest"]
+    assert document["shown"]["data"]["unit_price"] == 10_000
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "酒蔵の再建 Sake brewery" in text
+    assert "10,000" in text
+
+
+async def test_fund_news_is_drafted_reviewed_published_and_read_only_by_its_investors(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    holder, stranger = str(uuid.uuid4()), str(uuid.uuid4())
+    disclosure = service("disclosure").create_app(settings)
+    async with running(disclosure) as dis:
+        opened = await _formed_fund(settings, holder)
+        fund = str(opened.fund_id)
+        business = bearer(Role.MSME, str(opened.msme_id))
+        mine, theirs = bearer(Role.INVESTOR, holder), bearer(Role.INVESTOR, stranger)
+
+        async def holders_known() -> bool:
+            page = await call(dis, "GET", "/me/documents", headers=mine)
+            return bool(page["items"])
+
+        await eventually(holders_known, what="the holder's offering document")
+        draft = await call(
+            dis,
+            "POST",
+            f"/funds/{fund}/documents",
+            201,
+            json={
+                "kind": "fund_news",
+                "title": "新酒の仕込み / First brew",
+                "body": "仕込みが始まりました。",
+                "visibility": "investors",
+            },
+            headers=business,
+        )
+        doc = draft["id"]
+        edited = await call(
+            dis,
+            "PUT",
+            f"/documents/{doc}",
+            json={"body": "仕込みが始まりました!"},
+            headers=business,
+        )
+        attached = await dis.post(
+            f"/documents/{doc}/attachments",
+            params={"filename": "kura.pdf"},
+            content=PDF,
+            headers={**business, "Content-Type": "application/pdf"},
+        )
+        fake = await dis.post(
+            f"/documents/{doc}/attachments",
+            params={"filename": "kura.png"},
+            content=PDF,
+            headers={**business, "Content-Type": "image/png"},
+        )
+        hidden_draft = await dis.get(f"/documents/{doc}", headers=mine)
+        not_theirs = await dis.post(f"/documents/{doc}/publish", headers=business)
+        await call(dis, "POST", f"/documents/{doc}/submit", headers=business)
+        returned = await call(
+            dis,
+            "POST",
+            f"/documents/{doc}/return",
+            json={"reason": "写真を追加してください"},
+            headers=STAFF,
+        )
+        no_reason = await dis.post(f"/documents/{doc}/return", json={}, headers=STAFF)
+        await call(dis, "POST", f"/documents/{doc}/submit", headers=business)
+        published = await call(dis, "POST", f"/documents/{doc}/publish", headers=STAFF)
+        page = await call(dis, "GET", "/me/documents", headers=mine)
+        read = await call(dis, "GET", f"/documents/{doc}", headers=mine)
+        page_after = await call(dis, "GET", "/me/documents", headers=mine)
+        stranger_sees = await dis.get(f"/documents/{doc}", headers=theirs)
+        stranger_page = await call(dis, "GET", "/me/documents", headers=theirs)
+        public = await dis.get(f"/public/documents/{doc}")
+        versions = await call(dis, "GET", f"/documents/{doc}/versions", headers=business)
+        retracted = await call(
+            dis,
+            "POST",
+            f"/documents/{doc}/retract",
+            json={"reason": "誤りがありました"},
+            headers=STAFF,
+        )
+        after_retraction = await call(dis, "GET", f"/documents/{doc}", headers=mine)
+        pdf_after = await dis.get(f"/documents/{doc}/pdf", headers=mine)
+    assert edited["current_version"] == 2
+    assert attached.status_code == 201, attached.text
+    assert attached.json()["shown"]["attachments"][0]["filename"] == "kura.pdf"
+    assert fake.status_code == 415
+    assert hidden_draft.status_code == 404
+    assert not_theirs.status_code == 403
+    assert returned["status"] == "draft"
+    assert returned["return_reason"] == "写真を追加してください"
+    assert no_reason.status_code == 422
+    assert published["status"] == "published"
+    assert published["published_version"] == 3
+    news = [d for d in page["items"] if d["id"] == doc]
+    assert news
+    assert news[0]["unread"] is True
+    assert read["shown"]["body"] == "仕込みが始まりました!"
+    assert [d["unread"] for d in page_after["items"] if d["id"] == doc] == [False]
+    assert stranger_sees.status_code == 404
+    assert stranger_sees.json()["detail"] == f"no document {doc}"
+    assert stranger_page["items"] == []
+    assert public.status_code == 404
+    assert [v["version"] for v in versions] == [3, 2, 1]
+    assert versions[2]["sha256"] == hashlib.sha256("仕込みが始まりました。".encode()).hexdigest()
+    assert retracted["status"] == "retracted"
+    assert after_retraction["shown"] is None
+    assert after_retraction["retraction_reason"] == "誤りがありました"
+    assert pdf_after.status_code == 410
+    reads = await fetch(
+        settings.database_url,
+        "SELECT reader, what FROM document_reads WHERE document_id = $1",
+        uuid.UUID(doc),
+    )
+    assert (holder, "document") in [(r["reader"], r["what"]) for r in reads]
+    trail = await fetch(
+        settings.database_url,
+        "SELECT action FROM audit_log WHERE entity_id = $1 ORDER BY id",
+        doc,
+    )
+    assert [r["action"] for r in trail] == [
+        "document.drafted",
+        "document.edited",
+        "document.attached",
+        "document.submit",
+        "document.return",
+        "document.submit",
+        "document.publish",
+        "document.retract",
+    ]
+
+
+async def test_overdue_reports_are_announced_once(settings_for: SettingsFactory) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    disclosure = service("disclosure").create_app(settings)
+    async with running(disclosure) as dis:
+        opened = await _formed_fund(settings)
+
+        async def announced() -> list[Any] | None:
+            rows = await fetch(
+                settings.database_url,
+                "SELECT envelope->'data' AS data FROM outbox_events "
+                "WHERE type = 'DisclosureOverdue' AND subject = $1",
+                str(opened.fund_id),
+            )
+            return rows if len(rows) >= 4 else None
+
+        rows = await eventually(announced, what="the overdue reports")
+        listed = await call(dis, "GET", "/deadlines", params={"status": "overdue"}, headers=STAFF)
+    items = sorted((json.loads(r["data"])["item"], json.loads(r["data"])["number"]) for r in rows)
+    # Period 1 (to 31 March 2025) and 2 (to 31 March 2026) are past due; period 3 is not
+    # over; the annual reports of FY2025 and FY2026 are past due too.
+    assert items == [
+        ("annual_report", 2025),
+        ("annual_report", 2026),
+        ("sales_report", 1),
+        ("sales_report", 2),
+    ]
+    mine = [d for d in listed if d["fund_id"] == str(opened.fund_id)]
+    assert {(d["item"], d["number"]) for d in mine} == set(items)
+    assert all(d["status"] == "overdue" for d in mine)
+
+
+async def test_an_annual_report_is_published_to_investors_and_its_pdf_reads_back(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    holder = str(uuid.uuid4())
+    disclosure = service("disclosure").create_app(settings)
+    async with running(disclosure) as dis:
+        opened = await _formed_fund(settings, holder)
+        fund = str(opened.fund_id)
+        business = bearer(Role.MSME, str(opened.msme_id))
+
+        async def formed() -> Any:
+            response = await dis.get(f"/funds/{fund}/annual-reports/2025", headers=business)
+            return (
+                response
+                if response.status_code != 404 or "unknown-annual" in response.text
+                else None
+            )
+
+        await eventually(formed, what="the fund's calendar")
+        sections = {
+            "overview": "新しい蔵で初めての仕込みを行いました。",
+            "use_of_funds": "調達した資金は蔵の修繕と設備に充てました。",
+        }
+        unconfirmed = await call(
+            dis, "PUT", f"/funds/{fund}/annual-reports/2025", json=sections, headers=business
+        )
+        refused = await dis.post(f"/funds/{fund}/annual-reports/2025/publish", headers=STAFF)
+        confirmation = {
+            "kind": "tax_accountant",
+            "name": "山田 花子",
+            "registration_number": "123456",
+            "confirmed_on": "2025-05-20",
+        }
+        await call(
+            dis,
+            "PUT",
+            f"/funds/{fund}/annual-reports/2025",
+            json={**sections, "confirmation": confirmation},
+            headers=business,
+        )
+        not_over = await dis.put(
+            f"/funds/{fund}/annual-reports/2027", json=sections, headers=business
+        )
+        published = await call(
+            dis, "POST", f"/funds/{fund}/annual-reports/2025/publish", headers=STAFF
+        )
+        again = await dis.post(f"/funds/{fund}/annual-reports/2025/publish", headers=STAFF)
+        rewrite = await dis.put(
+            f"/funds/{fund}/annual-reports/2025", json=sections, headers=business
+        )
+        document_id = published["document_id"]
+        page = await call(dis, "GET", "/me/documents", headers=bearer(Role.INVESTOR, holder))
+        pdf = await dis.get(f"/documents/{document_id}/pdf", headers=bearer(Role.INVESTOR, holder))
+        public = await dis.get(f"/public/documents/{document_id}/pdf")
+    assert unconfirmed["status"] == "draft"
+    assert unconfirmed["facts"]["distributions"] == []
+    assert refused.status_code == 409
+    assert refused.json()["type"].endswith("/annual-report-state")
+    assert not_over.status_code == 200  # FY2027 (to March 2027) exists; it is only drafted
+    assert published["status"] == "published"
+    assert published["total_sales"] == 0
+    assert again.status_code == 409
+    assert rewrite.status_code == 409
+    assert document_id in [d["id"] for d in page["items"]]
+    assert pdf.status_code == 200
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    for expected in (
+        "年次報告書",
+        "新しい蔵で初めての仕込みを行いました。",
+        "調達した資金は蔵の修繕と設備に充てました。",
+        "なし",
+        "税理士",
+        "123456",
+    ):
+        assert expected in text, expected
+    assert public.status_code == 404
+
+
+def _sales(period: int, sales: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "period_number": period,
+        "sales": sales,
+        "confirmer_kind": "accountant",
+        "confirmer_name": "佐藤 一郎",
+        "registration_number": "12345",
+        "confirmed_on": "2026-05-01",
+        **extra,
+    }
+
+
+async def test_approved_sales_are_reported_exactly_once_across_retries_and_restarts(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    holder = str(uuid.uuid4())
+    async with running(service("disclosure").create_app(settings)) as dis:
+        opened = await _formed_fund(settings, holder)
+        fund = str(opened.fund_id)
+        business = bearer(Role.MSME, str(opened.msme_id))
+
+        async def scheduled() -> Any:
+            response = await dis.get(f"/funds/{fund}/disclosure-schedule", headers=business)
+            formed = response.status_code == 200 and response.json()["periods"]
+            return response.json() if formed else None
+
+        schedule = await eventually(scheduled, what="the fund's reporting calendar")
+        too_early = await dis.post(
+            f"/funds/{fund}/sales-reports", json=_sales(3, 1_000), headers=business
+        )
+        bad_breakdown = await dis.post(
+            f"/funds/{fund}/sales-reports",
+            json=_sales(1, 1_000, breakdown=[{"label": "酒", "amount": 999}]),
+            headers=business,
+        )
+        report = await call(
+            dis,
+            "POST",
+            f"/funds/{fund}/sales-reports",
+            201,
+            json=_sales(1, 12_345_678, breakdown=[{"label": "酒", "amount": 12_345_678}]),
+            headers=business,
+        )
+        second = await dis.post(f"/funds/{fund}/sales-reports", json=_sales(1, 1), headers=business)
+        unconfirmed = await dis.post(f"/sales-reports/{report['id']}/approve", headers=STAFF)
+        uploaded = await dis.post(
+            f"/sales-reports/{report['id']}/files",
+            params={"purpose": "confirmation", "filename": "確認書.pdf"},
+            content=PDF,
+            headers={**business, "Content-Type": "application/pdf"},
+        )
+        by_business = await dis.post(f"/sales-reports/{report['id']}/approve", headers=business)
+        approved = await call(dis, "POST", f"/sales-reports/{report['id']}/approve", headers=STAFF)
+        retried = await call(dis, "POST", f"/sales-reports/{report['id']}/approve", headers=STAFF)
+    # A restarted service answers the retry the same way and emits nothing more.
+    async with running(service("disclosure").create_app(settings)) as dis:
+        after_restart = await call(
+            dis, "POST", f"/sales-reports/{report['id']}/approve", headers=STAFF
+        )
+        late_file = await dis.post(
+            f"/sales-reports/{report['id']}/files",
+            params={"purpose": "supporting", "filename": "late.pdf"},
+            content=PDF,
+            headers={**business, "Content-Type": "application/pdf"},
+        )
+        page = await call(dis, "GET", "/me/documents", headers=bearer(Role.INVESTOR, holder))
+        deadlines = await call(dis, "GET", f"/funds/{fund}/disclosure-schedule", headers=STAFF)
+    assert [p["number"] for p in schedule["periods"]][:3] == [1, 2, 3]
+    assert too_early.status_code == 409
+    assert too_early.json()["type"].endswith("/period-not-ended")
+    assert bad_breakdown.status_code == 422
+    assert second.status_code == 409
+    assert unconfirmed.status_code == 409
+    assert uploaded.status_code == 201, uploaded.text
+    assert by_business.status_code == 403
+    assert approved["status"] == "approved"
+    assert retried == approved == after_restart
+    assert late_file.status_code == 409
+    events = await fetch(
+        settings.database_url,
+        "SELECT envelope->'data' AS data FROM outbox_events WHERE type = 'SalesReported'",
+    )
+    assert len(events) == 1
+    data = json.loads(events[0]["data"])
+    assert data["fund_id"] == fund
+    assert data["period_number"] == 1
+    assert data["period_start"] == "2024-06-15"
+    assert data["period_end"] == "2025-03-31"
+    assert data["sales"] == 12_345_678
+    assert data["adjustment"] == 0
+    assert data["confirmation_id"] == approved["confirmation"]["confirmation_id"]
+    assert any(d["kind"] == "sales_report" for d in page["items"])
+    period_1 = next(p for p in deadlines["periods"] if p["number"] == 1)
+    assert (period_1["deadline_status"], period_1["report_status"]) == ("met", "approved")
