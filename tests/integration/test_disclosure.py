@@ -70,7 +70,7 @@ async def _document_listed(client: httpx.AsyncClient, fund_id: str, kind: str) -
     response = await client.get(f"/public/funds/{fund_id}/documents")
     if response.status_code != 200:
         return None
-    found = [d for d in response.json() if d["kind"] == kind]
+    found = [d for d in response.json()["items"] if d["kind"] == kind]
     return found[0] if found else None
 
 
@@ -252,7 +252,7 @@ async def test_overdue_reports_are_announced_once(settings_for: SettingsFactory)
         ("sales_report", 1),
         ("sales_report", 2),
     ]
-    mine = [d for d in listed if d["fund_id"] == str(opened.fund_id)]
+    mine = [d for d in listed["items"] if d["fund_id"] == str(opened.fund_id)]
     assert {(d["item"], d["number"]) for d in mine} == set(items)
     assert all(d["status"] == "overdue" for d in mine)
 
@@ -336,7 +336,7 @@ async def test_an_annual_report_is_published_to_investors_and_its_pdf_reads_back
     assert public.status_code == 404
 
 
-def _sales(period: int, sales: int, **extra: Any) -> dict[str, Any]:
+def _sales(period: int, sales: object, **extra: Any) -> dict[str, Any]:
     return {
         "period_number": period,
         "sales": sales,
@@ -431,3 +431,179 @@ async def test_approved_sales_are_reported_exactly_once_across_retries_and_resta
     assert any(d["kind"] == "sales_report" for d in page["items"])
     period_1 = next(p for p in deadlines["periods"] if p["number"] == 1)
     assert (period_1["deadline_status"], period_1["report_status"]) == ("met", "approved")
+
+
+async def test_a_closing_heard_before_the_opening_still_makes_the_calendar(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    opened = sample_fund_opened()
+    opened = opened.model_copy(update={"terms_digest": _digest(opened)})
+    closed = FundClosed(
+        fund_id=opened.fund_id,
+        msme_id=opened.msme_id,
+        outcome=FundOutcome.SUCCEEDED,
+        units_confirmed=400,
+        amount_raised=4_000_000,
+        handling_fees_collected=200_000,
+        investor_count=1,
+        closed_at=FORMED_AT,
+    )
+    bootstrap, ns, fund = (
+        settings.kafka_bootstrap_servers,
+        settings.topic_namespace,
+        str(opened.fund_id),
+    )
+    async with running(service("disclosure").create_app(settings)) as dis:
+        await publish_events(
+            bootstrap, events_topic("subscription", ns), "subscription", fund, [closed]
+        )
+
+        async def closing_kept() -> bool:
+            rows = await fetch(
+                settings.database_url,
+                "SELECT outcome FROM funds WHERE fund_id = $1",
+                opened.fund_id,
+            )
+            return bool(rows) and rows[0]["outcome"] == "formed"
+
+        await eventually(closing_kept, what="the closing, kept before the fund is known")
+        unknown = await dis.get(f"/public/funds/{fund}/documents")
+        await publish_events(
+            bootstrap, events_topic("onboarding", ns), "onboarding", fund, [opened]
+        )
+
+        async def scheduled() -> Any:
+            response = await dis.get(f"/funds/{fund}/disclosure-schedule", headers=STAFF)
+            return (
+                response.json()
+                if response.status_code == 200 and response.json()["periods"]
+                else None
+            )
+
+        schedule = await eventually(scheduled, what="the calendar once the terms arrive")
+    assert unknown.status_code == 404
+    assert schedule["periods"][0]["starts_on"] == "2024-06-15"
+    assert schedule["periods"][0]["ends_on"] == "2025-03-31"
+
+
+async def test_hostile_callers_get_clear_refusals_and_nothing_is_stored(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("disclosure", run_workers=True, attachment_max_bytes=1_024)
+    holder = str(uuid.uuid4())
+    async with running(service("disclosure").create_app(settings)) as dis:
+        opened = await _formed_fund(settings, holder)
+        fund = str(opened.fund_id)
+        business = bearer(Role.MSME, str(opened.msme_id))
+        other_business = bearer(Role.MSME, str(uuid.uuid4()))
+        await eventually(lambda: _document_listed(dis, fund, "offering_document"), what="the fund")
+        news = {"kind": "fund_news", "title": "t", "body": "b", "visibility": "public"}
+        keyed = {**business, "Idempotency-Key": "news-1"}
+        first = await dis.post(f"/funds/{fund}/documents", json=news, headers=keyed)
+        retried = await dis.post(f"/funds/{fund}/documents", json=news, headers=keyed)
+        reused = await dis.post(
+            f"/funds/{fund}/documents", json={**news, "title": "other"}, headers=keyed
+        )
+        nul = await dis.post(
+            f"/funds/{fund}/documents", json={**news, "title": "a\u0000b"}, headers=business
+        )
+        offering = await dis.post(
+            f"/funds/{fund}/documents",
+            json={**news, "kind": "offering_document"},
+            headers=business,
+        )
+        staff_only = await dis.post(
+            f"/funds/{fund}/documents", json={**news, "visibility": "staff"}, headers=business
+        )
+        stranger = await dis.post(f"/funds/{fund}/documents", json=news, headers=other_business)
+        huge = await dis.post(
+            f"/funds/{fund}/sales-reports", json=_sales(1, 10**30), headers=business
+        )
+        text_amount = await dis.post(
+            f"/funds/{fund}/sales-reports", json=_sales(1, "1000"), headers=business
+        )
+        doc = first.json()["id"]
+        too_big = await dis.post(
+            f"/documents/{doc}/attachments",
+            params={"filename": "big.pdf"},
+            content=PDF + b"0" * 2_000,
+            headers={**business, "Content-Type": "application/pdf"},
+        )
+        sneaky_name = await dis.post(
+            f"/documents/{doc}/attachments",
+            params={"filename": "../etc/passwd"},
+            content=PDF,
+            headers={**business, "Content-Type": "application/pdf"},
+        )
+        bank = await dis.get("/me/documents", headers=bearer(Role.BANK, "hokkaido-bank"))
+        crafted = await dis.get(f"/documents/{doc}", headers=bearer(Role.INVESTOR, "not-a-uuid"))
+    assert first.status_code == 201
+    assert retried.status_code == 201
+    assert retried.json() == first.json()
+    assert reused.status_code == 422
+    assert nul.status_code == 422
+    assert offering.status_code == 403
+    assert staff_only.status_code == 422
+    assert stranger.status_code == 404
+    assert huge.status_code == 422
+    assert text_amount.status_code == 422
+    assert too_big.status_code == 413
+    assert sneaky_name.status_code == 422
+    assert bank.status_code == 403
+    assert crafted.status_code in (401, 404)
+    rows = await fetch(
+        settings.database_url, "SELECT count(*) FROM documents WHERE fund_id = $1", opened.fund_id
+    )
+    assert rows[0][0] == 2  # the offering document and the one news draft
+    assert await fetch(settings.database_url, "SELECT 1 FROM sales_reports") == []
+    assert await fetch(settings.database_url, "SELECT 1 FROM attachments") == []
+
+
+async def test_public_news_is_listed_and_in_the_atom_feed_investor_news_is_not(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    async with running(service("disclosure").create_app(settings)) as dis:
+        opened = await _formed_fund(settings)
+        fund = str(opened.fund_id)
+        business = bearer(Role.MSME, str(opened.msme_id))
+        await eventually(lambda: _document_listed(dis, fund, "offering_document"), what="fund")
+        published = []
+        for title, visibility in (
+            ("蔵開きのご案内 / Open day", "public"),
+            ("内々の話", "investors"),
+        ):
+            draft = await call(
+                dis,
+                "POST",
+                f"/funds/{fund}/documents",
+                201,
+                json={
+                    "kind": "fund_news",
+                    "title": title,
+                    "body": "本文",
+                    "visibility": visibility,
+                },
+                headers=business,
+            )
+            await call(dis, "POST", f"/documents/{draft['id']}/submit", headers=business)
+            await call(dis, "POST", f"/documents/{draft['id']}/publish", headers=STAFF)
+            published.append(draft["id"])
+        first_page = await call(dis, "GET", f"/public/funds/{fund}/documents", params={"limit": 1})
+        second_page = await call(
+            dis,
+            "GET",
+            f"/public/funds/{fund}/documents",
+            params={"limit": 1, "cursor": first_page["next_cursor"]},
+        )
+        feed = await dis.get(f"/public/funds/{fund}/news.atom")
+    assert [d["id"] for d in first_page["items"]] == [published[0]]
+    assert [d["kind"] for d in second_page["items"]] == ["offering_document"]
+    assert second_page["next_cursor"] is None
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("application/atom+xml")
+    body = feed.content.decode()
+    assert "蔵開きのご案内 / Open day" in body
+    assert f"urn:uuid:{published[0]}" in body
+    assert "内々の話" not in body

@@ -79,6 +79,14 @@ def test_the_term_ends_the_day_before_its_months_are_over() -> None:
     assert term_end(date(2027, 3, 31), 12) == date(2028, 3, 30)
 
 
+def test_a_term_whose_last_month_lacks_the_day_ends_on_that_months_last_day() -> None:
+    # Civil Code art. 143: no corresponding day, so the term ends with the month.
+    assert term_end(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert term_end(date(2027, 8, 31), 6) == date(2028, 2, 29)
+    assert term_end(date(2027, 1, 30), 1) == date(2027, 2, 28)
+    assert term_end(date(2027, 1, 28), 1) == date(2027, 2, 27)
+
+
 # -- settlement periods --------------------------------------------------------------------
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import DateTime, func
+from sqlalchemy import BigInteger, DateTime, Index, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from kumiai.context import current_correlation_id
 from kumiai.events import Envelope, EventPayload
@@ -40,6 +41,40 @@ class Base(DeclarativeBase):
 def created_at_column() -> Mapped[datetime]:
     """A timestamp set by the database when the row is inserted."""
     return mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StoredFileColumns:
+    """The columns of a file kept through ``kumiai.files``: its name as the uploader knows
+    it, its checked type, size and SHA-256, where the store keeps it, who sent it and when."""
+
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(Text)
+    storage_key: Mapped[str] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = created_at_column()
+
+
+class AuditTrail:
+    """A service's audit trail (``audit_log``, append-only in the database): who did what to
+    which record, and when; details never hold personal data."""
+
+    __tablename__ = "audit_log"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Index, ...]:
+        # A new index per service's table: one Index object cannot serve two tables.
+        return (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = created_at_column()
+    actor: Mapped[str] = mapped_column(Text)
+    actor_role: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    entity_type: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 class DatabaseFailure(StrEnum):

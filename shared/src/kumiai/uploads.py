@@ -3,9 +3,10 @@ the streamed download with its headers (the rules are ``kumiai.files``)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import Collection
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -14,7 +15,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator
 from starlette.types import Receive
 
-from kumiai.files import MAX_FILENAME, InvalidFilename, check_filename
+from kumiai.db import UnitOfWork
+from kumiai.files import MAX_FILENAME, FileStore, InvalidFilename, StoredFile, check_filename
+
+T = TypeVar("T")
 
 
 def _binary() -> dict[str, Any]:
@@ -74,3 +78,31 @@ def file_headers(filename: str, size: int, sha256: str) -> dict[str, str]:
         "Repr-Digest": f"sha-256=:{digest}:",
         "ETag": f'"{sha256}"',
     }
+
+
+async def receive_file(
+    uow: UnitOfWork,
+    *,
+    files: FileStore,
+    chunks: AsyncIterator[bytes],
+    content_type: str,
+    max_bytes: int,
+    accepted: frozenset[str],
+    check: Callable[[], Awaitable[None]],
+    record: Callable[[StoredFile], Awaitable[T]],
+) -> T:
+    """Take an uploaded file in three steps: refuse it before any byte is kept (``check``, in
+    its own transaction); keep its bytes, refused (413, 415, 422) unless they are what they
+    claim; record it (``record``, in a second transaction). Bytes that were not recorded are
+    removed, even when the request is cancelled."""
+    async with uow:
+        await check()
+    stored = await files.put(
+        chunks, content_type=content_type, max_bytes=max_bytes, accepted=accepted
+    )
+    try:
+        async with uow:
+            return await record(stored)
+    except BaseException:
+        await asyncio.shield(files.delete(stored.key))
+        raise

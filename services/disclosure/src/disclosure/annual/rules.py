@@ -26,13 +26,6 @@ class AnnualStatus(StrEnum):
     PUBLISHED = "published"
 
 
-class ConfirmerKind(StrEnum):
-    """Who confirmed the books."""
-
-    ACCOUNTANT = "accountant"
-    TAX_ACCOUNTANT = "tax_accountant"
-
-
 class UnknownFiscalYear(NotFound):
     problem = "unknown-fiscal-year"
     title = "The fund has no such fiscal year"

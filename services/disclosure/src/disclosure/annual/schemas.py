@@ -8,7 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from disclosure.annual.rules import AnnualStatus, ConfirmerKind
+from disclosure.annual.rules import AnnualStatus
+from disclosure.sales.rules import ConfirmerKind
 from kumiai.inputs import BodyPart, Day, RequestBody
 
 

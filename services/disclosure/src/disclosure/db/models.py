@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kumiai.db import created_at_column, new_metadata
+from kumiai.db import AuditTrail, StoredFileColumns, created_at_column, new_metadata
 
 
 class Base(DeclarativeBase):
@@ -144,20 +144,13 @@ class DocumentVersion(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
-class Attachment(Base):
+class Attachment(StoredFileColumns, Base):
     """A file added to a document (a version lists the attachments it holds)."""
 
     __tablename__ = "attachments"
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     document_id: Mapped[UUID] = mapped_column(ForeignKey("documents.id"), index=True)
-    filename: Mapped[str] = mapped_column(Text)
-    content_type: Mapped[str] = mapped_column(Text)
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(Text)
-    storage_key: Mapped[str] = mapped_column(Text)
-    uploaded_by: Mapped[str] = mapped_column(Text)
-    uploaded_at: Mapped[datetime] = created_at_column()
 
 
 class DocumentRead(Base):
@@ -223,7 +216,7 @@ class SalesReport(Base):
     document_id: Mapped[UUID | None] = mapped_column()
 
 
-class SalesReportFile(Base):
+class SalesReportFile(StoredFileColumns, Base):
     """A supporting file of a sales report, or the accountant's signed confirmation."""
 
     __tablename__ = "sales_report_files"
@@ -234,13 +227,6 @@ class SalesReportFile(Base):
     id: Mapped[UUID] = mapped_column(primary_key=True)
     report_id: Mapped[UUID] = mapped_column(ForeignKey("sales_reports.id"), index=True)
     purpose: Mapped[str] = mapped_column(Text)
-    filename: Mapped[str] = mapped_column(Text)
-    content_type: Mapped[str] = mapped_column(Text)
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(Text)
-    storage_key: Mapped[str] = mapped_column(Text)
-    uploaded_by: Mapped[str] = mapped_column(Text)
-    uploaded_at: Mapped[datetime] = created_at_column()
 
 
 class AnnualReport(Base):
@@ -301,20 +287,8 @@ class Deadline(Base):
     met_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class AuditRecord(Base):
+class AuditRecord(AuditTrail, Base):
     """Every change to a document or a report: who did what to which record (append-only)."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = created_at_column()
-    actor: Mapped[str] = mapped_column(Text)
-    actor_role: Mapped[str] = mapped_column(Text)
-    action: Mapped[str] = mapped_column(Text)
-    entity_type: Mapped[str] = mapped_column(Text)
-    entity_id: Mapped[str] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 metadata = Base.metadata

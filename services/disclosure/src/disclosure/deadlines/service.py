@@ -13,6 +13,7 @@ from disclosure.deadlines.schemas import DeadlineOut
 from disclosure.funds.rules import Span
 from kumiai.contracts.disclosure import DisclosureOverdue
 from kumiai.db import UnitOfWork
+from kumiai.pagination import Page
 from kumiai.principal import Principal
 from kumiai.problems import Forbidden
 
@@ -104,9 +105,15 @@ async def of_fund(uow: UnitOfWork, *, fund_id: UUID) -> list[DeadlineOut]:
 
 
 async def listed(
-    uow: UnitOfWork, *, principal: Principal, status: DeadlineStatus | None, limit: int
-) -> list[DeadlineOut]:
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    status: DeadlineStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[DeadlineOut]:
     """Deadlines across funds, soonest first (the overdue ones for staff to chase)."""
     if not principal.is_staff():
         raise Forbidden("only staff list deadlines across funds")
-    return [deadline_out(d) for d in await store.listed(uow.session, status=status, limit=limit)]
+    rows, next_cursor = await store.listed(uow.session, status=status, cursor=cursor, limit=limit)
+    return Page[DeadlineOut](items=[deadline_out(d) for d in rows], next_cursor=next_cursor)

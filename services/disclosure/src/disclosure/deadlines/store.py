@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from disclosure.db.models import Deadline
 from disclosure.deadlines.rules import DeadlineStatus, OverdueItem
+from kumiai.pagination import decode_cursor, encode_cursor
 
 
 async def add_all(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
@@ -69,9 +70,19 @@ async def of_fund(session: AsyncSession, fund_id: UUID) -> Sequence[Deadline]:
 
 
 async def listed(
-    session: AsyncSession, *, status: DeadlineStatus | None, limit: int
-) -> Sequence[Deadline]:
-    query = select(Deadline).order_by(Deadline.due_at, Deadline.id).limit(limit)
+    session: AsyncSession, *, status: DeadlineStatus | None, cursor: str | None, limit: int
+) -> tuple[Sequence[Deadline], str | None]:
+    """Deadlines soonest first, one page after ``cursor``."""
+    query = select(Deadline)
     if status is not None:
         query = query.where(Deadline.status == status.value)
-    return (await session.scalars(query)).all()
+    if cursor is not None:
+        after, ident = decode_cursor(cursor, datetime.fromisoformat, UUID)
+        query = query.where(tuple_(Deadline.due_at, Deadline.id) > tuple_(after, ident))
+    rows = (
+        await session.scalars(query.order_by(Deadline.due_at, Deadline.id).limit(limit + 1))
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more and rows else None
+    return rows, encode_cursor(last.due_at, last.id) if last is not None else None

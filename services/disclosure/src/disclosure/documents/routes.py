@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.responses import Response as RawResponse
 
 from disclosure.documents import service
@@ -24,9 +25,10 @@ from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Forbidden, NotFound, Unauthorized, UnprocessableContent, problems
 from kumiai.files import FileStore, TooLarge, UnsupportedType
 from kumiai.guard import LargeBody
+from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
-from kumiai.uploads import BINARY, Filename, FileStream, file_headers, upload_openapi
+from kumiai.uploads import BINARY, Filename, FileStream, file_headers, receive_file, upload_openapi
 
 router = APIRouter(tags=["documents"])
 public = APIRouter(prefix="/public", tags=["public documents"])
@@ -62,30 +64,50 @@ _PDF: dict[int | str, dict[str, Any]] = {
     status_code=201,
     response_model=DocumentOut,
     operation_id="create_document",
-    responses=problems(Unauthorized, Forbidden, NotFound, UnprocessableContent),
+    responses=problems(
+        Unauthorized, Forbidden, NotFound, UnprocessableContent, IdempotencyKeyReused
+    ),
 )
 async def create_document(
-    fund_id: UUID, body: DocumentIn, principal: Author, uow: UnitOfWorkDep
-) -> DocumentOut:
+    fund_id: UUID,
+    body: DocumentIn,
+    principal: Author,
+    uow: UnitOfWorkDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     """Draft a new document of the fund (the business: fund news and notices; staff: any kind
-    but those the service makes). It is version 1, in draft."""
+    but those the service makes). It is version 1, in draft. A retried request with the same
+    ``Idempotency-Key`` gets the same document, not a second one."""
     async with uow:
-        return await service.create(uow, fund_id=fund_id, body=body, principal=principal)
+        return await run_idempotent(
+            uow,
+            key=idempotency_key,
+            principal=principal,
+            operation=f"create_document:{fund_id}",
+            body=body,
+            action=lambda: service.create(uow, fund_id=fund_id, body=body, principal=principal),
+        )
 
 
 @router.get(
     "/funds/{fund_id}/documents",
-    response_model=list[DocumentSummary],
+    response_model=Page[DocumentSummary],
     operation_id="list_fund_documents",
-    responses=problems(Unauthorized, Forbidden, NotFound),
+    responses=problems(Unauthorized, Forbidden, NotFound, BadCursor),
 )
 async def list_fund_documents(
-    fund_id: UUID, principal: Reader, uow: UnitOfWorkDep
-) -> list[DocumentSummary]:
+    fund_id: UUID,
+    principal: Reader,
+    uow: UnitOfWorkDep,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[DocumentSummary]:
     """The fund's documents the caller may see, newest first: drafts too for staff and the
     business; published ones for investors (investor-only ones if they hold or held units)."""
     async with uow:
-        return await service.fund_documents(uow, fund_id=fund_id, principal=principal)
+        return await service.fund_documents(
+            uow, fund_id=fund_id, principal=principal, cursor=cursor, limit=limit
+        )
 
 
 @router.get(
@@ -157,22 +179,18 @@ async def attach_file(
     content_type: Annotated[str, Header(max_length=200)],
 ) -> DocumentOut:
     """Attach a file (PDF, image or spreadsheet, checked on its content): a new version."""
-    async with uow:
-        await service.check_attach(uow, document_id=document_id, principal=principal)
-    stored = await service.store_content(
+    return await receive_file(
+        uow,
         files=files,
         chunks=request.stream(),
         content_type=content_type,
         max_bytes=settings.attachment_max_bytes,
+        accepted=service.ATTACHMENT_TYPES,
+        check=lambda: service.check_attach(uow, document_id=document_id, principal=principal),
+        record=lambda stored: service.attach(
+            uow, document_id=document_id, filename=filename, stored=stored, principal=principal
+        ),
     )
-    try:
-        async with uow:
-            return await service.attach(
-                uow, document_id=document_id, filename=filename, stored=stored, principal=principal
-            )
-    except BaseException:
-        await files.delete(stored.key)
-        raise
 
 
 @router.delete(
@@ -331,14 +349,16 @@ async def list_my_documents(
 
 @public.get(
     "/funds/{fund_id}/documents",
-    response_model=list[DocumentSummary],
+    response_model=Page[DocumentSummary],
     operation_id="list_public_documents",
-    responses=problems(NotFound),
+    responses=problems(NotFound, BadCursor),
 )
-async def list_public_documents(fund_id: UUID, uow: UnitOfWorkDep) -> list[DocumentSummary]:
+async def list_public_documents(
+    fund_id: UUID, uow: UnitOfWorkDep, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> Page[DocumentSummary]:
     """The fund's published public documents, newest first (no login)."""
     async with uow:
-        return await service.public_documents(uow, fund_id=fund_id)
+        return await service.public_documents(uow, fund_id=fund_id, cursor=cursor, limit=limit)
 
 
 @public.get(

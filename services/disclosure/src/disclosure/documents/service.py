@@ -268,15 +268,6 @@ async def check_attach(uow: UnitOfWork, *, document_id: UUID, principal: Princip
     rules.check_editable(DocumentStatus(doc.status))
 
 
-async def store_content(
-    *, files: FileStore, chunks: AsyncIterator[bytes], content_type: str, max_bytes: int
-) -> StoredFile:
-    """Keep an uploaded file's bytes, refused (413, 415, 422) unless the content rules hold."""
-    return await files.put(
-        chunks, content_type=content_type, max_bytes=max_bytes, accepted=ATTACHMENT_TYPES
-    )
-
-
 ATTACHMENT_TYPES: frozenset[str] = accept(PDF, JPEG, PNG, GIF, WEBP, CSV, XLSX)
 """What a document may carry: PDFs, photos and spreadsheets, checked on their content."""
 
@@ -545,30 +536,31 @@ def _summary(
     )
 
 
-LIST_LIMIT = 500
-
-
 async def fund_documents(
-    uow: UnitOfWork, *, fund_id: UUID, principal: Principal | None
-) -> list[DocumentSummary]:
-    """The fund's documents the caller may see, newest first (drafts first for its authors)."""
+    uow: UnitOfWork, *, fund_id: UUID, principal: Principal | None, cursor: str | None, limit: int
+) -> Page[DocumentSummary]:
+    """The fund's documents the caller may see: every one, newest first, for staff and the
+    business (drafts too); the published ones it may read, newest first, for others."""
     fund = await funds.fund_of(uow, fund_id)
     reader = await reader_of(uow, principal, fund)
     if reader.staff or reader.business:
-        docs = await store.fund_documents(
-            uow.session, fund_id, working=True, visibilities=(), limit=LIST_LIMIT
+        docs, next_cursor = await store.fund_documents(
+            uow.session, fund_id, working=True, visibilities=(), cursor=cursor, limit=limit
         )
         latest = await store.working_titles(uow.session, docs)
-        return [
+        items = [
             _summary(d, latest[d.id], None)
             for d in docs
             if rules.may_read_working(reader, Visibility(latest[d.id].visibility))
         ]
+        return Page[DocumentSummary](items=items, next_cursor=next_cursor)
     visible = [v for v in Visibility if rules.may_read_published(reader, v)]
-    docs = await store.fund_documents(
-        uow.session, fund_id, working=False, visibilities=visible, limit=LIST_LIMIT
+    docs, next_cursor = await store.fund_documents(
+        uow.session, fund_id, working=False, visibilities=visible, cursor=cursor, limit=limit
     )
-    return [_summary(d, None, None) for d in docs]
+    return Page[DocumentSummary](
+        items=[_summary(d, None, None) for d in docs], next_cursor=next_cursor
+    )
 
 
 async def my_documents(
@@ -593,9 +585,11 @@ async def my_documents(
     )
 
 
-async def public_documents(uow: UnitOfWork, *, fund_id: UUID) -> list[DocumentSummary]:
+async def public_documents(
+    uow: UnitOfWork, *, fund_id: UUID, cursor: str | None, limit: int
+) -> Page[DocumentSummary]:
     """The fund's published public documents, newest first (no login)."""
-    return await fund_documents(uow, fund_id=fund_id, principal=None)
+    return await fund_documents(uow, fund_id=fund_id, principal=None, cursor=cursor, limit=limit)
 
 
 FEED_SIZE = 50
@@ -604,8 +598,13 @@ FEED_SIZE = 50
 async def news_feed(uow: UnitOfWork, *, fund_id: UUID, base_url: str) -> bytes:
     """The Atom feed of the fund's public news, newest first."""
     fund = await funds.fund_of(uow, fund_id)
-    docs = await store.fund_documents(
-        uow.session, fund_id, working=False, visibilities=(Visibility.PUBLIC,), limit=FEED_SIZE
+    docs, _ = await store.fund_documents(
+        uow.session,
+        fund_id,
+        working=False,
+        visibilities=(Visibility.PUBLIC,),
+        cursor=None,
+        limit=FEED_SIZE,
     )
     news = [d for d in docs if d.kind == DocumentKind.FUND_NEWS.value]
     shown = {d.id: await store.version(uow.session, d.id, d.published_version or 0) for d in news}

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from disclosure.db.models import Attachment, Document, DocumentRead, DocumentVersion
 from disclosure.documents.rules import Visibility
@@ -77,28 +78,42 @@ def _published(visibilities: Collection[Visibility]) -> list[ColumnElement[bool]
     ]
 
 
+async def _newest_first(
+    session: AsyncSession,
+    query: Select[Document],
+    at: InstrumentedAttribute[datetime | None] | InstrumentedAttribute[datetime],
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[Document], str | None]:
+    """One page of ``query`` newest first by ``at`` (then id), after ``cursor``."""
+    if cursor is not None:
+        after, ident = decode_cursor(cursor, datetime.fromisoformat, UUID)
+        query = query.where(or_(at < after, and_(at == after, Document.id < ident)))
+    rows = (
+        await session.scalars(query.order_by(at.desc(), Document.id.desc()).limit(limit + 1))
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more and rows else None
+    return rows, encode_cursor(getattr(last, at.key), last.id) if last is not None else None
+
+
 async def fund_documents(
     session: AsyncSession,
     fund_id: UUID,
     *,
     working: bool,
     visibilities: Collection[Visibility],
+    cursor: str | None,
     limit: int,
-) -> Sequence[Document]:
-    """The fund's documents, newest first: every one (``working``: drafts too, but not
-    staff-only ones unless allowed) or only the published ones of ``visibilities``."""
+) -> tuple[Sequence[Document], str | None]:
+    """One page of the fund's documents: every one newest first by creation (``working``),
+    or only the published ones of ``visibilities``, newest first by publication."""
     query = select(Document).where(Document.fund_id == fund_id)
-    if not working:
-        query = query.where(*_published(visibilities))
-    return (
-        await session.scalars(
-            query.order_by(
-                Document.published_at.desc().nulls_first(),
-                Document.created_at.desc(),
-                Document.id.desc(),
-            ).limit(limit)
-        )
-    ).all()
+    if working:
+        return await _newest_first(session, query, Document.created_at, cursor, limit)
+    query = query.where(*_published(visibilities))
+    return await _newest_first(session, query, Document.published_at, cursor, limit)
 
 
 async def documents_of_funds(
@@ -113,23 +128,7 @@ async def documents_of_funds(
     if not fund_ids:
         return [], None
     query = select(Document).where(Document.fund_id.in_(list(fund_ids)), *_published(visibilities))
-    if cursor is not None:
-        at, ident = decode_cursor(cursor, datetime.fromisoformat, UUID)
-        query = query.where(
-            or_(
-                Document.published_at < at,
-                and_(Document.published_at == at, Document.id < ident),
-            )
-        )
-    rows = (
-        await session.scalars(
-            query.order_by(Document.published_at.desc(), Document.id.desc()).limit(limit + 1)
-        )
-    ).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(rows[-1].published_at, rows[-1].id) if more and rows else None
-    return rows, next_cursor
+    return await _newest_first(session, query, Document.published_at, cursor, limit)
 
 
 async def working_titles(

@@ -36,7 +36,7 @@ from kumiai.guard import LargeBody
 from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.service import UnitOfWorkDep
-from kumiai.uploads import Filename, upload_openapi
+from kumiai.uploads import Filename, receive_file, upload_openapi
 
 router = APIRouter(tags=["sales reports"])
 
@@ -95,7 +95,7 @@ async def submit_sales_report(
             uow,
             key=idempotency_key,
             principal=principal,
-            operation="submit_sales_report",
+            operation=f"submit_sales_report:{fund_id}",
             body=body,
             action=lambda: service.submit(uow, fund_id=fund_id, body=body, principal=principal),
         )
@@ -167,27 +167,23 @@ async def upload_sales_report_file(
     The body is the file itself (PDF, JPEG, PNG, CSV or XLSX, checked on its content), up
     to the service's attachment limit (413 beyond it, before anything is stored).
     """
-    async with uow:
-        await service.check_upload(uow, report_id=report_id, principal=principal)
-    stored = await service.store_content(
+    return await receive_file(
+        uow,
         files=files,
         chunks=request.stream(),
         content_type=content_type,
         max_bytes=settings.attachment_max_bytes,
+        accepted=FILE_TYPES,
+        check=lambda: service.check_upload(uow, report_id=report_id, principal=principal),
+        record=lambda stored: service.record_upload(
+            uow,
+            report_id=report_id,
+            purpose=purpose,
+            filename=filename,
+            stored=stored,
+            principal=principal,
+        ),
     )
-    try:
-        async with uow:
-            return await service.record_upload(
-                uow,
-                report_id=report_id,
-                purpose=purpose,
-                filename=filename,
-                stored=stored,
-                principal=principal,
-            )
-    except BaseException:
-        await service.discard_content(files=files, stored=stored)
-        raise
 
 
 @router.post(

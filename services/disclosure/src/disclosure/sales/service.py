@@ -4,7 +4,6 @@ accountant, approved or returned by staff; and the fund's schedule of disclosure
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -32,7 +31,7 @@ from disclosure.sales.schemas import (
 )
 from kumiai.contracts.disclosure import SalesReported
 from kumiai.db import UnitOfWork
-from kumiai.files import FileStore, StoredFile
+from kumiai.files import StoredFile
 from kumiai.pagination import Page
 from kumiai.periods import japan_date
 from kumiai.principal import Principal
@@ -165,20 +164,6 @@ async def check_upload(uow: UnitOfWork, *, report_id: UUID, principal: Principal
     """Refuse a file before any byte is stored."""
     report = await store.readable_report(uow.session, report_id, principal)
     rules.check_files_open(ReportStatus(report.status))
-
-
-async def store_content(
-    *, files: FileStore, chunks: AsyncIterator[bytes], content_type: str, max_bytes: int
-) -> StoredFile:
-    """Keep an uploaded file's bytes, refused (413, 415, 422) unless the content rules hold."""
-    return await files.put(
-        chunks, content_type=content_type, max_bytes=max_bytes, accepted=rules.FILE_TYPES
-    )
-
-
-async def discard_content(*, files: FileStore, stored: StoredFile) -> None:
-    """Remove the bytes of an upload that was not recorded."""
-    await files.delete(stored.key)
 
 
 async def record_upload(

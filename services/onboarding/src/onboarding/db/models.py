@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kumiai.db import created_at_column, new_metadata
+from kumiai.db import AuditTrail, StoredFileColumns, created_at_column, new_metadata
 
 
 class Base(DeclarativeBase):
@@ -120,7 +120,7 @@ class CommitteeVote(Base):
     at: Mapped[datetime] = created_at_column()
 
 
-class Document(Base):
+class Document(StoredFileColumns, Base):
     """One uploaded version of a checklist document and its review."""
 
     __tablename__ = "documents"
@@ -139,17 +139,10 @@ class Document(Base):
     application_id: Mapped[UUID] = mapped_column(ForeignKey("applications.id"), index=True)
     kind: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
-    filename: Mapped[str] = mapped_column(Text)
-    content_type: Mapped[str] = mapped_column(Text)
-    size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(Text)
-    storage_key: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     review_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    uploaded_by: Mapped[str] = mapped_column(Text)
-    uploaded_at: Mapped[datetime] = created_at_column()
 
 
 class Fund(Base):
@@ -192,20 +185,8 @@ class Fund(Base):
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class AuditRecord(Base):
+class AuditRecord(AuditTrail, Base):
     """Every change staff may need to trace: who did what to which record (append-only)."""
-
-    __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = created_at_column()
-    actor: Mapped[str] = mapped_column(Text)
-    actor_role: Mapped[str] = mapped_column(Text)
-    action: Mapped[str] = mapped_column(Text)
-    entity_type: Mapped[str] = mapped_column(Text)
-    entity_id: Mapped[str] = mapped_column(Text)
-    details: Mapped[dict[str, Any]] = mapped_column(JSONB)
 
 
 metadata = Base.metadata

@@ -13,7 +13,7 @@ from kumiai.errors import Forbidden, NotFound, Unauthorized, UnprocessableConten
 from kumiai.files import FileStore, TooLarge, UnsupportedType
 from kumiai.guard import LargeBody
 from kumiai.service import UnitOfWorkDep
-from kumiai.uploads import BINARY, Filename, FileStream, file_headers, upload_openapi
+from kumiai.uploads import BINARY, Filename, FileStream, file_headers, receive_file, upload_openapi
 from onboarding.documents import service
 from onboarding.documents.rules import ALLOWED_CONTENT_TYPES, DocumentRefused
 from onboarding.documents.schemas import ChecklistOut, DocumentOut, ReviewIn
@@ -80,29 +80,25 @@ async def upload_document(
     it, before anything is stored). Its SHA-256 is recorded; a rejected or
     unreviewed version may be replaced, an accepted one may not.
     """
-    async with uow:
-        await service.check_upload(
-            uow, application_id=application_id, kind=kind, principal=principal
-        )
-    stored = await service.store_content(
+    return await receive_file(
+        uow,
         files=files,
         chunks=request.stream(),
         content_type=content_type,
         max_bytes=settings.document_max_bytes,
+        accepted=ALLOWED_CONTENT_TYPES,
+        check=lambda: service.check_upload(
+            uow, application_id=application_id, kind=kind, principal=principal
+        ),
+        record=lambda stored: service.record_upload(
+            uow,
+            application_id=application_id,
+            kind=kind,
+            filename=filename,
+            stored=stored,
+            principal=principal,
+        ),
     )
-    try:
-        async with uow:
-            return await service.record_upload(
-                uow,
-                application_id=application_id,
-                kind=kind,
-                filename=filename,
-                stored=stored,
-                principal=principal,
-            )
-    except BaseException:
-        await service.discard_content(files=files, stored=stored)
-        raise
 
 
 @router.get(

@@ -61,23 +61,6 @@ async def check_upload(
     rules.check_open(Step(application.step))
 
 
-async def store_content(
-    *, files: FileStore, chunks: AsyncIterator[bytes], content_type: str, max_bytes: int
-) -> StoredFile:
-    """Keep an uploaded file's bytes, refused (413, 415, 422) unless the content rules hold."""
-    return await files.put(
-        chunks,
-        content_type=content_type,
-        max_bytes=max_bytes,
-        accepted=rules.ALLOWED_CONTENT_TYPES,
-    )
-
-
-async def discard_content(*, files: FileStore, stored: StoredFile) -> None:
-    """Remove the bytes of an upload that was not recorded."""
-    await files.delete(stored.key)
-
-
 async def record_upload(
     uow: UnitOfWork,
     *,
