@@ -63,7 +63,7 @@ class AuditTrail:
     __tablename__ = "audit_log"
 
     @declared_attr.directive
-    def __table_args__(cls) -> tuple[Index, ...]:
+    def __table_args__(cls) -> tuple[Index, ...]:  # noqa: N805 (a declared attribute of the class)
         # A new index per service's table: one Index object cannot serve two tables.
         return (Index("ix_audit_log_entity", "entity_type", "entity_id", "id"),)
 
