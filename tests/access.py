@@ -91,6 +91,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("subscription", "list_investor_payments_due"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
     ("subscription", "list_investor_cancellations"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
     ("subscription", "list_investor_holdings"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    ("subscription", "simulate_distributions"): PUBLIC,
     # -- ledger -------------------------------------------------------------------------
     ("ledger", "post_entry"): STAFF_ONLY,
     ("ledger", "post_entry_batch"): STAFF_ONLY,

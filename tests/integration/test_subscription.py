@@ -694,3 +694,70 @@ async def test_withdrawing_an_offering_while_orders_arrive_leaves_nothing_live(
         0,
         0,
     )
+
+
+async def test_anyone_simulates_distributions_and_doubtful_inputs_are_problems(
+    settings_for: SettingsFactory,
+) -> None:
+    app = service("subscription").create_app(settings_for("subscription", run_workers=False))
+    terms = {
+        "unit_price": 10_000,
+        "handling_fee_per_unit": 500,
+        "rate_before_recoup_ppm": 30_000,
+        "rate_after_recoup_ppm": 10_000,
+        "sales_threshold": 1_000_000,
+        "success_fee_rate_ppm": 20_000,
+    }
+    sales = [{"sales": 800_000}, {"sales": 3_000_000}, {"sales": 5_000_000}]
+    async with running(app) as client:
+        answer = await client.post(
+            "/simulations/distributions",
+            json={
+                "terms": terms,
+                "holders": [{"holder": "b", "units": 7}, {"holder": "a", "units": 3}],
+                "periods": sales,
+            },
+        )
+        one_holder = await client.post(
+            "/simulations/distributions", json={"terms": terms, "units": 10, "periods": sales}
+        )
+        both = await client.post(
+            "/simulations/distributions",
+            json={
+                "terms": terms,
+                "units": 10,
+                "holders": [{"holder": "a", "units": 1}],
+                "periods": sales,
+            },
+        )
+        no_rate = await client.post(
+            "/simulations/distributions",
+            json={"terms": {**terms, "rate_before_recoup_ppm": 0}, "units": 10, "periods": sales},
+        )
+        huge = await client.post(
+            "/simulations/distributions",
+            json={"terms": terms, "units": 10, "periods": [{"sales": 10**30}]},
+        )
+        below_zero = await client.post(
+            "/simulations/distributions",
+            json={"terms": terms, "units": 10, "periods": [{"sales": 1, "adjustment": -2}]},
+        )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["recoup_sales"] == 3_333_334
+    third = body["periods"][2]
+    assert (third["distributable_amount"], third["per_unit"], third["retained"]) == (
+        66_666,
+        6_666,
+        6,
+    )
+    assert [(h["holder"], h["gross"], h["tax"], h["net"]) for h in third["holders"]] == [
+        ("a", 19_998, 1_326, 18_672),
+        ("b", 46_662, 3_096, 43_566),
+    ]
+    assert third["success_fee"] == 53_333
+    assert one_holder.json()["periods"][2]["holders"][0]["gross"] == 66_660
+    for refused in (both, no_rate, huge, below_zero):
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert below_zero.json()["type"].endswith("/invalid-distribution")

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from kumiai.service import ServiceSpec, build_service_app, service_root
 from kumiai.timers import Timer
+from subscription.distributions import routes as distributions
 from subscription.handlers import HANDLERS
 from subscription.investors import routes as investors
 from subscription.investors.cipher import FieldCipher
@@ -21,7 +22,7 @@ SPEC = ServiceSpec(
     name="subscription",
     title="Kumiai subscription",
     description="Offerings, investors, subscriptions and holdings.",
-    routers=[offerings.router, investors.router, subscriptions.router],
+    routers=[offerings.router, investors.router, subscriptions.router, distributions.router],
     handlers=HANDLERS,
     consumes=["onboarding", "ledger"],
     timers=[
