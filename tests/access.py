@@ -92,6 +92,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("subscription", "list_investor_cancellations"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
     ("subscription", "list_investor_holdings"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
     ("subscription", "simulate_distributions"): PUBLIC,
+    ("subscription", "list_investor_distributions"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
     # -- ledger -------------------------------------------------------------------------
     ("ledger", "post_entry"): STAFF_ONLY,
     ("ledger", "post_entry_batch"): STAFF_ONLY,

@@ -19,6 +19,8 @@ from kumiai.contracts.ledger import (
 )
 from kumiai.contracts.subscription import (
     CancellationReason,
+    DistributionAllocated,
+    DividendDeclared,
     FundClosed,
     FundOutcome,
     SubscriptionCancelled,
@@ -159,11 +161,69 @@ def payout_instructed(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def dividend_declared(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "fund_id": _id(),
+        "msme_id": _id(),
+        "period_number": 3,
+        "period_start": "2027-04-01",
+        "period_end": "2028-03-31",
+        "sales": 5_000_000,
+        "adjustment": 0,
+        "cumulative_sales": 8_800_000,
+        "distributable_sales": 4_000_000,
+        "below_recoup": 1_333_334,
+        "above_recoup": 2_666_666,
+        "distributable_amount": 66_666,
+        "units": 10,
+        "per_unit": 6_666,
+        "retained": 6,
+        "success_fee": 53_333,
+        "investor_count": 2,
+        "total_gross": 66_660,
+        "total_tax": 4_422,
+        "total_net": 62_238,
+        "business_owes": 119_993,
+        "currency": "JPY",
+        "payment_reference": "KM2N6Q8R4T7W",
+        "payment_due": "2028-06-30",
+        "batches": 1,
+        "matures": False,
+        "declared_at": AT.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def distribution_allocated(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "fund_id": _id(),
+        "period_number": 3,
+        "batch": 1,
+        "batches": 1,
+        "lines": [
+            {
+                "investor_id": _id(),
+                "units": 3,
+                "gross": 19_998,
+                "tax": 1_326,
+                "net": 18_672,
+                "cumulative_gross": 37_998,
+            }
+        ],
+        "allocated_at": AT.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
 EXAMPLES: dict[type[EventPayload], Callable[..., dict[str, Any]]] = {
     SubscriptionPlaced: subscription_placed,
     SubscriptionCancelled: subscription_cancelled,
     SubscriptionConfirmed: subscription_confirmed,
     FundClosed: fund_closed,
+    DividendDeclared: dividend_declared,
+    DistributionAllocated: distribution_allocated,
     PaymentReceived: payment_received,
     FundsReleased: funds_released,
     RefundIssued: refund_issued,
@@ -175,6 +235,8 @@ PRODUCERS: dict[type[EventPayload], str] = {
     SubscriptionCancelled: "subscription",
     SubscriptionConfirmed: "subscription",
     FundClosed: "subscription",
+    DividendDeclared: "subscription",
+    DistributionAllocated: "subscription",
     PaymentReceived: "ledger",
     FundsReleased: "ledger",
     RefundIssued: "ledger",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from kumiai.contracts.onboarding import FundOpened, FundOpenedV1
+from kumiai.contracts.onboarding import FundOpened, FundOpenedV1, FundOpenedV2, RevenueShareV2
 from kumiai.events import Envelope, EventPayload, EventRegistry, UnknownEventError, registry
 from kumiai_tools.testing import sample_fund_opened
 
@@ -65,13 +65,17 @@ def test_registry_resolves_the_payload_model() -> None:
     )
     payload = registry.payload(envelope)
     current = sample_fund_opened()
-    v2 = registry.payload(
-        envelope.model_copy(update={"schema_version": 2, "data": current.model_dump(mode="json")})
-    )
+    data = current.model_dump(mode="json")
+    v3 = registry.payload(envelope.model_copy(update={"schema_version": 3, "data": data}))
+    del data["revenue_share"]["threshold_basis"]
+    v2 = registry.payload(envelope.model_copy(update={"schema_version": 2, "data": data}))
     assert isinstance(payload, FundOpenedV1)
     assert payload.unit_price == 10_000
-    assert v2 == current
-    assert isinstance(v2, FundOpened)
+    assert v3 == current
+    assert isinstance(v3, FundOpened)
+    # A v2 opening has every term but the threshold's basis (per period, then).
+    assert type(v2) is FundOpenedV2
+    assert v2.revenue_share == RevenueShareV2(**data["revenue_share"])
     with pytest.raises(UnknownEventError, match="FundOpened v9"):
         registry.model_for("FundOpened", 9)
 

@@ -194,7 +194,8 @@ async def test_a_bank_referral_walks_to_fund_opened_on_the_broker(
     types = [e.type for e in events]
     assert types.count("FundOpened") == 1
     fund_opened = next(e for e in events if e.type == "FundOpened")
-    assert fund_opened.schema_version == 2
+    assert fund_opened.schema_version == 3
+    assert fund_opened.data["revenue_share"]["threshold_basis"] == "per_period"
     assert fund_opened.data["fees"]["arrangement_fee"] == 900_000
     assert fund_opened.data["terms_digest"] == scheduled["terms_digest"]
     decided = next(e for e in events if e.type == "ApplicationDecided")

@@ -9,7 +9,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -29,8 +29,9 @@ from helpers import (
     ready_investor,
 )
 from kumiai.auth import Role
+from kumiai.contracts.disclosure import SalesReported
 from kumiai.contracts.ledger import PaymentReceived
-from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.onboarding import FundOpened, RevenueShare
 from kumiai.errors import PROBLEM_BASE
 from kumiai.periods import JAPAN, end_of_nth_day, one_year_before
 from kumiai.references import is_valid_reference
@@ -761,3 +762,121 @@ async def test_anyone_simulates_distributions_and_doubtful_inputs_are_problems(
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
     assert below_zero.json()["type"].endswith("/invalid-distribution")
+
+
+async def test_approved_sales_are_declared_once_per_period_in_order(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for(
+        "subscription",
+        payment_period=timedelta(seconds=30),
+        cooling_off_test_period=timedelta(seconds=1),
+    )
+    app = service("subscription").create_app(settings)
+    async with running(app) as client:
+        market = Market(client, settings)
+        a, b = await ready_investor(client), await ready_investor(client)
+        start = datetime.now(UTC) - timedelta(minutes=1)
+        fund = await market.open_fund(
+            offering_start=start,
+            offering_end=datetime.now(UTC) + timedelta(seconds=8),
+            formation_threshold_units=3,
+            revenue_share=RevenueShare(
+                rate_before_recoup_ppm=30_000,
+                rate_after_recoup_ppm=10_000,
+                sales_threshold=1_000_000,
+            ),
+        )
+        subs = [
+            (await market.subscribe(fund, a, 3)).json(),
+            (await market.subscribe(fund, b, 7)).json(),
+        ]
+        for seq, sub in enumerate(subs, start=1):
+            await market.pay(fund, sub, seq)
+
+        async def formed() -> bool:
+            found = await offering(client, str(fund.fund_id)) or {}
+            return found.get("status") == "closed_succeeded"
+
+        await eventually(formed, timeout_s=90, what="the fund formed")
+
+        def reported(number: int, sales: int) -> SalesReported:
+            return SalesReported(
+                report_id=uuid.uuid4(),
+                fund_id=fund.fund_id,
+                msme_id=fund.msme_id,
+                period_number=number,
+                period_start=date(2027 + number, 4, 1),
+                period_end=date(2028 + number, 3, 31),
+                sales=sales,
+                confirmation_id=uuid.uuid4(),
+                approved_at=datetime.now(UTC),
+            )
+
+        topic = events_topic("disclosure", settings.topic_namespace)
+        subject = str(fund.fund_id)
+        bootstrap = settings.kafka_bootstrap_servers
+        # Staff approved period 2 first: it waits for period 1.
+        await publish_events(bootstrap, topic, "disclosure", subject, [reported(2, 3_000_000)])
+        await eventually(
+            lambda: _rows(settings, "SELECT 1 FROM reported_sales WHERE period_number = 2"),
+            what="period 2 kept",
+        )
+        early = await _rows(settings, "SELECT 1 FROM distributions")
+        await publish_events(
+            bootstrap,
+            topic,
+            "disclosure",
+            subject,
+            [reported(1, 800_000), reported(3, 5_000_000)],
+            first=2,
+        )
+
+        async def declared() -> list[dict[str, Any]] | None:
+            found = [d for t, d in await market.events(fund) if t == "DividendDeclared"]
+            return found if len(found) == 3 else None
+
+        declarations = await eventually(declared, what="three periods declared")
+        # Delivered again: nothing changes.
+        await publish_events(
+            bootstrap, topic, "disclosure", subject, [reported(1, 800_000)], first=2
+        )
+        statement = await call(client, "GET", f"/investors/{a}/distributions", headers=_me(a))
+        others = await client.get(f"/investors/{a}/distributions", headers=_me(b))
+        events = await market.events(fund)
+    assert early == []
+    assert [d["period_number"] for d in declarations] == [1, 2, 3]
+    first, second, third = declarations
+    assert (first["distributable_amount"], first["business_owes"]) == (0, 0)
+    assert first["payment_reference"] is None
+    assert (second["distributable_amount"], second["per_unit"]) == (60_000, 6_000)
+    assert (third["distributable_amount"], third["per_unit"], third["retained"]) == (
+        66_666,
+        6_666,
+        6,
+    )
+    assert third["total_tax"] == 1_326 + 3_096
+    assert third["business_owes"] == 66_660 + third["success_fee"]
+    assert third["payment_reference"]
+    allocations = [d for t, d in events if t == "DistributionAllocated"]
+    assert [(x["period_number"], x["batch"], x["batches"]) for x in allocations] == [
+        (1, 1, 1),
+        (2, 1, 1),
+        (3, 1, 1),
+    ]
+    lines = {line["investor_id"]: line for line in allocations[2]["lines"]}
+    assert (lines[a]["gross"], lines[a]["tax"], lines[a]["net"]) == (19_998, 1_326, 18_672)
+    assert (lines[b]["gross"], lines[b]["tax"], lines[b]["net"]) == (46_662, 3_096, 43_566)
+    assert [t for t, _ in events].count("DividendDeclared") == 3
+    assert [(s["period_number"], s["gross"], s["cumulative_gross"]) for s in statement] == [
+        (3, 19_998, 37_998),
+        (2, 18_000, 18_000),
+        (1, 0, 0),
+    ]
+    assert statement[0]["remaining_to_recoup"] == 0
+    assert statement[1]["remaining_to_recoup"] == 3 * 10_500 - 18_000
+    assert others.status_code == 404
+
+
+async def _rows(settings: ServiceSettings, query: str) -> list[asyncpg.Record]:
+    return await fetch(settings.database_url, query)

@@ -311,7 +311,7 @@ def test_offering_shows_every_term_readably() -> None:
         "年1回 / Once a year",
         "Share of sales before recoup: 3 %",
         "Share of sales after recoup: 1.2345 %",
-        "Sales threshold per period: 2,000,000 円",
+        "Sales threshold: 2,000,000 円",
         "Cumulative sales of the business plan: 80,000,000 円",
         "Early termination once plan sales are reached: はい / Yes",
         "Arrangement fee: 900,000 円",
@@ -332,7 +332,7 @@ def test_offering_shows_every_term_readably() -> None:
 
 def test_offering_says_none_for_absent_terms() -> None:
     text = plain_text(offering_layout(fund(perks_per_unit=None, subordinated=False)))
-    assert "Sales threshold per period: なし / None" in text
+    assert "Sales threshold: なし / None" in text
     assert "Cumulative sales of the business plan: なし / None" in text
     assert "Perks per unit: なし / None" in text
     assert "Subordinated to other creditors: いいえ / No" in text

@@ -8,16 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kumiai_tools.testing import sample_fund_opened
 from subscription.distributions.rules import (
     PPM,
     DistributionTerms,
     InvalidDistribution,
     PeriodSales,
     ThresholdBasis,
+    batches,
     distribute,
+    next_to_declare,
     recoup_sales,
     split_at,
     tax_on,
+    terms_from,
 )
 
 # JPY 10,000 a unit plus a JPY 500 fee; 3 % of sales until recoup, 1 % after; nothing
@@ -273,3 +277,26 @@ def test_results_do_not_depend_on_the_order_of_the_register(
     shuffle.shuffle(items)
     periods = [PeriodSales(s) for s in sales]
     assert distribute(terms, dict(items), periods) == distribute(terms, register, periods)
+
+
+def test_periods_are_declared_in_order_and_a_gap_waits() -> None:
+    assert next_to_declare(0, [2]) == []
+    assert next_to_declare(0, [2, 1, 3]) == [1, 2, 3]
+    assert next_to_declare(1, [1, 2, 4]) == [2]
+    assert next_to_declare(3, [1, 2, 3]) == []
+
+
+def test_lines_travel_in_batches_of_at_most_the_size() -> None:
+    assert [batches(n, 1_000) for n in (0, 1, 999, 1_000, 1_001, 70_000)] == [1, 1, 1, 1, 2, 70]
+
+
+def test_a_v2_funds_threshold_applies_per_period() -> None:
+    published = sample_fund_opened().model_dump(mode="json")
+    del published["revenue_share"]["threshold_basis"]
+    terms = terms_from(published)
+    assert terms.threshold_basis is ThresholdBasis.PER_PERIOD
+    assert terms.sales_threshold == 0
+    assert (terms.unit_price, terms.success_fee_rate_ppm) == (10_000, 20_000)
+    cumulative = sample_fund_opened().model_dump(mode="json")
+    cumulative["revenue_share"]["threshold_basis"] = "cumulative"
+    assert terms_from(cumulative).threshold_basis is ThresholdBasis.CUMULATIVE

@@ -10,7 +10,7 @@ from __future__ import annotations
 from disclosure.deadlines.rules import DueMonths
 from disclosure.documents import service as documents
 from disclosure.funds import service as funds
-from kumiai.contracts.onboarding import FundCancelled, FundOpened, FundOpenedV1
+from kumiai.contracts.onboarding import FundCancelled, FundOpenedV1, FundOpenedV2
 from kumiai.contracts.subscription import FundClosed, SubscriptionCancelled, SubscriptionConfirmed
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
@@ -21,9 +21,9 @@ def handlers(due: DueMonths) -> dict[str, Handler]:
     """The handlers, with the months after a period each report is due."""
 
     async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
-        assert isinstance(payload, FundOpened | FundOpenedV1)
+        assert isinstance(payload, FundOpenedV2 | FundOpenedV1)
         await funds.record_opening(uow, event=payload, due=due)
-        if isinstance(payload, FundOpened):
+        if isinstance(payload, FundOpenedV2):
             await documents.publish_offering_document(uow, event=payload)
 
     async def on_fund_closed(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
@@ -47,7 +47,7 @@ def handlers(due: DueMonths) -> dict[str, Handler]:
         await funds.record_cancellation_of_subscription(uow, event=payload)
 
     return {
-        FundOpened.event_type: on_fund_opened,
+        FundOpenedV2.event_type: on_fund_opened,
         FundClosed.event_type: on_fund_closed,
         FundCancelled.event_type: on_fund_cancelled,
         SubscriptionConfirmed.event_type: on_subscription_confirmed,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kumiai.contracts.onboarding import FundOpened, FundOpenedV1
+from kumiai.contracts.onboarding import FundOpenedV1, FundOpenedV2
 from kumiai.contracts.subscription import FundClosed, SubscriptionCancelled, SubscriptionPlaced
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
@@ -12,7 +12,7 @@ from ledger.deposits import service as deposits
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
-    assert isinstance(payload, FundOpened | FundOpenedV1)
+    assert isinstance(payload, FundOpenedV2 | FundOpenedV1)
     await closing.open_fund(uow, event=payload)
 
 
@@ -36,7 +36,7 @@ async def on_fund_closed(uow: UnitOfWork, payload: EventPayload, envelope: Envel
 
 
 HANDLERS: dict[str, Handler] = {
-    FundOpened.event_type: on_fund_opened,
+    FundOpenedV2.event_type: on_fund_opened,
     SubscriptionPlaced.event_type: on_subscription_placed,
     SubscriptionCancelled.event_type: on_subscription_cancelled,
     FundClosed.event_type: on_fund_closed,

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from kumiai.service import ServiceSpec, build_service_app, service_root
 from kumiai.timers import Timer
 from subscription.distributions import routes as distributions
-from subscription.handlers import HANDLERS
+from subscription.handlers import handlers
 from subscription.investors import routes as investors
 from subscription.investors.cipher import FieldCipher
 from subscription.offerings import routes as offerings
@@ -18,22 +18,35 @@ from subscription.subscriptions import service as subscriptions_service
 
 SERVICE_ROOT = service_root(__file__)
 
-SPEC = ServiceSpec(
-    name="subscription",
-    title="Kumiai subscription",
-    description="Offerings, investors, subscriptions and holdings.",
-    routers=[offerings.router, investors.router, subscriptions.router, distributions.router],
-    handlers=HANDLERS,
-    consumes=["onboarding", "ledger"],
-    timers=[
-        Timer("expire-unpaid", lambda uow, now: subscriptions_service.expire_unpaid(uow, now=now)),
-        Timer("close-offerings", lambda uow, now: offerings_service.close_due(uow, now=now)),
-    ],
-)
+
+def service_spec(settings: Settings) -> ServiceSpec:
+    """The service as ``settings`` configure it (the days a business has to pay a
+    distribution in)."""
+    return ServiceSpec(
+        name="subscription",
+        title="Kumiai subscription",
+        description=(
+            "Offerings, investors, subscriptions and holdings; distributions declared from "
+            "approved sales (DividendDeclared, DistributionAllocated) and the simulation."
+        ),
+        routers=[offerings.router, investors.router, subscriptions.router, distributions.router],
+        handlers=handlers(payment_days=settings.distribution_payment_days),
+        consumes=["onboarding", "ledger", "disclosure"],
+        timers=[
+            Timer(
+                "expire-unpaid", lambda uow, now: subscriptions_service.expire_unpaid(uow, now=now)
+            ),
+            Timer("close-offerings", lambda uow, now: offerings_service.close_due(uow, now=now)),
+        ],
+    )
+
+
+SPEC = service_spec(Settings.model_construct())
+"""The service with its default settings (for tools that need no environment)."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = build_service_app(SPEC, settings)
+    app = build_service_app(service_spec(settings), settings)
     app.state.cipher = FieldCipher.from_setting(settings.data_keys.get_secret_value())
     return app

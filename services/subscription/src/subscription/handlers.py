@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from kumiai.contracts.disclosure import SalesReported
 from kumiai.contracts.ledger import PaymentReceived, PayoutInstructed
-from kumiai.contracts.onboarding import FundOpened, FundOpenedV1
+from kumiai.contracts.onboarding import FundOpenedV1, FundOpenedV2
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import Handler
+from subscription.distributions import service as distributions
 from subscription.investors import service as investors
 from subscription.offerings import service as offerings
 from subscription.subscriptions import service as subscriptions
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
-    assert isinstance(payload, FundOpened | FundOpenedV1)
+    assert isinstance(payload, FundOpenedV2 | FundOpenedV1)
     await offerings.open_offering(uow, event=payload, event_id=envelope.id)
 
 
@@ -27,8 +29,20 @@ async def on_payout_instructed(uow: UnitOfWork, payload: EventPayload, envelope:
     await investors.record_payout_instruction(uow, event=payload)
 
 
-HANDLERS: dict[str, Handler] = {
-    FundOpened.event_type: on_fund_opened,
-    PaymentReceived.event_type: on_payment_received,
-    PayoutInstructed.event_type: on_payout_instructed,
-}
+def handlers(*, payment_days: int) -> dict[str, Handler]:
+    """The handlers, with the days a business has to pay a declared distribution in."""
+
+    async def on_sales_reported(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+        assert isinstance(payload, SalesReported)
+        await distributions.record_sales(uow, event=payload, payment_days=payment_days)
+
+    return {
+        FundOpenedV2.event_type: on_fund_opened,
+        PaymentReceived.event_type: on_payment_received,
+        PayoutInstructed.event_type: on_payout_instructed,
+        SalesReported.event_type: on_sales_reported,
+    }
+
+
+HANDLERS: dict[str, Handler] = handlers(payment_days=30)
+"""The handlers with the default settings (for tools that need no environment)."""

@@ -57,6 +57,12 @@ class Settings(ServiceSettings):
         "subscription (unit prices, fees excluded); 0 = no limit",
     )
     risk_notice_version: str = Field(default="2026-11", min_length=1, max_length=50)
+    distribution_payment_days: int = Field(
+        default=30,
+        ge=1,
+        le=90,
+        description="Days the business has to pay a declared distribution into the fund",
+    )
     data_keys: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_KEY_SETTING),
         description="Keys for personal data at rest: 'id:base64key,...', the first is current",

@@ -71,19 +71,40 @@ class Settlement(_Terms):
     periods_per_year: StrictInt = Field(ge=1, le=2, description="1: yearly, 2: half-yearly")
 
 
-class RevenueShare(_Terms):
-    """How distributions follow sales: one rate until recoup, another after it."""
+class RevenueShareV2(_Terms):
+    """How distributions follow sales (``FundOpened`` v2: the threshold is per period)."""
 
     rate_before_recoup_ppm: Ppm
     rate_after_recoup_ppm: Ppm
     sales_threshold: Yen | None = Field(
-        default=None, description="Sales per period below which nothing is distributed"
+        default=None,
+        description="Sales below which nothing is distributed: each period's, or cumulative "
+        "sales (FundOpened v3 threshold_basis)",
     )
     plan_sales: Yen | None = Field(
         default=None, gt=0, description="Cumulative sales of the business plan"
     )
     early_termination_at_plan_sales: bool = Field(
         default=False, description="The fund ends once cumulative sales reach plan_sales"
+    )
+
+
+class ThresholdBasis(StrEnum):
+    """What the sales threshold applies to."""
+
+    PER_PERIOD = "per_period"
+    """Each period's sales: nothing is distributed of a period below the threshold."""
+    CUMULATIVE = "cumulative"
+    """Cumulative sales: only the part of cumulative sales above it is distributed."""
+
+
+class RevenueShare(RevenueShareV2):
+    """How distributions follow sales: one rate until recoup, another after it, nothing
+    below the sales threshold (per period or on cumulative sales)."""
+
+    threshold_basis: ThresholdBasis = Field(
+        default=ThresholdBasis.PER_PERIOD,
+        description="Whether sales_threshold applies per period or to cumulative sales",
     )
 
 
@@ -98,11 +119,13 @@ class FundFees(_Terms):
 
 
 @registry.register
-class FundOpened(EventPayload):
+class FundOpenedV2(EventPayload):
     """A fund's terms are final and its offering may take subscriptions from ``offering_start``.
 
     Subject: the fund id. ``unit_price`` includes ``donation_per_unit`` (hybrid
-    funds); the handling fee is paid on top of the unit price.
+    funds); the handling fee is paid on top of the unit price. Superseded by
+    ``FundOpened`` v3, whose revenue share says whether the sales threshold applies
+    per period or to cumulative sales (v2: per period); consumers accept both.
     """
 
     event_type = "FundOpened"
@@ -124,7 +147,7 @@ class FundOpened(EventPayload):
     offering_end: AwareDatetime
     term_months: int = Field(gt=0)
     settlement: Settlement
-    revenue_share: RevenueShare
+    revenue_share: RevenueShareV2
     fees: FundFees
     perks_per_unit: str | None = Field(default=None, max_length=500)
     subordinated: bool = Field(description="Investors rank after other creditors")
@@ -134,7 +157,7 @@ class FundOpened(EventPayload):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> FundOpened:
+    def _consistent(self) -> FundOpenedV2:
         if self.formation_threshold_units > self.units_offered:
             raise ValueError("formation threshold exceeds units offered")
         if self.max_units_per_investor > self.units_offered:
@@ -148,8 +171,24 @@ class FundOpened(EventPayload):
         return self
 
 
-AnyFundOpened = FundOpenedV1 | FundOpened
-"""What a consumer of ``FundOpened`` accepts while v1 events may still be replayed."""
+@registry.register
+class FundOpened(FundOpenedV2):
+    """A fund's terms are final and its offering may take subscriptions from ``offering_start``.
+
+    Subject: the fund id. ``unit_price`` includes ``donation_per_unit`` (hybrid
+    funds); the handling fee is paid on top of the unit price; the revenue share
+    says whether its sales threshold applies per period or to cumulative sales.
+    """
+
+    event_type = "FundOpened"
+    schema_version = 3
+
+    revenue_share: RevenueShare
+
+
+AnyFundOpened = FundOpenedV1 | FundOpenedV2 | FundOpened
+"""What a consumer of ``FundOpened`` accepts while older events may still be replayed
+(``FundOpened`` is a ``FundOpenedV2`` with more: test for the terms with ``FundOpenedV2``)."""
 
 
 @registry.register

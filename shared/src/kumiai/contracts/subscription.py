@@ -6,10 +6,11 @@ events reach a consumer in order. Amounts are integers of the currency's minor u
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kumiai.events import EventPayload, registry
 from kumiai.money import CurrencyCode
@@ -154,3 +155,94 @@ class FundClosed(EventPayload):
         if self.units_confirmed == 0 and (self.amount_raised or self.handling_fees_collected):
             raise ValueError("amounts must be zero when no units are confirmed")
         return self
+
+
+@registry.register
+class DividendDeclared(EventPayload):
+    """A formed fund's distribution for one settlement period is computed and declared.
+
+    Subject: the fund id. Declared once per fund and period, in period order, from the
+    approved sales (``SalesReported``) and the frozen register. ``business_owes`` is what
+    the business pays into the fund's distribution account, quoting
+    ``payment_reference`` by ``payment_due``: the investors' gross and the success fee. A
+    period with nothing to distribute is declared too, and owes nothing. The lines
+    follow in ``DistributionAllocated`` batches (``batches`` of them).
+    """
+
+    event_type = "DividendDeclared"
+    schema_version = 1
+
+    fund_id: UUID
+    msme_id: UUID
+    period_number: int = Field(ge=1)
+    period_start: date
+    period_end: date
+    sales: int = Field(ge=0, description="The period's approved sales")
+    adjustment: int = Field(description="Signed correction of earlier periods' sales")
+    cumulative_sales: int = Field(ge=0)
+    distributable_sales: int = Field(ge=0, description="Sales above the threshold")
+    below_recoup: int = Field(ge=0, description="Distributable sales at the rate before recoup")
+    above_recoup: int = Field(ge=0, description="Distributable sales at the rate after recoup")
+    distributable_amount: int = Field(ge=0, description="D")
+    units: int = Field(gt=0, description="Units in the register (N)")
+    per_unit: int = Field(ge=0, description="floor(D / N)")
+    retained: int = Field(ge=0, description="D - per_unit x N: stays with the business")
+    success_fee: int = Field(ge=0, description="Charged to the business on sales after recoup")
+    investor_count: int = Field(gt=0, description="Investors in the register")
+    total_gross: int = Field(ge=0)
+    total_tax: int = Field(ge=0, description="Withheld at 20.42 % on the profit part")
+    total_net: int = Field(ge=0)
+    business_owes: int = Field(ge=0, description="total_gross + success_fee")
+    currency: CurrencyCode = "JPY"
+    payment_reference: str | None = Field(
+        description="Quoted on the business's transfer; null when it owes nothing"
+    )
+    payment_due: date | None
+    batches: int = Field(ge=1, description="DistributionAllocated events that carry the lines")
+    matures: bool = Field(description="Plan sales reached: this period is the fund's last")
+    declared_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> DividendDeclared:
+        if self.total_gross + self.retained != self.distributable_amount:
+            raise ValueError("gross and retained must add up to the distributable amount")
+        if self.total_gross - self.total_tax != self.total_net:
+            raise ValueError("net must be gross less tax")
+        if self.business_owes != self.total_gross + self.success_fee:
+            raise ValueError("the business owes the gross and the success fee")
+        return self
+
+
+class AllocationLine(BaseModel):
+    """One investor's share of a period's distribution."""
+
+    model_config = ConfigDict(frozen=True)
+
+    investor_id: UUID
+    units: int = Field(gt=0)
+    gross: int = Field(ge=0)
+    tax: int = Field(ge=0)
+    net: int = Field(ge=0)
+    cumulative_gross: int = Field(ge=0)
+
+
+MAX_ALLOCATION_LINES = 1_000
+
+
+@registry.register
+class DistributionAllocated(EventPayload):
+    """One batch of the lines of a declared distribution. Subject: the fund id.
+
+    Batches are numbered from 1 to ``batches`` and follow their ``DividendDeclared``; every
+    holder of the register is in exactly one line of one batch.
+    """
+
+    event_type = "DistributionAllocated"
+    schema_version = 1
+
+    fund_id: UUID
+    period_number: int = Field(ge=1)
+    batch: int = Field(ge=1)
+    batches: int = Field(ge=1)
+    lines: list[AllocationLine] = Field(min_length=1, max_length=MAX_ALLOCATION_LINES)
+    allocated_at: AwareDatetime

@@ -33,7 +33,7 @@ from disclosure.documents.schemas import (
 from disclosure.documents.terms import offering_layout
 from disclosure.funds import rules as fund_rules
 from disclosure.funds import service as funds
-from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.onboarding import FundOpened, FundOpenedV2
 from kumiai.db import UnitOfWork
 from kumiai.files import CSV, GIF, JPEG, PDF, PNG, WEBP, XLSX, FileStore, StoredFile, accept
 from kumiai.pagination import Page
@@ -412,13 +412,13 @@ async def publish_made(
     return doc.id
 
 
-def canonical_terms(event: FundOpened) -> str:
+def canonical_terms(event: FundOpenedV2) -> str:
     """The terms as onboarding digested them: canonical JSON of every term (no identifiers)."""
     terms = {k: v for k, v in event.model_dump(mode="json").items() if k not in TERMS_IDENTITY}
     return json.dumps(terms, sort_keys=True, separators=(",", ":"))
 
 
-async def publish_offering_document(uow: UnitOfWork, *, event: FundOpened) -> None:
+async def publish_offering_document(uow: UnitOfWork, *, event: FundOpenedV2) -> None:
     """On ``FundOpened``: the offering document, made from the terms and published to all.
 
     Its body is the canonical terms, so its SHA-256 is the terms digest investors

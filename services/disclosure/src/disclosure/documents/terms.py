@@ -16,7 +16,7 @@ from disclosure.documents.layout import (
     ppm,
     yes_no,
 )
-from kumiai.contracts.onboarding import FundOpened
+from kumiai.contracts.onboarding import FundOpened, ThresholdBasis
 
 TITLE_JA = "募集要項"
 TITLE_EN = "Offering document"
@@ -50,8 +50,12 @@ TERM_LABELS: dict[str, tuple[str, str]] = {
         "Share of sales after recoup",
     ),
     "revenue_share.sales_threshold": (
-        "分配の基準売上高 (各期)",
-        "Sales threshold per period",
+        "分配の基準売上高",
+        "Sales threshold",
+    ),
+    "revenue_share.threshold_basis": (
+        "基準売上高の適用 (各期 / 累計)",
+        "Threshold applies to (each period / cumulative sales)",
     ),
     "revenue_share.plan_sales": ("事業計画の累計売上高", "Cumulative sales of the business plan"),
     "revenue_share.early_termination_at_plan_sales": (
@@ -203,6 +207,12 @@ def offering_layout(
             _row(
                 "revenue_share.sales_threshold",
                 NONE_JA_EN if share.sales_threshold is None else cash(share.sales_threshold),
+            ),
+            _row(
+                "revenue_share.threshold_basis",
+                "累計売上高 / Cumulative sales"
+                if share.threshold_basis is ThresholdBasis.CUMULATIVE
+                else "各期の売上高 / Each period's sales",
             ),
             _row(
                 "revenue_share.plan_sales",

@@ -10,7 +10,7 @@ from disclosure.deadlines import service as deadlines
 from disclosure.deadlines.rules import DueMonths
 from disclosure.funds import rules, store
 from disclosure.funds.rules import FundOutcome, Span
-from kumiai.contracts.onboarding import FundCancelled, FundOpened, FundOpenedV1
+from kumiai.contracts.onboarding import AnyFundOpened, FundCancelled
 from kumiai.contracts.subscription import (
     FundClosed,
     SubscriptionCancelled,
@@ -28,9 +28,7 @@ class UnknownFund(NotFound):
     title = "No such fund"
 
 
-async def record_opening(
-    uow: UnitOfWork, *, event: FundOpened | FundOpenedV1, due: DueMonths
-) -> Fund:
+async def record_opening(uow: UnitOfWork, *, event: AnyFundOpened, due: DueMonths) -> Fund:
     """Keep the fund's terms as published; make its calendar if it already closed formed."""
     fund = await store.known_fund(uow.session, event.fund_id)
     if fund.terms is None:

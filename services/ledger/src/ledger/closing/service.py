@@ -16,7 +16,7 @@ from uuid import UUID
 import structlog
 
 from kumiai.contracts.ledger import FundsReleased, RefundIssued, RefundReason
-from kumiai.contracts.onboarding import AnyFundOpened, FundOpened
+from kumiai.contracts.onboarding import AnyFundOpened, FundOpenedV2
 from kumiai.contracts.subscription import FundClosed, FundOutcome, SubscriptionCancelled
 from kumiai.db import UnitOfWork
 from kumiai.idempotency import request_fingerprint
@@ -59,7 +59,7 @@ async def open_fund(uow: UnitOfWork, *, event: AnyFundOpened) -> None:
     """Remember a newly opened fund and its fees, open its escrow account, and match the
     deposits that already wait in suspense for its subscriptions."""
     # v1 events (published before fees were part of the terms) carry none.
-    arrangement_fee = event.fees.arrangement_fee if isinstance(event, FundOpened) else 0
+    arrangement_fee = event.fees.arrangement_fee if isinstance(event, FundOpenedV2) else 0
     opened = await store.remember_fund(
         uow.session,
         fund_id=event.fund_id,

@@ -10,12 +10,15 @@ oversell or overcommit.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -23,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     Text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kumiai.db import created_at_column, new_metadata
@@ -67,6 +71,8 @@ class Offering(Base):
     offering_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     offering_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     terms_digest: Mapped[str | None] = mapped_column(Text)
+    terms: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    """The ``FundOpened`` payload (v2 and later) the distributions are computed from."""
     status: Mapped[str] = mapped_column(Text, server_default="open")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_by_event: Mapped[UUID] = mapped_column()
@@ -191,6 +197,80 @@ class Holding(Base):
     units: Mapped[int] = mapped_column(Integer)
     amount_paid: Mapped[int] = mapped_column(BigInteger)
     frozen_at: Mapped[datetime] = created_at_column()
+
+
+class ReportedSales(Base):
+    """A period's approved sales, as disclosure announced them (``SalesReported``)."""
+
+    __tablename__ = "reported_sales"
+
+    fund_id: Mapped[UUID] = mapped_column(ForeignKey("offerings.fund_id"), primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[UUID] = mapped_column()
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    sales: Mapped[int] = mapped_column(BigInteger)
+    adjustment: Mapped[int] = mapped_column(BigInteger)
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Distribution(Base):
+    """A period's declared distribution (``DividendDeclared``): once per fund and period."""
+
+    __tablename__ = "distributions"
+    __table_args__ = (
+        # distributions.rules: gross and retained add up to D; net is gross less tax
+        CheckConstraint(
+            "total_gross + retained = distributable_amount", name="gross_and_retained_add_up"
+        ),
+        CheckConstraint("total_gross - total_tax = total_net", name="net_is_gross_less_tax"),
+    )
+
+    fund_id: Mapped[UUID] = mapped_column(ForeignKey("offerings.fund_id"), primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    sales: Mapped[int] = mapped_column(BigInteger)
+    adjustment: Mapped[int] = mapped_column(BigInteger)
+    cumulative_sales: Mapped[int] = mapped_column(BigInteger)
+    distributable_sales: Mapped[int] = mapped_column(BigInteger)
+    below_recoup: Mapped[int] = mapped_column(BigInteger)
+    above_recoup: Mapped[int] = mapped_column(BigInteger)
+    distributable_amount: Mapped[int] = mapped_column(BigInteger)
+    units: Mapped[int] = mapped_column(Integer)
+    per_unit: Mapped[int] = mapped_column(BigInteger)
+    retained: Mapped[int] = mapped_column(BigInteger)
+    success_fee: Mapped[int] = mapped_column(BigInteger)
+    investor_count: Mapped[int] = mapped_column(Integer)
+    total_gross: Mapped[int] = mapped_column(BigInteger)
+    total_tax: Mapped[int] = mapped_column(BigInteger)
+    total_net: Mapped[int] = mapped_column(BigInteger)
+    business_owes: Mapped[int] = mapped_column(BigInteger)
+    payment_reference: Mapped[str | None] = mapped_column(Text, unique=True)
+    payment_due: Mapped[date | None] = mapped_column(Date)
+    matures: Mapped[bool] = mapped_column(Boolean)
+    declared_at: Mapped[datetime] = created_at_column()
+
+
+class DistributionLine(Base):
+    """One investor's share of a declared distribution: its statement line (append-only)."""
+
+    __tablename__ = "distribution_lines"
+    __table_args__ = (
+        Index("ix_distribution_lines_investor", "investor_id", "fund_id", "period_number"),
+    )
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    investor_id: Mapped[UUID] = mapped_column(primary_key=True)
+    units: Mapped[int] = mapped_column(Integer)
+    gross: Mapped[int] = mapped_column(BigInteger)
+    tax: Mapped[int] = mapped_column(BigInteger)
+    net: Mapped[int] = mapped_column(BigInteger)
+    cumulative_gross: Mapped[int] = mapped_column(BigInteger)
+    cumulative_tax: Mapped[int] = mapped_column(BigInteger)
+    remaining_to_recoup: Mapped[int] = mapped_column(BigInteger)
+    perk: Mapped[str | None] = mapped_column(Text)
 
 
 class PayoutInstruction(Base):

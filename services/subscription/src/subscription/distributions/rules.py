@@ -29,20 +29,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import Any
 
+from kumiai.contracts.onboarding import ThresholdBasis
 from kumiai.problems import UnprocessableContent
+
+__all__ = ["ThresholdBasis", "distribute"]
 
 PPM = 1_000_000
 WITHHOLDING_PPM = 204_200
 """20.42 %: income tax 20 % and the reconstruction surtax 0.42 % (DOMAIN.md, rule 5)."""
-
-
-class ThresholdBasis(StrEnum):
-    """Whether the sales threshold applies to each period's sales or to cumulative sales."""
-
-    PER_PERIOD = "per_period"
-    CUMULATIVE = "cumulative"
 
 
 class InvalidDistribution(UnprocessableContent):
@@ -272,3 +268,39 @@ def distribute(
     return Schedule(
         units=units, recoup_sales=level, periods=tuple(results), matured_at_period=matured
     )
+
+
+def terms_from(published: Mapping[str, Any]) -> DistributionTerms:
+    """What the calculation reads of a fund's published terms (``FundOpened`` v2 and later;
+    a v2 fund's threshold applies per period)."""
+    share = published["revenue_share"]
+    return DistributionTerms(
+        unit_price=published["unit_price"],
+        handling_fee_per_unit=published["handling_fee_per_unit"],
+        donation_per_unit=published.get("donation_per_unit", 0),
+        rate_before_recoup_ppm=share["rate_before_recoup_ppm"],
+        rate_after_recoup_ppm=share["rate_after_recoup_ppm"],
+        sales_threshold=share.get("sales_threshold") or 0,
+        threshold_basis=ThresholdBasis(share.get("threshold_basis", ThresholdBasis.PER_PERIOD)),
+        plan_sales=share.get("plan_sales"),
+        early_termination_at_plan_sales=share.get("early_termination_at_plan_sales", False),
+        success_fee_rate_ppm=published["fees"]["success_fee_rate_ppm"],
+        perks_per_unit=published.get("perks_per_unit"),
+    )
+
+
+def next_to_declare(last_declared: int, reported: Sequence[int]) -> list[int]:
+    """The periods to declare now, in order: each one after the last declared whose sales
+    are in, up to the first still missing (a later period waits for the earlier ones)."""
+    ready = set(reported)
+    periods = []
+    number = last_declared + 1
+    while number in ready:
+        periods.append(number)
+        number += 1
+    return periods
+
+
+def batches(count: int, size: int) -> int:
+    """How many batches of at most ``size`` lines carry ``count`` lines (at least one)."""
+    return max(1, -(-count // size))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import BaseModel, Field, Strict, model_validator
 
@@ -119,3 +121,23 @@ class SimulationOut(BaseModel):
     )
     matured_at_period: int | None
     periods: list[PeriodOut]
+
+
+class StatementLine(BaseModel):
+    """One period's distribution to the investor: what it holds, gets, and has left to recoup."""
+
+    fund_id: UUID
+    fund_name: str
+    period_number: int
+    period_start: date
+    period_end: date
+    units: int
+    per_unit: int
+    gross: int
+    tax: int = Field(description="Withheld at 20.42 % on the profit part")
+    net: int
+    cumulative_gross: int
+    cumulative_tax: int
+    remaining_to_recoup: int
+    perk: str | None
+    declared_at: datetime

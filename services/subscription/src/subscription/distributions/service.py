@@ -1,12 +1,204 @@
-"""Distributions: the simulation anyone may run before a fund exists."""
+"""Distributions: declared from approved sales, one period at a time; statements; the
+simulation anyone may run before a fund exists."""
 
 from __future__ import annotations
 
-from subscription.distributions import rules
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import structlog
+
+from kumiai.contracts.disclosure import SalesReported
+from kumiai.contracts.subscription import (
+    MAX_ALLOCATION_LINES,
+    AllocationLine,
+    DistributionAllocated,
+    DividendDeclared,
+)
+from kumiai.db import UnitOfWork
+from kumiai.periods import japan_date
+from kumiai.principal import Principal
+from kumiai.references import new_reference
+from subscription.db.models import Offering, ReportedSales
+from subscription.distributions import rules, store
 from subscription.distributions.rules import DistributionTerms, PeriodSales
-from subscription.distributions.schemas import HolderOut, PeriodOut, SimulationIn, SimulationOut
+from subscription.distributions.schemas import (
+    HolderOut,
+    PeriodOut,
+    SimulationIn,
+    SimulationOut,
+    StatementLine,
+)
+from subscription.offerings.rules import OfferingStatus
+from subscription.subscriptions import rules as subscription_rules
+
+log = structlog.get_logger(__name__)
 
 ONE_HOLDER = "holder"
+
+
+async def record_sales(uow: UnitOfWork, *, event: SalesReported, payment_days: int) -> None:
+    """Keep a period's approved sales and declare every period now complete, in order."""
+    session = uow.session
+    await store.keep_sales(
+        session,
+        {
+            "fund_id": event.fund_id,
+            "period_number": event.period_number,
+            "report_id": event.report_id,
+            "period_start": event.period_start,
+            "period_end": event.period_end,
+            "sales": event.sales,
+            "adjustment": event.adjustment,
+            "approved_at": event.approved_at,
+        },
+    )
+    offering = await store.offering(session, event.fund_id)
+    if offering is None or offering.terms is None:
+        log.warning(
+            "sales of a fund without terms are kept, not distributed", fund=str(event.fund_id)
+        )
+        return
+    if OfferingStatus(offering.status) is not OfferingStatus.CLOSED_SUCCEEDED:
+        log.warning("sales of a fund that did not form are kept only", fund=str(event.fund_id))
+        return
+    reported = await store.sales(session, event.fund_id)
+    last = await store.last_declared(session, event.fund_id)
+    for number in rules.next_to_declare(last, [r.period_number for r in reported]):
+        await _declare(uow, offering, reported[:number], payment_days=payment_days)
+
+
+async def _declare(
+    uow: UnitOfWork,
+    offering: Offering,
+    reported: Sequence[ReportedSales],
+    *,
+    payment_days: int,
+) -> None:
+    """Declare the last of ``reported`` (periods 1..k, in order): compute, keep, announce."""
+    assert offering.terms is not None
+    register = await store.register(uow.session, offering.fund_id)
+    schedule = rules.distribute(
+        rules.terms_from(offering.terms),
+        register,
+        [PeriodSales(r.sales, r.adjustment) for r in reported],
+    )
+    number = reported[-1].period_number
+    if len(schedule.periods) < number:
+        log.warning("sales after the fund matured are not distributed", fund=str(offering.fund_id))
+        return
+    result = schedule.periods[number - 1]
+    period = reported[-1]
+    now = datetime.now(UTC)
+    owes = result.total_gross + result.success_fee
+    reference = new_reference() if owes else None
+    due = japan_date(now) + timedelta(days=payment_days) if owes else None
+    figures = {
+        "fund_id": offering.fund_id,
+        "period_number": number,
+        "period_start": period.period_start,
+        "period_end": period.period_end,
+        "sales": result.sales,
+        "adjustment": result.adjustment,
+        "cumulative_sales": result.cumulative_sales,
+        "distributable_sales": result.distributable_sales,
+        "below_recoup": result.below_recoup,
+        "above_recoup": result.above_recoup,
+        "distributable_amount": result.distributable_amount,
+        "units": schedule.units,
+        "per_unit": result.per_unit,
+        "retained": result.retained,
+        "success_fee": result.success_fee,
+        "investor_count": len(result.lines),
+        "total_gross": result.total_gross,
+        "total_tax": result.total_tax,
+        "total_net": result.total_net,
+        "business_owes": owes,
+        "payment_reference": reference,
+        "payment_due": due,
+        "matures": result.last,
+    }
+    lines = [
+        {
+            "fund_id": offering.fund_id,
+            "period_number": number,
+            "investor_id": UUID(line.holder),
+            "units": line.units,
+            "gross": line.gross,
+            "tax": line.tax,
+            "net": line.net,
+            "cumulative_gross": line.cumulative_gross,
+            "cumulative_tax": line.cumulative_tax,
+            "remaining_to_recoup": line.remaining_to_recoup,
+            "perk": line.perk,
+        }
+        for line in result.lines
+    ]
+    await store.add_distribution(uow.session, figures, lines)
+    count = rules.batches(len(lines), MAX_ALLOCATION_LINES)
+    subject = str(offering.fund_id)
+    await uow.emit(
+        DividendDeclared(
+            **{k: v for k, v in figures.items() if k != "fund_id"},
+            fund_id=offering.fund_id,
+            msme_id=offering.msme_id,
+            currency=offering.currency,
+            batches=count,
+            declared_at=now,
+        ),
+        subject=subject,
+    )
+    for batch in range(count):
+        chunk = result.lines[batch * MAX_ALLOCATION_LINES : (batch + 1) * MAX_ALLOCATION_LINES]
+        await uow.emit(
+            DistributionAllocated(
+                fund_id=offering.fund_id,
+                period_number=number,
+                batch=batch + 1,
+                batches=count,
+                lines=[
+                    AllocationLine(
+                        investor_id=UUID(line.holder),
+                        units=line.units,
+                        gross=line.gross,
+                        tax=line.tax,
+                        net=line.net,
+                        cumulative_gross=line.cumulative_gross,
+                    )
+                    for line in chunk
+                ],
+                allocated_at=now,
+            ),
+            subject=subject,
+        )
+
+
+async def statement(
+    uow: UnitOfWork, *, investor_id: UUID, principal: Principal
+) -> list[StatementLine]:
+    """My page: the investor's distribution statement, a line per fund and period."""
+    subscription_rules.check_my_page(principal, investor_id=investor_id)
+    return [
+        StatementLine(
+            fund_id=line.fund_id,
+            fund_name=name,
+            period_number=line.period_number,
+            period_start=dist.period_start,
+            period_end=dist.period_end,
+            units=line.units,
+            per_unit=dist.per_unit,
+            gross=line.gross,
+            tax=line.tax,
+            net=line.net,
+            cumulative_gross=line.cumulative_gross,
+            cumulative_tax=line.cumulative_tax,
+            remaining_to_recoup=line.remaining_to_recoup,
+            perk=line.perk,
+            declared_at=dist.declared_at,
+        )
+        for line, dist, name in await store.statement(uow.session, investor_id)
+    ]
 
 
 def simulate(body: SimulationIn) -> SimulationOut:

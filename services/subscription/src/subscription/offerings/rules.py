@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
-from kumiai.contracts.onboarding import AnyFundOpened, FundOpened
+from kumiai.contracts.onboarding import AnyFundOpened, FundOpenedV2
 from kumiai.contracts.subscription import FundOutcome
 from kumiai.principal import Principal, Role
 from kumiai.problems import Conflict, Forbidden, NotFound
@@ -86,12 +87,14 @@ class OfferingTerms:
     offering_start: datetime
     offering_end: datetime
     terms_digest: str | None
+    terms: dict[str, Any] | None = None
+    """Every term as published (v2 and later), for the distributions."""
 
 
 def terms_of(event: AnyFundOpened) -> OfferingTerms:
     """A fund's terms from its opening event; a version 1 event carried no donation (none
     is part of the price) and no digest of the terms (none for investors to acknowledge)."""
-    current = event if isinstance(event, FundOpened) else None
+    current = event if isinstance(event, FundOpenedV2) else None
     return OfferingTerms(
         fund_id=event.fund_id,
         msme_id=event.msme_id,
@@ -106,6 +109,7 @@ def terms_of(event: AnyFundOpened) -> OfferingTerms:
         offering_start=event.offering_start,
         offering_end=event.offering_end,
         terms_digest=current.terms_digest if current else None,
+        terms=current.model_dump(mode="json") if current else None,
     )
 
 
