@@ -159,6 +159,16 @@ async def ledger_benchmark(server_url: str) -> None:
     await run(url, report)
 
 
+async def distribution_benchmark(server_url: str) -> None:
+    from kumiai_tools.bench.distribution import run
+
+    name = f"kumiai_bench_distribution_{uuid.uuid4().hex[:8]}"
+    await create_database(server_url, name)
+    url = database_url(server_url, name)
+    await asyncio.to_thread(upgrade, service("subscription").root(), url)
+    await run(url, report)
+
+
 def main() -> None:
     server_url = os.environ.get("DATABASE_URL", "")
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
@@ -177,6 +187,7 @@ def main() -> None:
             asyncio.run(bus_benchmark(server_url, bootstrap))
             asyncio.run(ledger_benchmark(server_url))
             asyncio.run(sellout_benchmark(server_url))
+            asyncio.run(distribution_benchmark(server_url))
         finally:
             if broker:
                 broker.stop()

@@ -27,9 +27,10 @@ million, as in the terms. Per period k (DOMAIN.md, "How distributions are comput
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kumiai.contracts.onboarding import ThresholdBasis
 from kumiai.problems import UnprocessableContent
@@ -82,9 +83,8 @@ class PeriodSales:
     adjustment: int = 0
 
 
-@dataclass(frozen=True)
-class HolderLine:
-    """One investor's distribution of one period."""
+class HolderLine(NamedTuple):
+    """One investor's distribution of one period (a tuple: a large fund has many)."""
 
     holder: str
     units: int
@@ -178,8 +178,15 @@ def distribute(
     terms: DistributionTerms,
     register: Mapping[str, int],
     periods: Sequence[PeriodSales],
+    *,
+    lines_of: Collection[int] | None = None,
 ) -> Schedule:
-    """Every period's distribution, from the first; stops at the period the fund matures."""
+    """Every period's distribution, from the first; stops at the period the fund matures.
+
+    ``lines_of`` names the periods whose lines are wanted (all when ``None``): a
+    declaration needs only its own period's. Holders with the same units get the same
+    line, so each line is computed once per distinct number of units.
+    """
     check_terms(terms)
     holders = sorted(register.items())
     if not holders or any(units <= 0 for _, units in holders):
@@ -189,11 +196,69 @@ def distribute(
         )
     units = sum(u for _, u in holders)
     level = recoup_sales(units, terms)
-    gross: dict[str, int] = dict.fromkeys(register, 0)
-    taxes: dict[str, int] = dict.fromkeys(register, 0)
+    figures = _periods(terms, units, level, periods)
+    held_by = Counter(u for _, u in holders)
+    shares = _shares(terms, held_by, [f.per_unit for f in figures])
+    results = []
+    for index, figure in enumerate(figures):
+        wanted = lines_of is None or figure.number in lines_of
+        lines = (
+            tuple(
+                HolderLine(holder, held, *shares[held][index], perk=_perk(terms, held))
+                for holder, held in holders
+            )
+            if wanted
+            else ()
+        )
+        total_gross = figure.per_unit * units
+        total_tax = sum(count * shares[held][index][1] for held, count in held_by.items())
+        results.append(
+            PeriodResult(
+                number=figure.number,
+                sales=figure.sales,
+                adjustment=figure.adjustment,
+                cumulative_sales=figure.cumulative_sales,
+                distributable_sales=figure.distributable_sales,
+                below_recoup=figure.below,
+                above_recoup=figure.above,
+                distributable_amount=figure.amount,
+                per_unit=figure.per_unit,
+                retained=figure.amount - total_gross,
+                success_fee=figure.above * terms.success_fee_rate_ppm // PPM,
+                total_gross=total_gross,
+                total_tax=total_tax,
+                total_net=total_gross - total_tax,
+                last=figure.last,
+                lines=lines,
+            )
+        )
+    matured = figures[-1].number if figures and figures[-1].last else None
+    return Schedule(
+        units=units, recoup_sales=level, periods=tuple(results), matured_at_period=matured
+    )
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """A period's fund-wide figures (steps 2 to 5 and 8)."""
+
+    number: int
+    sales: int
+    adjustment: int
+    cumulative_sales: int
+    distributable_sales: int
+    below: int
+    above: int
+    amount: int
+    per_unit: int
+    last: bool
+
+
+def _periods(
+    terms: DistributionTerms, units: int, level: int, periods: Sequence[PeriodSales]
+) -> list[_Figures]:
+    figures: list[_Figures] = []
     cumulative, peak, distributed = 0, 0, 0
-    results: list[PeriodResult] = []
-    matured: int | None = None
     for number, period in enumerate(periods, start=1):
         if period.sales < 0:
             raise InvalidDistribution(
@@ -212,62 +277,57 @@ def distribute(
         below, above = split_at(level, distributed, above_threshold)
         distributed += above_threshold
         amount = (below * terms.rate_before_recoup_ppm + above * terms.rate_after_recoup_ppm) // PPM
-        per_unit = amount // units
-        lines = []
-        for holder, held in holders:
-            paid = per_unit * held
-            before = gross[holder]
-            tax = tax_on(
-                before, before + paid, held * terms.paid_in_per_unit, terms.withholding_rate_ppm
-            )
-            gross[holder] = before + paid
-            taxes[holder] += tax
-            lines.append(
-                HolderLine(
-                    holder=holder,
-                    units=held,
-                    gross=paid,
-                    tax=tax,
-                    net=paid - tax,
-                    cumulative_gross=gross[holder],
-                    cumulative_tax=taxes[holder],
-                    remaining_to_recoup=max(0, held * terms.paid_in_per_unit - gross[holder]),
-                    perk=f"{held} x {terms.perks_per_unit}" if terms.perks_per_unit else None,
-                )
-            )
         last = bool(
             terms.early_termination_at_plan_sales
             and terms.plan_sales
             and cumulative >= terms.plan_sales
         )
-        total_gross = per_unit * units
-        total_tax = sum(line.tax for line in lines)
-        results.append(
-            PeriodResult(
+        figures.append(
+            _Figures(
                 number=number,
                 sales=period.sales,
                 adjustment=period.adjustment,
                 cumulative_sales=cumulative,
                 distributable_sales=above_threshold,
-                below_recoup=below,
-                above_recoup=above,
-                distributable_amount=amount,
-                per_unit=per_unit,
-                retained=amount - total_gross,
-                success_fee=above * terms.success_fee_rate_ppm // PPM,
-                total_gross=total_gross,
-                total_tax=total_tax,
-                total_net=total_gross - total_tax,
+                below=below,
+                above=above,
+                amount=amount,
+                per_unit=amount // units,
                 last=last,
-                lines=tuple(lines),
             )
         )
         if last:
-            matured = number
             break
-    return Schedule(
-        units=units, recoup_sales=level, periods=tuple(results), matured_at_period=matured
-    )
+    return figures
+
+
+Share = tuple[int, int, int, int, int, int]
+"""gross, tax, net, cumulative gross, cumulative tax, remaining to recoup."""
+
+
+def _shares(
+    terms: DistributionTerms, holdings: Collection[int], per_unit: Sequence[int]
+) -> dict[int, list[Share]]:
+    """Each period's share of a holder of ``units``, for every number of units held
+    (step 6: the tax depends on nothing but the units and the amounts per unit)."""
+    shares: dict[int, list[Share]] = {}
+    for units in holdings:
+        basis = units * terms.paid_in_per_unit
+        cumulative, withheld = 0, 0
+        rows: list[Share] = []
+        for amount in per_unit:
+            gross = amount * units
+            tax = tax_on(cumulative, cumulative + gross, basis, terms.withholding_rate_ppm)
+            cumulative += gross
+            withheld += tax
+            rows.append((gross, tax, gross - tax, cumulative, withheld, max(0, basis - cumulative)))
+        shares[units] = rows
+    return shares
+
+
+def _perk(terms: DistributionTerms, units: int) -> str | None:
+    """Step 9: the perk in kind, units times the perk per unit."""
+    return f"{units} x {terms.perks_per_unit}" if terms.perks_per_unit else None
 
 
 def terms_from(published: Mapping[str, Any]) -> DistributionTerms:

@@ -83,6 +83,7 @@ async def _declare(
         rules.terms_from(offering.terms),
         register,
         [PeriodSales(r.sales, r.adjustment) for r in reported],
+        lines_of={reported[-1].period_number},
     )
     number = reported[-1].period_number
     if len(schedule.periods) < number:
@@ -120,19 +121,19 @@ async def _declare(
         "matures": result.last,
     }
     lines = [
-        {
-            "fund_id": offering.fund_id,
-            "period_number": number,
-            "investor_id": UUID(line.holder),
-            "units": line.units,
-            "gross": line.gross,
-            "tax": line.tax,
-            "net": line.net,
-            "cumulative_gross": line.cumulative_gross,
-            "cumulative_tax": line.cumulative_tax,
-            "remaining_to_recoup": line.remaining_to_recoup,
-            "perk": line.perk,
-        }
+        (
+            offering.fund_id,
+            number,
+            UUID(line.holder),
+            line.units,
+            line.gross,
+            line.tax,
+            line.net,
+            line.cumulative_gross,
+            line.cumulative_tax,
+            line.remaining_to_recoup,
+            line.perk,
+        )
         for line in result.lines
     ]
     await store.add_distribution(uow.session, figures, lines)
@@ -233,7 +234,7 @@ def simulate(body: SimulationIn) -> SimulationOut:
                 total_tax=p.total_tax,
                 total_net=p.total_net,
                 last=p.last,
-                holders=[HolderOut(**vars(line)) for line in p.lines],
+                holders=[HolderOut(**line._asdict()) for line in p.lines],
             )
             for p in schedule.periods
         ],

@@ -18,9 +18,6 @@ from subscription.db.models import (
     ReportedSales,
 )
 
-LINES_PER_STATEMENT = 5_000
-"""Rows written per INSERT of a period's lines (bounded statement size)."""
-
 
 async def keep_sales(session: AsyncSession, row: dict[str, Any]) -> None:
     """Keep a period's approved sales once, however often the event is delivered."""
@@ -59,15 +56,35 @@ async def register(session: AsyncSession, fund_id: UUID) -> dict[str, int]:
     return {str(investor): int(units) for investor, units in rows}
 
 
+LINE_COLUMNS = (
+    "fund_id",
+    "period_number",
+    "investor_id",
+    "units",
+    "gross",
+    "tax",
+    "net",
+    "cumulative_gross",
+    "cumulative_tax",
+    "remaining_to_recoup",
+    "perk",
+)
+
+
 async def add_distribution(
-    session: AsyncSession, row: dict[str, Any], lines: Sequence[dict[str, Any]]
+    session: AsyncSession, row: dict[str, Any], lines: Sequence[Sequence[Any]]
 ) -> None:
-    """Write a declared period and its lines (the primary key refuses a second declaration)."""
+    """Write a declared period and its lines (``LINE_COLUMNS`` each), in the caller's
+    transaction; the primary key refuses a second declaration of the period. The lines
+    are copied in (COPY): a large fund has tens of thousands."""
     await session.execute(insert(Distribution).values(**row))
-    for start in range(0, len(lines), LINES_PER_STATEMENT):
-        await session.execute(
-            insert(DistributionLine), list(lines[start : start + LINES_PER_STATEMENT])
-        )
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    await driver.copy_records_to_table(
+        DistributionLine.__tablename__, columns=LINE_COLUMNS, records=lines
+    )
 
 
 async def statement(
