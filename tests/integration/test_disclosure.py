@@ -7,7 +7,7 @@ import hashlib
 import io
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -16,7 +16,12 @@ import pypdf
 from helpers import PDF, STAFF, SettingsFactory, call, fetch, publish, publish_events
 from kumiai.auth import Role
 from kumiai.contracts.onboarding import FundOpened
-from kumiai.contracts.subscription import FundClosed, FundOutcome, SubscriptionConfirmed
+from kumiai.contracts.subscription import (
+    DividendDeclared,
+    FundClosed,
+    FundOutcome,
+    SubscriptionConfirmed,
+)
 from kumiai.settings import ServiceSettings
 from kumiai.topics import events_topic
 from kumiai_tools.catalog import service
@@ -312,6 +317,31 @@ async def test_an_annual_report_is_published_to_investors_and_its_pdf_reads_back
         page = await call(dis, "GET", "/me/documents", headers=bearer(Role.INVESTOR, holder))
         pdf = await dis.get(f"/documents/{document_id}/pdf", headers=bearer(Role.INVESTOR, holder))
         public = await dis.get(f"/public/documents/{document_id}/pdf")
+        # Subscription declares period 2 (to 31 March 2026): FY2026's report says so.
+        await publish_events(
+            settings.kafka_bootstrap_servers,
+            events_topic("subscription", settings.topic_namespace),
+            "subscription",
+            f"{fund}-declared",
+            [_declared(opened, period=2, per_unit=6_000, units=10)],
+        )
+
+        async def declared() -> Any:
+            report = await call(
+                dis, "PUT", f"/funds/{fund}/annual-reports/2026", json=sections, headers=business
+            )
+            return report if report["facts"]["distributions"] else None
+
+        fy2026 = await eventually(declared, what="the declared distribution in FY2026")
+        fy2026_pdf = await dis.get(f"/funds/{fund}/annual-reports/2026/pdf", headers=business)
+    assert fy2026["facts"]["distributions"] == [
+        {"total": 60_000, "per_unit": 6_000, "paid_on": None}
+    ]
+    fy2026_text = "".join(
+        p.extract_text() for p in pypdf.PdfReader(io.BytesIO(fy2026_pdf.content)).pages
+    )
+    assert "60,000" in fy2026_text
+    assert "未払い" in fy2026_text
     assert unconfirmed["status"] == "draft"
     assert unconfirmed["facts"]["distributions"] == []
     assert refused.status_code == 409
@@ -334,6 +364,38 @@ async def test_an_annual_report_is_published_to_investors_and_its_pdf_reads_back
     ):
         assert expected in text, expected
     assert public.status_code == 404
+
+
+def _declared(opened: FundOpened, *, period: int, per_unit: int, units: int) -> DividendDeclared:
+    total = per_unit * units
+    return DividendDeclared(
+        fund_id=opened.fund_id,
+        msme_id=opened.msme_id,
+        period_number=period,
+        period_start=date(2025, 4, 1),
+        period_end=date(2026, 3, 31),
+        sales=3_000_000,
+        adjustment=0,
+        cumulative_sales=3_800_000,
+        distributable_sales=2_000_000,
+        below_recoup=2_000_000,
+        above_recoup=0,
+        distributable_amount=total,
+        units=units,
+        per_unit=per_unit,
+        retained=0,
+        success_fee=0,
+        investor_count=1,
+        total_gross=total,
+        total_tax=0,
+        total_net=total,
+        business_owes=total,
+        payment_reference="KM2N6Q8R4T7W",
+        payment_due=date(2026, 6, 30),
+        batches=1,
+        matures=False,
+        declared_at=datetime.now(UTC),
+    )
 
 
 def _sales(period: int, sales: object, **extra: Any) -> dict[str, Any]:

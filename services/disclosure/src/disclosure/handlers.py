@@ -11,7 +11,12 @@ from disclosure.deadlines.rules import DueMonths
 from disclosure.documents import service as documents
 from disclosure.funds import service as funds
 from kumiai.contracts.onboarding import FundCancelled, FundOpenedV1, FundOpenedV2
-from kumiai.contracts.subscription import FundClosed, SubscriptionCancelled, SubscriptionConfirmed
+from kumiai.contracts.subscription import (
+    DividendDeclared,
+    FundClosed,
+    SubscriptionCancelled,
+    SubscriptionConfirmed,
+)
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import Handler
@@ -46,7 +51,14 @@ def handlers(due: DueMonths) -> dict[str, Handler]:
         assert isinstance(payload, SubscriptionCancelled)
         await funds.record_cancellation_of_subscription(uow, event=payload)
 
+    async def on_dividend_declared(
+        uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+    ) -> None:
+        assert isinstance(payload, DividendDeclared)
+        await funds.record_declaration(uow, event=payload)
+
     return {
+        DividendDeclared.event_type: on_dividend_declared,
         FundOpenedV2.event_type: on_fund_opened,
         FundClosed.event_type: on_fund_closed,
         FundCancelled.event_type: on_fund_cancelled,

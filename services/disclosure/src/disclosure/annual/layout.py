@@ -127,7 +127,14 @@ def _distributions_section(facts: AnnualReportFacts) -> Section:
             "Distributions",
             rows=(Row("分配の有無", "Distribution paid", NONE_JA_EN),),
         )
-    rows = [Row("分配の有無", "Distribution paid", "あり / Yes")]
+    any_paid = any(d.paid_on is not None for d in facts.distributions)
+    rows = [
+        Row(
+            "分配の有無",
+            "Distribution paid",
+            "あり / Yes" if any_paid else "分配決定済み・未払い / Declared, not yet paid",
+        )
+    ]
     several = len(facts.distributions) > 1
     for number, paid in enumerate(facts.distributions, start=1):
         ja = f"第{number}回 " if several else ""

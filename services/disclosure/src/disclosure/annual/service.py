@@ -12,6 +12,7 @@ from disclosure.annual.layout import (
     FACTS,
     AnnualReportFacts,
     Confirmation,
+    DistributionFacts,
     PeriodSales,
     annual_report_layout,
 )
@@ -54,7 +55,7 @@ async def _year_of(
 
 async def facts(uow: UnitOfWork, fund: Fund, span: Span, row: AnnualReport) -> AnnualReportFacts:
     """What the report says: the business's sections, the year's approved sales, the
-    distributions paid (none recorded yet), the confirmation of the books."""
+    distributions declared for its periods (and when paid), the confirmation of the books."""
     sales = await store.approved_sales(uow.session, fund.fund_id, span.starts_on, span.ends_on)
     confirmation = (
         Confirmation(
@@ -83,7 +84,12 @@ async def facts(uow: UnitOfWork, fund: Fund, span: Span, row: AnnualReport) -> A
             )
             for r in sales
         ),
-        distributions=(),
+        distributions=tuple(
+            DistributionFacts(total=d.total_gross, per_unit=d.per_unit, paid_on=d.paid_on)
+            for d in await store.distributions(
+                uow.session, fund.fund_id, span.starts_on, span.ends_on
+            )
+        ),
         confirmation=confirmation,
     )
 

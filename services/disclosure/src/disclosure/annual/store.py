@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from disclosure.db.models import AnnualReport, SalesReport
+from disclosure.db.models import AnnualReport, DeclaredDistribution, SalesReport
 
 
 async def report(
@@ -42,5 +42,23 @@ async def approved_sales(
                 SalesReport.period_end <= ends_on,
             )
             .order_by(SalesReport.period_number)
+        )
+    ).all()
+
+
+async def distributions(
+    session: AsyncSession, fund_id: UUID, starts_on: date, ends_on: date
+) -> Sequence[DeclaredDistribution]:
+    """The fund's distributions with money in them whose period ends in the fiscal year."""
+    return (
+        await session.scalars(
+            select(DeclaredDistribution)
+            .where(
+                DeclaredDistribution.fund_id == fund_id,
+                DeclaredDistribution.period_end >= starts_on,
+                DeclaredDistribution.period_end <= ends_on,
+                DeclaredDistribution.total_gross > 0,
+            )
+            .order_by(DeclaredDistribution.period_number)
         )
     ).all()

@@ -76,6 +76,22 @@ class Investment(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class DeclaredDistribution(Base):
+    """A period's distribution as subscription declared it (``DividendDeclared``): what the
+    annual report says was distributed; ``paid_on`` once it reached investors."""
+
+    __tablename__ = "declared_distributions"
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_end: Mapped[date] = mapped_column(Date)
+    distributable_amount: Mapped[int] = mapped_column(BigInteger)
+    total_gross: Mapped[int] = mapped_column(BigInteger)
+    per_unit: Mapped[int] = mapped_column(BigInteger)
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+
+
 class Document(Base):
     """A disclosure document of a fund; its content lives in its versions."""
 

@@ -12,6 +12,7 @@ from disclosure.funds import rules, store
 from disclosure.funds.rules import FundOutcome, Span
 from kumiai.contracts.onboarding import AnyFundOpened, FundCancelled
 from kumiai.contracts.subscription import (
+    DividendDeclared,
     FundClosed,
     SubscriptionCancelled,
     SubscriptionConfirmed,
@@ -136,6 +137,22 @@ async def record_cancellation_of_subscription(
         )
     elif row.cancelled_at is None:
         row.cancelled_at = event.cancelled_at
+
+
+async def record_declaration(uow: UnitOfWork, *, event: DividendDeclared) -> None:
+    """Keep a declared distribution for the annual report of the year its period ends in."""
+    await store.keep_declaration(
+        uow.session,
+        {
+            "fund_id": event.fund_id,
+            "period_number": event.period_number,
+            "period_end": event.period_end,
+            "distributable_amount": event.distributable_amount,
+            "total_gross": event.total_gross,
+            "per_unit": event.per_unit,
+            "declared_at": event.declared_at,
+        },
+    )
 
 
 async def fund_of(uow: UnitOfWork, fund_id: UUID, *, lock: bool = False) -> Fund:
