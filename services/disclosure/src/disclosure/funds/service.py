@@ -103,40 +103,32 @@ def calendar_of(fund: Fund) -> tuple[tuple[Span, ...], tuple[Span, ...]]:
 
 async def record_confirmation(uow: UnitOfWork, *, event: SubscriptionConfirmed) -> None:
     """The investor paid: it holds units of the fund from now on."""
-    row = await store.investment(uow.session, event.subscription_id)
-    if row is None:
-        store.add_investment(
-            uow.session,
-            Investment(
-                subscription_id=event.subscription_id,
-                fund_id=event.fund_id,
-                investor_id=event.investor_id,
-                units=event.units,
-                confirmed_at=event.confirmed_at,
-            ),
-        )
-    elif row.confirmed_at is None:
-        row.confirmed_at = event.confirmed_at
+    row = await _investment(uow, event)
+    row.confirmed_at = row.confirmed_at or event.confirmed_at
 
 
 async def record_cancellation_of_subscription(
     uow: UnitOfWork, *, event: SubscriptionCancelled
 ) -> None:
     """A cancelled subscription stops holding; one that was confirmed still counts as held."""
+    row = await _investment(uow, event)
+    row.cancelled_at = row.cancelled_at or event.cancelled_at
+
+
+async def _investment(
+    uow: UnitOfWork, event: SubscriptionConfirmed | SubscriptionCancelled
+) -> Investment:
+    """The subscription's row, made when its first event arrives (either may come first)."""
     row = await store.investment(uow.session, event.subscription_id)
     if row is None:
-        store.add_investment(
-            uow.session,
-            Investment(
-                subscription_id=event.subscription_id,
-                fund_id=event.fund_id,
-                investor_id=event.investor_id,
-                units=event.units,
-                cancelled_at=event.cancelled_at,
-            ),
+        row = Investment(
+            subscription_id=event.subscription_id,
+            fund_id=event.fund_id,
+            investor_id=event.investor_id,
+            units=event.units,
         )
-    elif row.cancelled_at is None:
-        row.cancelled_at = event.cancelled_at
+        store.add_investment(uow.session, row)
+    return row
 
 
 async def record_declaration(uow: UnitOfWork, *, event: DividendDeclared) -> None:
