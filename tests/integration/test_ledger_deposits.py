@@ -80,6 +80,11 @@ async def test_deposits_match_expected_payments_or_wait_in_suspense(
             lambda: _count(settings.database_url, "SELECT count(*) AS n FROM expected_payments", 2),
             what="both payments expected",
         )
+        # The fund comes on another topic: a deposit before it waits in suspense.
+        await eventually(
+            lambda: _count(settings.database_url, "SELECT count(*) AS n FROM funds", 1),
+            what="the fund known",
+        )
         matched = await client.post(
             "/deposits", json=_deposit("T-1", 31_500, " km-good-1 "), headers=BANK
         )
@@ -159,6 +164,10 @@ async def test_staff_match_a_suspense_deposit_and_payment_received_is_published(
         await eventually(
             lambda: _count(settings.database_url, "SELECT count(*) AS n FROM expected_payments", 1),
             what="payment expected",
+        )
+        await eventually(
+            lambda: _count(settings.database_url, "SELECT count(*) AS n FROM funds", 1),
+            what="the fund known",
         )
         still = (await client.get(f"/deposits/{early.json()['id']}", headers=STAFF)).json()
         assert still["status"] == "suspense", "another reference is not matched by itself"
@@ -287,6 +296,7 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
         await eventually(
             lambda: _count(db, "SELECT count(*) AS n FROM expected_payments", 5), what="payments"
         )
+        await eventually(lambda: _count(db, "SELECT count(*) AS n FROM funds", 2), what="funds")
         for key, placed in subs.items():
             paid = await client.post(
                 "/deposits",

@@ -132,6 +132,12 @@ async def test_fifty_investors_one_fund_formed_one_failed_to_the_yen(
             timeout_s=120,
             what="the ledger awaiting every payment",
         )
+        # Both funds reach the ledger on onboarding's topic, apart from the orders.
+        await eventually(
+            lambda: _at_least(led.database_url, "SELECT count(*) FROM funds", 2),
+            timeout_s=120,
+            what="the ledger knowing both funds",
+        )
 
         # Deposits: investor 30 pays 500 yen short, which lands in suspense.
         short = orders_a[30]

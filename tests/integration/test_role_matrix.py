@@ -261,6 +261,12 @@ async def _build_world(clients: dict[str, httpx.AsyncClient], ledger_url: str) -
         timeout_s=60,
         what="the ledger awaiting both payments",
     )
+    # The fund reaches the ledger on another topic; a deposit before it would wait.
+    await eventually(
+        lambda: _count(ledger_url, "SELECT count(*) FROM funds", 1),
+        timeout_s=60,
+        what="the ledger knowing the fund",
+    )
     for n, order in enumerate(orders):
         deposit = await call(
             ledger,
