@@ -669,3 +669,35 @@ async def test_public_news_is_listed_and_in_the_atom_feed_investor_news_is_not(
     assert "蔵開きのご案内 / Open day" in body
     assert f"urn:uuid:{published[0]}" in body
     assert "内々の話" not in body
+
+
+async def test_a_document_takes_so_many_files_and_no_more(settings_for: SettingsFactory) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    async with running(service("disclosure").create_app(settings)) as dis:
+        opened = await _formed_fund(settings)
+        fund = str(opened.fund_id)
+        business = bearer(Role.MSME, str(opened.msme_id))
+        await eventually(lambda: _document_listed(dis, fund, "offering_document"), what="fund")
+        draft = await call(
+            dis,
+            "POST",
+            f"/funds/{fund}/documents",
+            201,
+            json={"kind": "fund_news", "title": "写真", "body": "", "visibility": "public"},
+            headers=business,
+        )
+        upload = {**business, "Content-Type": "application/pdf"}
+        answers = [
+            await dis.post(
+                f"/documents/{draft['id']}/attachments",
+                params={"filename": f"photo-{n}.pdf"},
+                content=PDF,
+                headers=upload,
+            )
+            for n in range(21)
+        ]
+    assert [a.status_code for a in answers] == [201] * 20 + [409]
+    assert answers[-1].json()["type"].endswith("/document-full")
+    assert len(answers[-2].json()["shown"]["attachments"]) == 20
+    kept = [p for p in settings.documents_dir.rglob("*") if p.is_file()]  # type: ignore[attr-defined]
+    assert len(kept) == 20

@@ -12,7 +12,10 @@ from sqlalchemy import CheckConstraint
 
 from disclosure.db.models import metadata
 from disclosure.documents.rules import (
+    MAX_ATTACHMENTS,
+    MAX_VERSIONS,
     Action,
+    DocumentFull,
     DocumentKind,
     DocumentRefused,
     DocumentStatus,
@@ -22,10 +25,12 @@ from disclosure.documents.rules import (
     check_author,
     check_editable,
     check_reason,
+    check_room_for_attachment,
     check_visibility_choice,
     digest,
     may_read_published,
     may_read_working,
+    next_version,
     read_is_recorded,
     sees_content,
     transition,
@@ -288,3 +293,12 @@ def test_every_body_digests_to_its_utf8_sha256(body: str) -> None:
     value = digest(body)
     assert value == hashlib.sha256(body.encode("utf-8")).hexdigest()
     assert re.fullmatch(r"[0-9a-f]{64}", value), "ck_document_versions_sha256_hex"
+
+
+def test_a_document_has_room_for_so_many_versions_and_files() -> None:
+    assert next_version(MAX_VERSIONS - 1) == MAX_VERSIONS
+    with pytest.raises(DocumentFull):
+        next_version(MAX_VERSIONS)
+    check_room_for_attachment(MAX_ATTACHMENTS - 1)
+    with pytest.raises(DocumentFull):
+        check_room_for_attachment(MAX_ATTACHMENTS)

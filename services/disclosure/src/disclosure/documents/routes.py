@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from fastapi.responses import Response as RawResponse
 
 from disclosure.documents import service
-from disclosure.documents.rules import Action, DocumentRefused, DocumentRetracted
+from disclosure.documents.rules import Action, DocumentFull, DocumentRefused, DocumentRetracted
 from disclosure.documents.schemas import (
     DocumentEdit,
     DocumentIn,
@@ -127,7 +127,9 @@ async def get_document(document_id: UUID, principal: Reader, uow: UnitOfWorkDep)
     "/documents/{document_id}",
     response_model=DocumentOut,
     operation_id="edit_document",
-    responses=problems(Unauthorized, Forbidden, NotFound, DocumentRefused, UnprocessableContent),
+    responses=problems(
+        Unauthorized, Forbidden, NotFound, DocumentRefused, DocumentFull, UnprocessableContent
+    ),
 )
 async def edit_document(
     document_id: UUID, body: DocumentEdit, principal: Author, uow: UnitOfWorkDep
@@ -163,6 +165,7 @@ async def list_document_versions(
         Forbidden,
         NotFound,
         DocumentRefused,
+        DocumentFull,
         TooLarge,
         UnsupportedType,
         UnprocessableContent,
@@ -197,7 +200,7 @@ async def attach_file(
     "/documents/{document_id}/attachments/{attachment_id}",
     response_model=DocumentOut,
     operation_id="detach_file",
-    responses=problems(Unauthorized, Forbidden, NotFound, DocumentRefused),
+    responses=problems(Unauthorized, Forbidden, NotFound, DocumentRefused, DocumentFull),
 )
 async def detach_file(
     document_id: UUID, attachment_id: UUID, principal: Author, uow: UnitOfWorkDep

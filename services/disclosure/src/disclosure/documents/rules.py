@@ -129,8 +129,29 @@ def check_editable(status: DocumentStatus) -> DocumentStatus:
     raise DocumentRefused(f"the document is {status.value}; it cannot be edited")
 
 
+MAX_VERSIONS = 200
+"""Versions one document may have: a draft is edited, not rewritten without end."""
+
+MAX_ATTACHMENTS = 20
+"""Files one version may carry."""
+
+
+class DocumentFull(DocumentRefused):
+    problem = "document-full"
+    title = "The document has no room for more"
+
+
 def next_version(current: int) -> int:
+    """The number of the next version, if the document has room for one."""
+    if current >= MAX_VERSIONS:
+        raise DocumentFull(f"a document has at most {MAX_VERSIONS} versions; start a new one")
     return current + 1
+
+
+def check_room_for_attachment(attached: int) -> None:
+    """Refuse a file beyond the version's limit, before its bytes are kept."""
+    if attached >= MAX_ATTACHMENTS:
+        raise DocumentFull(f"a document carries at most {MAX_ATTACHMENTS} files")
 
 
 def digest(body: str) -> str:

@@ -266,6 +266,10 @@ async def check_attach(uow: UnitOfWork, *, document_id: UUID, principal: Princip
     doc, _, reader = await _readable(uow, document_id, principal)
     rules.check_editor(principal, business=reader.business)
     rules.check_editable(DocumentStatus(doc.status))
+    current = await store.version(uow.session, doc.id, doc.current_version)
+    assert current is not None
+    rules.check_room_for_attachment(len(current.attachments))
+    rules.next_version(doc.current_version)
 
 
 ATTACHMENT_TYPES: frozenset[str] = accept(PDF, JPEG, PNG, GIF, WEBP, CSV, XLSX)
@@ -284,6 +288,7 @@ async def attach(
     doc, _, reader = await _readable(uow, document_id, principal, lock=True)
     current = await store.version(uow.session, doc.id, doc.current_version)
     assert current is not None
+    rules.check_room_for_attachment(len(current.attachments))
     row = Attachment(
         id=uuid.uuid4(),
         document_id=doc.id,
