@@ -816,6 +816,9 @@ async def test_approved_sales_are_declared_once_per_period_in_order(
         topic = events_topic("disclosure", settings.topic_namespace)
         subject = str(fund.fund_id)
         bootstrap = settings.kafka_bootstrap_servers
+        # Sales of a fund never offered here are dropped, not dead-lettered.
+        stray = reported(1, 1_000).model_copy(update={"fund_id": uuid.uuid4()})
+        await publish_events(bootstrap, topic, "disclosure", str(stray.fund_id), [stray])
         # Staff approved period 2 first: it waits for period 1.
         await publish_events(bootstrap, topic, "disclosure", subject, [reported(2, 3_000_000)])
         await eventually(
@@ -845,6 +848,7 @@ async def test_approved_sales_are_declared_once_per_period_in_order(
         others = await client.get(f"/investors/{a}/distributions", headers=_me(b))
         events = await market.events(fund)
     assert early == []
+    assert await _rows(settings, "SELECT 1 FROM dead_letters") == []
     assert [d["period_number"] for d in declarations] == [1, 2, 3]
     first, second, third = declarations
     assert (first["distributable_amount"], first["business_owes"]) == (0, 0)

@@ -39,8 +39,16 @@ ONE_HOLDER = "holder"
 
 
 async def record_sales(uow: UnitOfWork, *, event: SalesReported, payment_days: int) -> None:
-    """Keep a period's approved sales and declare every period now complete, in order."""
+    """Keep a period's approved sales and declare every period now complete, in order.
+
+    Sales of a fund this service never offered are refused by nobody and kept by nobody:
+    they are logged and dropped (disclosure reports only on funds that formed here).
+    """
     session = uow.session
+    offering = await store.offering(session, event.fund_id)
+    if offering is None:
+        log.warning("sales of a fund never offered here are dropped", fund=str(event.fund_id))
+        return
     await store.keep_sales(
         session,
         {
@@ -54,11 +62,8 @@ async def record_sales(uow: UnitOfWork, *, event: SalesReported, payment_days: i
             "approved_at": event.approved_at,
         },
     )
-    offering = await store.offering(session, event.fund_id)
-    if offering is None or offering.terms is None:
-        log.warning(
-            "sales of a fund without terms are kept, not distributed", fund=str(event.fund_id)
-        )
+    if offering.terms is None:
+        log.warning("sales of a fund without terms are kept only", fund=str(event.fund_id))
         return
     if OfferingStatus(offering.status) is not OfferingStatus.CLOSED_SUCCEEDED:
         log.warning("sales of a fund that did not form are kept only", fund=str(event.fund_id))
