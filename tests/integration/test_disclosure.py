@@ -96,6 +96,7 @@ async def test_a_published_fund_gets_its_offering_document_whose_digest_is_the_t
     assert document["shown"]["visibility"] == "public"
     assert document["shown"]["sha256"] == fund["terms_digest"]
     assert document["shown"]["data"]["unit_price"] == 10_000
+    assert "application_id" not in document["shown"]["data"]
     assert pdf.status_code == 200
     assert pdf.headers["content-type"] == "application/pdf"
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)

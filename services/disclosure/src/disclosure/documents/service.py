@@ -51,6 +51,10 @@ TERMS_IDENTITY = frozenset(
 """Fields of ``FundOpened`` that identify the fund rather than state a term."""
 
 
+PRIVATE_TERMS = frozenset({"application_id"})
+"""Fields of ``FundOpened`` a public document does not show: onboarding's own reference."""
+
+
 class UnknownDocument(NotFound):
     problem = "unknown-document"
     title = "No such document"
@@ -441,7 +445,7 @@ async def publish_offering_document(uow: UnitOfWork, *, event: FundOpenedV2) -> 
         title=f"募集要項 / Offering document: {event.name}",
         body=body,
         visibility=Visibility.PUBLIC,
-        data=event.model_dump(mode="json"),
+        data=event.model_dump(mode="json", exclude=set(PRIVATE_TERMS)),
     )
 
 
@@ -646,7 +650,9 @@ async def pdf(
     kind = DocumentKind(doc.kind)
     footer = f"v{shown.version} · SHA-256 {shown.sha256[:16]}…"
     if kind is DocumentKind.OFFERING_DOCUMENT and shown.data is not None:
-        layout = offering_layout(FundOpened.model_validate(shown.data), footer=footer)
+        # The layout does not show the application; the document does not keep it.
+        terms = {**shown.data, "application_id": str(UUID(int=0))}
+        layout = offering_layout(FundOpened.model_validate(terms), footer=footer)
     elif kind is DocumentKind.ANNUAL_REPORT and shown.data is not None:
         layout = annual_report_layout(facts_of(shown.data), footer=footer)
     else:
