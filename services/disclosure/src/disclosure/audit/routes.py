@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from disclosure.audit import service
 from disclosure.audit.rules import AuditEntity
-from disclosure.audit.schemas import AuditLine
+from disclosure.audit.schemas import AuditOut
 from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
@@ -21,7 +21,7 @@ Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 
 @router.get(
     "",
-    response_model=Page[AuditLine],
+    response_model=Page[AuditOut],
     operation_id="list_disclosure_audit_records",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )
@@ -32,10 +32,10 @@ async def list_audit_records(
     entity_id: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_LIMIT,
-) -> Page[AuditLine]:
+) -> Page[AuditOut]:
     """Every change to documents and reports, in the order it happened; optionally for one."""
     async with uow:
-        return await service.list_lines(
+        return await service.list_records(
             uow,
             principal=principal,
             entity_type=entity_type,

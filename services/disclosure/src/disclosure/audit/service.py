@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from disclosure.audit import rules, store
+from disclosure.audit import rules
 from disclosure.audit.rules import AuditEntity
-from disclosure.audit.schemas import AuditLine
 from disclosure.db.models import AuditRecord
+from kumiai import audit as trail
+from kumiai.audit import AuditOut
 from kumiai.db import UnitOfWork
 from kumiai.pagination import Page
 from kumiai.principal import Principal
@@ -23,20 +24,18 @@ async def record(
     **details: Any,
 ) -> None:
     """Add one line to the trail, in the caller's transaction. No personal data in details."""
-    store.add(
+    trail.add(
         uow.session,
-        AuditRecord(
-            actor=principal.subject,
-            actor_role=principal.role.value,
-            action=action,
-            entity_type=entity.value,
-            entity_id=str(entity_id),
-            details=details,
-        ),
+        AuditRecord,
+        principal=principal,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        details=details,
     )
 
 
-async def list_lines(
+async def list_records(
     uow: UnitOfWork,
     *,
     principal: Principal,
@@ -44,14 +43,14 @@ async def list_lines(
     entity_id: str | None,
     cursor: str | None,
     limit: int,
-) -> Page[AuditLine]:
+) -> Page[AuditOut]:
     """Every change in the order it happened, optionally for one record; for staff only."""
     rules.check_reader(principal)
-    return await store.records(
+    return await trail.page(
         uow.session,
+        AuditRecord,
         entity_type=entity_type,
         entity_id=entity_id,
         cursor=cursor,
         limit=limit,
-        item=lambda row: AuditLine.model_validate(row, from_attributes=True),
     )

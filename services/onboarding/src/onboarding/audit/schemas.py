@@ -1,19 +1,7 @@
-"""Response model of the audit trail."""
+"""Response model of the audit trail (the platform's, shared by every service)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from kumiai.audit import AuditOut
 
-from pydantic import BaseModel
-
-
-class AuditOut(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    actor_role: str
-    action: str
-    entity_type: str
-    entity_id: str
-    details: dict[str, Any]
+__all__ = ["AuditOut"]

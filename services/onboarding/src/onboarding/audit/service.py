@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kumiai.auth import Principal
+from kumiai import audit as trail
+from kumiai.audit import AuditOut
 from kumiai.db import UnitOfWork
 from kumiai.pagination import Page
-from onboarding.audit import store
+from kumiai.principal import Principal
+from onboarding.audit import rules
 from onboarding.audit.rules import AuditEntity
-from onboarding.audit.schemas import AuditOut
 from onboarding.db.models import AuditRecord
 
 
@@ -23,29 +24,14 @@ async def record(
     **details: Any,
 ) -> None:
     """Add one line to the trail, in the caller's transaction. No personal data in details."""
-    store.add(
+    trail.add(
         uow.session,
-        AuditRecord(
-            actor=principal.subject,
-            actor_role=principal.role.value,
-            action=action,
-            entity_type=entity.value,
-            entity_id=str(entity_id),
-            details=details,
-        ),
-    )
-
-
-def _out(row: AuditRecord) -> AuditOut:
-    return AuditOut(
-        id=row.id,
-        at=row.at,
-        actor=row.actor,
-        actor_role=row.actor_role,
-        action=row.action,
-        entity_type=row.entity_type,
-        entity_id=row.entity_id,
-        details=row.details,
+        AuditRecord,
+        principal=principal,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        details=details,
     )
 
 
@@ -59,12 +45,12 @@ async def list_records(
     limit: int,
 ) -> Page[AuditOut]:
     """Every change in the order it happened, optionally for one record; for staff only."""
-    return await store.readable_records(
+    rules.check_reader(principal)
+    return await trail.page(
         uow.session,
-        principal=principal,
+        AuditRecord,
         entity_type=entity_type,
         entity_id=entity_id,
         cursor=cursor,
         limit=limit,
-        item=_out,
     )
