@@ -300,3 +300,22 @@ def test_a_v2_funds_threshold_applies_per_period() -> None:
     cumulative = sample_fund_opened().model_dump(mode="json")
     cumulative["revenue_share"]["threshold_basis"] = "cumulative"
     assert terms_from(cumulative).threshold_basis is ThresholdBasis.CUMULATIVE
+
+
+def test_fractions_of_a_yen_are_carried_to_the_next_period() -> None:
+    terms = DistributionTerms(
+        unit_price=10_000,
+        handling_fee_per_unit=0,
+        rate_before_recoup_ppm=500_000,
+        rate_after_recoup_ppm=500_000,
+    )
+    # 1 yen of sales at 50 % is half a yen: nothing in period 1, carried; period 2's half
+    # makes a whole yen. Dropping fractions each period would pay nothing at all.
+    schedule = distribute(terms, {"a": 1}, [PeriodSales(1), PeriodSales(1)])
+    assert [p.distributable_amount for p in schedule.periods] == [0, 1]
+    # Sales moved from period 2 to period 1 never pay less in all.
+    later = distribute(terms, {"a": 1}, [PeriodSales(0), PeriodSales(3)]).periods
+    earlier = distribute(terms, {"a": 1}, [PeriodSales(1), PeriodSales(3)]).periods
+    assert sum(p.distributable_amount for p in earlier) >= sum(
+        p.distributable_amount for p in later
+    )

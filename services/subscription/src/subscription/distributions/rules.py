@@ -13,7 +13,11 @@ million, as in the terms. Per period k (DOMAIN.md, "How distributions are comput
 3. Recoup level R = ceil(N x P x 1,000,000 / A) of cumulative distributable sales
    (N = units in the register, A = rate before recoup, which must be > 0); X_k is split
    at R: below it at rate A, above it at rate B.
-4. Distributable amount D = floor((below x A + above x B) / 1,000,000).
+4. Distributable amount D = floor((below x A + above x B) / 1,000,000), the fractions
+   of a yen carried to the next period rather than dropped: D_k is the increase of
+   floor(sum over periods 1..k of (below x A + above x B) / 1,000,000). A single period
+   is exactly the formula; over several, no yen is lost to rounding and cumulative
+   distributions never fall when sales rise (property-tested).
 5. Per unit d = floor(D / N); an investor's gross = d x units; the remainder D - d x N
    stays with the business (retained).
 6. Withholding on the profit part only: basis = units x (P + handling fee per unit);
@@ -258,7 +262,7 @@ def _periods(
     terms: DistributionTerms, units: int, level: int, periods: Sequence[PeriodSales]
 ) -> list[_Figures]:
     figures: list[_Figures] = []
-    cumulative, peak, distributed = 0, 0, 0
+    cumulative, peak, distributed, weighted = 0, 0, 0, 0
     for number, period in enumerate(periods, start=1):
         if period.sales < 0:
             raise InvalidDistribution(
@@ -276,7 +280,12 @@ def _periods(
             peak = max(peak, reached)
         below, above = split_at(level, distributed, above_threshold)
         distributed += above_threshold
-        amount = (below * terms.rate_before_recoup_ppm + above * terms.rate_after_recoup_ppm) // PPM
+        # Fractions of a yen are carried to the next period, not dropped: the fund's
+        # cumulative D is floor(cumulative weighted sales / 1,000,000), so moving sales
+        # between periods never lowers what investors get in all.
+        before = weighted
+        weighted += below * terms.rate_before_recoup_ppm + above * terms.rate_after_recoup_ppm
+        amount = weighted // PPM - before // PPM
         last = bool(
             terms.early_termination_at_plan_sales
             and terms.plan_sales
