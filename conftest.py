@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import hypothesis
 import pytest
 from sqlalchemy.engine import make_url
 
@@ -32,6 +33,13 @@ from kumiai_tools.devstack import (
     database_url,
     free_port,
 )
+
+# Property tests draw the same examples on every run of ``make test`` (CI must never be
+# flaky); ``HYPOTHESIS_PROFILE=explore`` draws new and many more, to look for what the
+# fixed ones miss.
+hypothesis.settings.register_profile("fixed", derandomize=True, database=None)
+hypothesis.settings.register_profile("explore", max_examples=2_000, deadline=None)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fixed"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
