@@ -4,6 +4,7 @@ append-only in the database (``kumiai.migrations.append_only_v1``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kumiai.db import UnitOfWork
 from kumiai.pagination import Page, keyset_id_page
 from kumiai.principal import Principal
 
@@ -73,3 +75,54 @@ async def page(
         limit=limit,
         item=lambda row: AuditOut.model_validate(row, from_attributes=True),
     )
+
+
+class Trail:
+    """A service's audit trail as its aggregates use it: ``record`` a change in the caller's
+    unit of work; ``list_records`` for whoever ``check_reader`` lets through (staff)."""
+
+    def __init__(self, model: type[Any], *, check_reader: Callable[[Principal], None]) -> None:
+        self._model = model
+        self._check_reader = check_reader
+
+    async def record(
+        self,
+        uow: UnitOfWork,
+        *,
+        principal: Principal,
+        action: str,
+        entity: StrEnum,
+        entity_id: object,
+        **details: Any,
+    ) -> None:
+        """Add one line to the trail, in the caller's transaction. No personal data."""
+        add(
+            uow.session,
+            self._model,
+            principal=principal,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            details=details,
+        )
+
+    async def list_records(
+        self,
+        uow: UnitOfWork,
+        *,
+        principal: Principal,
+        entity_type: StrEnum | None,
+        entity_id: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> Page[AuditOut]:
+        """Every change in the order it happened, optionally for one record."""
+        self._check_reader(principal)
+        return await page(
+            uow.session,
+            self._model,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            cursor=cursor,
+            limit=limit,
+        )
