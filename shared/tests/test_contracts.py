@@ -11,6 +11,8 @@ import pytest
 from pydantic import AwareDatetime, ValidationError
 
 from kumiai.contracts.ledger import (
+    DistributionPaid,
+    DistributionPayoutsInstructed,
     FundsReleased,
     PaymentReceived,
     PayoutInstructed,
@@ -21,6 +23,7 @@ from kumiai.contracts.subscription import (
     CancellationReason,
     DistributionAllocated,
     DividendDeclared,
+    DividendDeclaredV1,
     FundClosed,
     FundOutcome,
     SubscriptionCancelled,
@@ -183,13 +186,73 @@ def dividend_declared(**overrides: Any) -> dict[str, Any]:
         "total_gross": 66_660,
         "total_tax": 4_422,
         "total_net": 62_238,
-        "business_owes": 119_993,
+        "fees": [
+            {
+                "kind": "operation",
+                "fiscal_year": 2028,
+                "fiscal_year_start": "2027-04-01",
+                "fiscal_year_end": "2028-03-31",
+                "amount": 60_000,
+            },
+            {
+                "kind": "audit",
+                "fiscal_year": 2028,
+                "fiscal_year_start": "2027-04-01",
+                "fiscal_year_end": "2028-03-31",
+                "amount": 100_000,
+            },
+        ],
+        "fees_total": 160_000,
+        "business_owes": 279_993,
         "currency": "JPY",
         "payment_reference": "KM2N6Q8R4T7W",
         "payment_due": "2028-06-30",
         "batches": 1,
         "matures": False,
         "declared_at": AT.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def dividend_declared_v1(**overrides: Any) -> dict[str, Any]:
+    data = dividend_declared(business_owes=119_993)
+    del data["fees"], data["fees_total"]
+    data.update(overrides)
+    return data
+
+
+def distribution_payouts_instructed(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "fund_id": _id(),
+        "period_number": 3,
+        "bank_id": "bank-a",
+        "batch": 1,
+        "payouts": [{"payout_id": _id(), "investor_id": _id(), "amount": 18_672}],
+        "currency": "JPY",
+        "instructed_at": AT.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def distribution_paid(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "fund_id": _id(),
+        "msme_id": _id(),
+        "period_number": 3,
+        "bank_id": "bank-a",
+        "deposit_id": _id(),
+        "investor_count": 2,
+        "payout_count": 2,
+        "total_gross": 66_660,
+        "total_tax": 4_422,
+        "total_net": 62_238,
+        "success_fee": 53_333,
+        "fees_settled": 160_000,
+        "currency": "JPY",
+        "paid_on": "2028-06-12",
+        "paid_at": AT.isoformat(),
     }
     data.update(overrides)
     return data
@@ -223,11 +286,14 @@ EXAMPLES: dict[type[EventPayload], Callable[..., dict[str, Any]]] = {
     SubscriptionConfirmed: subscription_confirmed,
     FundClosed: fund_closed,
     DividendDeclared: dividend_declared,
+    DividendDeclaredV1: dividend_declared_v1,
     DistributionAllocated: distribution_allocated,
     PaymentReceived: payment_received,
     FundsReleased: funds_released,
     RefundIssued: refund_issued,
     PayoutInstructed: payout_instructed,
+    DistributionPayoutsInstructed: distribution_payouts_instructed,
+    DistributionPaid: distribution_paid,
 }
 NEW_EVENTS = list(EXAMPLES)
 PRODUCERS: dict[type[EventPayload], str] = {
@@ -236,11 +302,14 @@ PRODUCERS: dict[type[EventPayload], str] = {
     SubscriptionConfirmed: "subscription",
     FundClosed: "subscription",
     DividendDeclared: "subscription",
+    DividendDeclaredV1: "subscription",
     DistributionAllocated: "subscription",
     PaymentReceived: "ledger",
     FundsReleased: "ledger",
     RefundIssued: "ledger",
     PayoutInstructed: "ledger",
+    DistributionPayoutsInstructed: "ledger",
+    DistributionPaid: "ledger",
 }
 DATETIME_FIELDS = [
     (model, name)
@@ -272,7 +341,7 @@ def test_event_round_trips_through_the_envelope(model: type[EventPayload]) -> No
     decoded = registry.payload(again)
     assert type(decoded) is model
     assert decoded == payload
-    assert registry.model_for(model.event_type, 1) is model
+    assert registry.model_for(model.event_type, model.schema_version) is model
 
 
 def test_decoded_values_keep_their_types() -> None:

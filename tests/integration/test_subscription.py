@@ -851,8 +851,13 @@ async def test_approved_sales_are_declared_once_per_period_in_order(
     assert await _rows(settings, "SELECT 1 FROM dead_letters") == []
     assert [d["period_number"] for d in declarations] == [1, 2, 3]
     first, second, third = declarations
-    assert (first["distributable_amount"], first["business_owes"]) == (0, 0)
-    assert first["payment_reference"] is None
+    # Nothing to distribute in period 1, but the fees of the fiscal years it closes are due.
+    assert first["distributable_amount"] == 0
+    assert first["fees"]
+    assert first["business_owes"] == first["fees_total"] == sum(f["amount"] for f in first["fees"])
+    assert first["payment_reference"]
+    charged = [(f["kind"], f["fiscal_year"]) for d in declarations for f in d["fees"]]
+    assert len(charged) == len(set(charged)), "a fee is charged once"
     assert (second["distributable_amount"], second["per_unit"]) == (60_000, 6_000)
     assert (third["distributable_amount"], third["per_unit"], third["retained"]) == (
         66_666,
@@ -860,7 +865,7 @@ async def test_approved_sales_are_declared_once_per_period_in_order(
         6,
     )
     assert third["total_tax"] == 1_326 + 3_096
-    assert third["business_owes"] == 66_660 + third["success_fee"]
+    assert third["business_owes"] == third["fees_total"] + 66_660 + third["success_fee"]
     assert third["payment_reference"]
     allocations = [d for t, d in events if t == "DistributionAllocated"]
     assert [(x["period_number"], x["batch"], x["batches"]) for x in allocations] == [

@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kumiai.events import EventPayload, registry
 from kumiai.money import CurrencyCode
@@ -142,3 +142,83 @@ class PayoutInstructed(EventPayload):
     amount: int = Field(gt=0, description="Minor units")
     currency: CurrencyCode = "JPY"
     instructed_at: AwareDatetime
+
+
+class DistributionPayout(BaseModel):
+    """One investor's net distribution, instructed as a payout to its registered account."""
+
+    model_config = ConfigDict(frozen=True)
+
+    payout_id: UUID
+    investor_id: UUID
+    amount: int = Field(gt=0, description="The investor's net distribution, minor units")
+
+
+MAX_DISTRIBUTION_PAYOUTS = 1_000
+
+
+@registry.register
+class DistributionPayoutsInstructed(EventPayload):
+    """One batch of a distribution's payouts is instructed to a partner bank.
+
+    Subject: the fund id. The bank is the one the business paid through; each payout is
+    pending until the bank answers.
+
+    A distribution's payouts are announced in batches (not one ``PayoutInstructed``
+    each: a fund has tens of thousands of investors); the bank fetches the bulk transfer
+    file, with the registered accounts, from the service that keeps them.
+    """
+
+    event_type = "DistributionPayoutsInstructed"
+    schema_version = 1
+
+    fund_id: UUID
+    period_number: int = Field(ge=1)
+    bank_id: str = Field(min_length=1, max_length=64, description="Partner bank that sends them")
+    batch: int = Field(ge=1)
+    payouts: list[DistributionPayout] = Field(min_length=1, max_length=MAX_DISTRIBUTION_PAYOUTS)
+    currency: CurrencyCode = "JPY"
+    instructed_at: AwareDatetime
+
+
+@registry.register
+class DistributionPaid(EventPayload):
+    """A declared distribution is paid out to its investors.
+
+    Subject: the fund id. The business's payment settled the fees due, the success fee
+    went to the operator, the tax to the withholding account, and every investor's net
+    was booked to its wallet and instructed as a payout.
+
+    Once per fund and period. A period with nothing to distribute is paid on the day its
+    declaration arrives and moves no money (``bank_id`` is then null unless fees were
+    paid).
+    """
+
+    event_type = "DistributionPaid"
+    schema_version = 1
+
+    fund_id: UUID
+    msme_id: UUID
+    period_number: int = Field(ge=1)
+    bank_id: str | None = Field(
+        max_length=64, description="Partner bank the business paid through, which pays out"
+    )
+    deposit_id: UUID | None = Field(description="The business's payment; null when none was due")
+    investor_count: int = Field(ge=0)
+    payout_count: int = Field(ge=0, description="Payouts instructed (investors with a net > 0)")
+    total_gross: int = Field(ge=0)
+    total_tax: int = Field(ge=0, description="Credited to the withholding account")
+    total_net: int = Field(ge=0, description="Credited to investors' wallets and paid out")
+    success_fee: int = Field(ge=0)
+    fees_settled: int = Field(ge=0, description="Operation and audit fees settled first")
+    currency: CurrencyCode = "JPY"
+    paid_on: date = Field(description="The day (in Japan) the distribution was booked")
+    paid_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> DistributionPaid:
+        if self.total_gross - self.total_tax != self.total_net:
+            raise ValueError("net must be gross less tax")
+        if self.payout_count > self.investor_count:
+            raise ValueError("at most one payout per investor")
+        return self

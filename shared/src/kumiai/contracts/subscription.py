@@ -158,7 +158,7 @@ class FundClosed(EventPayload):
 
 
 @registry.register
-class DividendDeclared(EventPayload):
+class DividendDeclaredV1(EventPayload):
     """A formed fund's distribution for one settlement period is computed and declared.
 
     Subject: the fund id. Declared once per fund and period, in period order, from the
@@ -166,7 +166,9 @@ class DividendDeclared(EventPayload):
     the business pays into the fund's distribution account, quoting
     ``payment_reference`` by ``payment_due``: the investors' gross and the success fee. A
     period with nothing to distribute is declared too, and owes nothing. The lines
-    follow in ``DistributionAllocated`` batches (``batches`` of them).
+    follow in ``DistributionAllocated`` batches (``batches`` of them). Superseded by
+    ``DividendDeclared`` v2, which adds the operation and audit fees that fell due;
+    consumers accept both (test with ``DividendDeclaredV1``).
     """
 
     event_type = "DividendDeclared"
@@ -203,13 +205,72 @@ class DividendDeclared(EventPayload):
     declared_at: AwareDatetime
 
     @model_validator(mode="after")
-    def _adds_up(self) -> DividendDeclared:
+    def _adds_up(self) -> DividendDeclaredV1:
         if self.total_gross + self.retained != self.distributable_amount:
             raise ValueError("gross and retained must add up to the distributable amount")
         if self.total_gross - self.total_tax != self.total_net:
             raise ValueError("net must be gross less tax")
         if self.business_owes != self.total_gross + self.success_fee:
             raise ValueError("the business owes the gross and the success fee")
+        return self
+
+
+
+class FeeKind(StrEnum):
+    """A fee the business owes the operator over a fund's term (DOMAIN.md, "Fees")."""
+
+    OPERATION = "operation"
+    """A rate per year on the amount raised, for each fiscal year of the fund."""
+    AUDIT = "audit"
+    """A fixed amount for the first fiscal year, another for each later one."""
+
+
+class FeeDue(BaseModel):
+    """A fee that fell due in one of the fund's fiscal years (numbered by the calendar
+    year it ends in)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: FeeKind
+    fiscal_year: int = Field(ge=2000, le=2200)
+    fiscal_year_start: date
+    fiscal_year_end: date
+    amount: int = Field(ge=0)
+
+
+@registry.register
+class DividendDeclared(DividendDeclaredV1):
+    """A formed fund's distribution for one settlement period is computed and declared.
+
+    Subject: the fund id. Declared once per fund and period, in period order, from the
+    approved sales (``SalesReported``) and the frozen register. ``business_owes`` is what
+    the business pays into the fund's distribution account, quoting
+    ``payment_reference`` by ``payment_due``: the operation and audit fees that fell due
+    with this period (``fees``, settled first), the investors' gross and the success
+    fee. A period with nothing to distribute is declared too; it owes only the fees due,
+    if any. The lines follow in ``DistributionAllocated`` batches (``batches`` of them).
+    """
+
+    schema_version = 2
+
+    fees: list[FeeDue] = Field(
+        max_length=400, description="Fees of fiscal years that ended with this period"
+    )
+    fees_total: int = Field(ge=0)
+    business_owes: int = Field(ge=0, description="fees_total + total_gross + success_fee")
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> DividendDeclared:
+        if self.total_gross + self.retained != self.distributable_amount:
+            raise ValueError("gross and retained must add up to the distributable amount")
+        if self.total_gross - self.total_tax != self.total_net:
+            raise ValueError("net must be gross less tax")
+        if self.fees_total != sum(fee.amount for fee in self.fees):
+            raise ValueError("fees_total must add up the fees")
+        if self.business_owes != self.fees_total + self.total_gross + self.success_fee:
+            raise ValueError("the business owes the fees, the gross and the success fee")
+        if (self.payment_reference is None) != (self.business_owes == 0):
+            raise ValueError("a payment reference is given exactly when something is owed")
         return self
 
 

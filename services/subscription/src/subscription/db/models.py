@@ -224,6 +224,10 @@ class Distribution(Base):
             "total_gross + retained = distributable_amount", name="gross_and_retained_add_up"
         ),
         CheckConstraint("total_gross - total_tax = total_net", name="net_is_gross_less_tax"),
+        # distributions.fees: the fees due are settled first, then the gross and success fee
+        CheckConstraint(
+            "business_owes = fees_total + total_gross + success_fee", name="owes_adds_up"
+        ),
     )
 
     fund_id: Mapped[UUID] = mapped_column(ForeignKey("offerings.fund_id"), primary_key=True)
@@ -245,6 +249,9 @@ class Distribution(Base):
     total_gross: Mapped[int] = mapped_column(BigInteger)
     total_tax: Mapped[int] = mapped_column(BigInteger)
     total_net: Mapped[int] = mapped_column(BigInteger)
+    fees: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default="[]")
+    """The operation and audit fees charged with this period (``kumiai.contracts.FeeDue``)."""
+    fees_total: Mapped[int] = mapped_column(BigInteger, server_default="0")
     business_owes: Mapped[int] = mapped_column(BigInteger)
     payment_reference: Mapped[str | None] = mapped_column(Text, unique=True)
     payment_due: Mapped[date | None] = mapped_column(Date)
@@ -273,6 +280,23 @@ class DistributionLine(Base):
     perk: Mapped[str | None] = mapped_column(Text)
 
 
+class DistributionPayment(Base):
+    """A declared distribution the ledger paid out (``DistributionPaid``; append-only)."""
+
+    __tablename__ = "distribution_payments"
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank_id: Mapped[str | None] = mapped_column(Text)
+    """The partner bank that sends the payouts (the one the business paid through)."""
+    deposit_id: Mapped[UUID | None] = mapped_column()
+    payout_count: Mapped[int] = mapped_column(Integer)
+    total_net: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date)
+    paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = created_at_column()
+
+
 class PayoutInstruction(Base):
     """A payout the ledger instructed a partner bank to send to an investor (append-only)."""
 
@@ -280,12 +304,20 @@ class PayoutInstruction(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_payout_instructions_investor_bank", "investor_id", "bank_id", "instructed_at"),
+        Index(
+            "ix_payout_instructions_distribution",
+            "fund_id",
+            "period_number",
+            postgresql_where="period_number IS NOT NULL",
+        ),
     )
 
     payout_id: Mapped[UUID] = mapped_column(primary_key=True)
     investor_id: Mapped[UUID] = mapped_column(ForeignKey("investors.id"))
     bank_id: Mapped[str] = mapped_column(Text)
     fund_id: Mapped[UUID | None] = mapped_column()
+    period_number: Mapped[int | None] = mapped_column(Integer)
+    """The distribution period it pays (``DistributionPayoutsInstructed``); null for refunds."""
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(Text)
     instructed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

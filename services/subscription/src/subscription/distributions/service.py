@@ -21,7 +21,7 @@ from kumiai.periods import japan_date
 from kumiai.principal import Principal
 from kumiai.references import new_reference
 from subscription.db.models import Offering, ReportedSales
-from subscription.distributions import rules, store
+from subscription.distributions import fees, rules, store
 from subscription.distributions.rules import DistributionTerms, PeriodSales
 from subscription.distributions.schemas import (
     HolderOut,
@@ -97,9 +97,19 @@ async def _declare(
     result = schedule.periods[number - 1]
     period = reported[-1]
     now = datetime.now(UTC)
-    owes = result.total_gross + result.success_fee
+    assert offering.closed_at is not None
+    due = fees.fees_due(
+        fees.fee_terms_from(offering.terms),
+        formed_on=japan_date(offering.closed_at),
+        raised=schedule.units * offering.unit_price,
+        period_end=period.period_end,
+        last=result.last,
+        charged=await store.charged_fees(uow.session, offering.fund_id),
+    )
+    fees_total = sum(fee.amount for fee in due)
+    owes = fees_total + result.total_gross + result.success_fee
     reference = new_reference() if owes else None
-    due = japan_date(now) + timedelta(days=payment_days) if owes else None
+    payment_due = japan_date(now) + timedelta(days=payment_days) if owes else None
     figures = {
         "fund_id": offering.fund_id,
         "period_number": number,
@@ -120,9 +130,11 @@ async def _declare(
         "total_gross": result.total_gross,
         "total_tax": result.total_tax,
         "total_net": result.total_net,
+        "fees": [fee.model_dump(mode="json") for fee in due],
+        "fees_total": fees_total,
         "business_owes": owes,
         "payment_reference": reference,
-        "payment_due": due,
+        "payment_due": payment_due,
         "matures": result.last,
     }
     lines = [

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kumiai.contracts.subscription import FeeKind
 from subscription.db.models import (
     Distribution,
     DistributionLine,
@@ -35,6 +36,12 @@ async def last_declared(session: AsyncSession, fund_id: UUID) -> int:
         select(func.max(Distribution.period_number)).where(Distribution.fund_id == fund_id)
     )
     return int(found or 0)
+
+
+async def charged_fees(session: AsyncSession, fund_id: UUID) -> set[tuple[FeeKind, int]]:
+    """The fees (kind, fiscal year) the fund's declarations charged so far."""
+    rows = await session.scalars(select(Distribution.fees).where(Distribution.fund_id == fund_id))
+    return {(FeeKind(fee["kind"]), int(fee["fiscal_year"])) for charged in rows for fee in charged}
 
 
 async def sales(session: AsyncSession, fund_id: UUID) -> Sequence[ReportedSales]:
