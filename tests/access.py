@@ -113,6 +113,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("ledger", "list_suspense"): STAFF_ONLY,
     ("ledger", "match_suspense_deposit"): STAFF_ONLY,
     ("ledger", "get_segregation_report"): STAFF_ONLY,
+    ("ledger", "list_fund_distributions"): admit(STAFF_, MSME, owners=(MSME,)),
     ("ledger", "instruct_payout"): admit(STAFF_, INVESTOR),
     ("ledger", "list_payouts"): admit(STAFF_, BANK),
     ("ledger", "confirm_payout"): admit(BANK, owners=(BANK,)),

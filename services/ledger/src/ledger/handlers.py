@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from kumiai.contracts.onboarding import FundOpenedV1, FundOpenedV2
-from kumiai.contracts.subscription import FundClosed, SubscriptionCancelled, SubscriptionPlaced
+from kumiai.contracts.subscription import (
+    DistributionAllocated,
+    DividendDeclaredV1,
+    FundClosed,
+    SubscriptionCancelled,
+    SubscriptionPlaced,
+)
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import Handler
 from ledger.closing import service as closing
 from ledger.deposits import service as deposits
+from ledger.distributions import service as distributions
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
@@ -35,9 +42,23 @@ async def on_fund_closed(uow: UnitOfWork, payload: EventPayload, envelope: Envel
     await closing.close_fund(uow, event=payload, causation=envelope.id)
 
 
+async def on_dividend_declared(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+    assert isinstance(payload, DividendDeclaredV1)
+    await distributions.declare(uow, event=payload)
+
+
+async def on_distribution_allocated(
+    uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+) -> None:
+    assert isinstance(payload, DistributionAllocated)
+    await distributions.allocate(uow, event=payload)
+
+
 HANDLERS: dict[str, Handler] = {
     FundOpenedV2.event_type: on_fund_opened,
     SubscriptionPlaced.event_type: on_subscription_placed,
     SubscriptionCancelled.event_type: on_subscription_cancelled,
     FundClosed.event_type: on_fund_closed,
+    DividendDeclaredV1.event_type: on_dividend_declared,
+    DistributionAllocated.event_type: on_distribution_allocated,
 }

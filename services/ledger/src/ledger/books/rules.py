@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -83,6 +83,8 @@ class Purpose(StrEnum):
     TRANSFER = "transfer"
     ADJUSTMENT = "adjustment"
     REVERSAL = "reversal"
+    DISTRIBUTION = "distribution"
+    """A batch of a distribution leaves the fund's distribution account."""
 
 
 class Origin(StrEnum):
@@ -97,6 +99,8 @@ class ReferenceType(StrEnum):
     and ``fund``, and the once-only indexes ``subscription``."""
 
     SUBSCRIPTION = "subscription"
+    DISTRIBUTION = "distribution"
+    """``<fund id>/<period number>``: a declared distribution."""
     DEPOSIT = "deposit"
     PAYOUT = "payout"
     FUND = "fund"
@@ -123,6 +127,7 @@ FLOW_AUTHOR = "service:ledger"
 
 SUSPENSE = "suspense"
 PLATFORM_FEES = "platform/fees"
+TAX_WITHHOLDING = "tax/withholding"
 
 ACCOUNT_CODE = re.compile(r"^[a-z][a-z_]*(/[A-Za-z0-9][A-Za-z0-9_.:-]*)*$")
 
@@ -130,6 +135,16 @@ ACCOUNT_CODE = re.compile(r"^[a-z][a-z_]*(/[A-Za-z0-9][A-Za-z0-9_.:-]*)*$")
 def escrow_account(fund_id: UUID | str) -> str:
     """The code of a fund's segregated escrow account."""
     return f"fund/{fund_id}/escrow"
+
+
+def distribution_account(fund_id: UUID | str) -> str:
+    """The code of the segregated account a fund's distributions are paid into and out of."""
+    return f"fund/{fund_id}/distribution"
+
+
+def receivable_account(msme_id: UUID | str) -> str:
+    """The code of what a business owes the operator (operation and audit fees)."""
+    return f"msme/{msme_id}/receivable"
 
 
 def wallet_account(investor_id: UUID | str) -> str:
@@ -625,7 +640,9 @@ def _uuid_id(code: str, value: str, what: str) -> str:
 def chart_of_accounts(code: str) -> AccountSpec:
     """The kind, owner and conditions of a standard account code; ids must be what they name.
 
-    ``fund/<fund id>/escrow`` is the fund's segregated money;
+    ``fund/<fund id>/escrow`` is the fund's segregated money, and
+    ``fund/<fund id>/distribution`` what its business paid in for a distribution, until it
+    is paid out; ``msme/<msme id>/receivable`` is what a business owes the operator;
     ``investor/<investor id>/wallet``, ``msme/<msme id>/payable``,
     ``municipality/<local government code>/subsidy``, ``tax/withholding`` and
     ``suspense`` are what the platform owes; ``bank/<partner bank>/clearing`` is
@@ -642,6 +659,14 @@ def chart_of_accounts(code: str) -> AccountSpec:
             return AccountSpec(
                 code, AccountKind.LIABILITY, OwnerType.FUND, owner, _NO_NEGATIVE, True
             )
+        case ["fund", fund_id, "distribution"]:
+            owner = _uuid_id(code, fund_id, "fund")
+            return AccountSpec(
+                code, AccountKind.LIABILITY, OwnerType.FUND, owner, _NO_NEGATIVE, True
+            )
+        case ["msme", msme_id, "receivable"]:
+            owner = _uuid_id(code, msme_id, "business")
+            return AccountSpec(code, AccountKind.ASSET, OwnerType.MSME, owner, _NO_OVERDRAFT)
         case ["investor", investor_id, "wallet"]:
             owner = _uuid_id(code, investor_id, "investor")
             return AccountSpec(code, AccountKind.LIABILITY, OwnerType.INVESTOR, owner, _NO_NEGATIVE)
@@ -749,6 +774,40 @@ class FundFacts:
     """Handling fees of those subscriptions plus the fund's arrangement fee."""
 
 
+class DistributionStatus(StrEnum):
+    """Where a declared distribution stands in the ledger (``distributions.status``).
+
+    declared (awaiting the business's payment, unless it owes nothing) -> funded (paid
+    in) -> paid (every batch booked and its payouts instructed)."""
+
+    DECLARED = "declared"
+    FUNDED = "funded"
+    PAID = "paid"
+
+
+@dataclass(frozen=True)
+class DistributionFacts:
+    """What the segregation rules need to know of a distribution an entry moves."""
+
+    fund_id: str
+    period_number: int
+    msme_id: str
+    status: DistributionStatus
+    business_owes: int
+    currency: str
+    nets: Mapping[str, int] = field(default_factory=dict)
+    """Per investor id, the net of the lines a batch pays (for a batch entry)."""
+
+    @property
+    def reference(self) -> str:
+        return distribution_reference(self.fund_id, self.period_number)
+
+
+def distribution_reference(fund_id: UUID | str, period_number: int) -> str:
+    """``reference_id`` of a distribution's entries: ``<fund id>/<period number>``."""
+    return f"{fund_id}/{period_number}"
+
+
 def _escrow_fund(legs: Sequence[Leg]) -> tuple[list[Leg], str | None]:
     escrow = [leg for leg in legs if is_fund_account(leg.account)]
     funds = {leg.account.split("/")[1] if leg.account.count("/") == 2 else "" for leg in escrow}
@@ -764,6 +823,7 @@ def check_segregation(
     reference_id: str | None = None,
     payment: PaymentFacts | None = None,
     fund: FundFacts | None = None,
+    distribution: DistributionFacts | None = None,
 ) -> None:
     """Refuse any movement of a fund's money other than the business flows allow.
 
@@ -787,7 +847,9 @@ def check_segregation(
         raise SegregationRefused("an entry moves a fund's escrow in one leg only")
     leg = escrow[0]
     others = [other for other in legs if other is not leg]
-    if purpose is Purpose.DEPOSIT:
+    if leg.account.endswith("/distribution") or purpose is Purpose.DISTRIBUTION:
+        check_distribution(purpose, leg, others, reference_id=reference_id, facts=distribution)
+    elif purpose is Purpose.DEPOSIT:
         _check_payment(leg, others, fund_id, reference_id, payment, fund)
     elif purpose is Purpose.REFUND:
         _check_refund(leg, others, fund_id, reference_id, payment)
@@ -800,6 +862,61 @@ def check_segregation(
         )
 
 
+def check_distribution(
+    purpose: Purpose,
+    leg: Leg,
+    others: Sequence[Leg],
+    *,
+    reference_id: str | None,
+    facts: DistributionFacts | None,
+) -> None:
+    """A fund's distribution account moves only for a declared distribution:
+
+    - payment (``deposit``): the business pays it, exactly what it owes, from a bank's
+      clearing account or suspense, while it is declared (once: the unique index
+      ``uq_journal_entries_distribution_payment_once``);
+    - ``distribution``: a batch leaves it while it is funded, to the wallets of the
+      distribution's investors for exactly their net, the withholding account, the
+      operator's fees and the business's receivable. The account never goes below
+      zero, so no more leaves than was paid in.
+
+    The ``postings_apply`` trigger checks the same (migration
+    ``2026_11_29_distributions.py``).
+    """
+    if facts is None or leg.account != distribution_account(facts.fund_id):
+        raise SegregationRefused(f"{leg.account} moves only for a declared distribution of it")
+    if reference_id != facts.reference or leg.currency != facts.currency:
+        raise SegregationRefused(f"an entry of distribution {facts.reference} names it")
+    if purpose is Purpose.DEPOSIT:
+        if leg.direction is not Direction.CREDIT or len(others) != 1 or not _is_payer(others[0]):
+            raise SegregationRefused(
+                "a distribution is paid in from a bank's clearing account or suspense"
+            )
+        if facts.status is not DistributionStatus.DECLARED or leg.amount != facts.business_owes:
+            raise SegregationRefused(
+                f"distribution {facts.reference} awaits no payment of {leg.amount}"
+            )
+    elif purpose is Purpose.DISTRIBUTION:
+        if leg.direction is not Direction.DEBIT or facts.status is not DistributionStatus.FUNDED:
+            raise SegregationRefused(f"distribution {facts.reference} is not funded")
+        allowed = {TAX_WITHHOLDING, PLATFORM_FEES, receivable_account(facts.msme_id)}
+        nets = {wallet_account(investor): net for investor, net in facts.nets.items()}
+        for other in others:
+            fits = other.account in allowed or nets.get(other.account) == other.amount
+            if other.direction is not Direction.CREDIT or not fits:
+                raise SegregationRefused(
+                    f"distribution {facts.reference} does not pay {other.account} {other.amount}"
+                )
+    else:
+        raise SegregationRefused(f"{purpose.value} may not move money of {leg.account}")
+
+
+def _is_payer(leg: Leg) -> bool:
+    return leg.account == SUSPENSE or (
+        leg.account.startswith("bank/") and leg.account.endswith("/clearing")
+    )
+
+
 def _check_payment(
     leg: Leg,
     others: Sequence[Leg],
@@ -810,10 +927,7 @@ def _check_payment(
 ) -> None:
     if leg.direction is not Direction.CREDIT:
         raise SegregationRefused("a payment only adds to a fund's escrow")
-    if len(others) != 1 or not (
-        others[0].account == SUSPENSE
-        or (others[0].account.startswith("bank/") and others[0].account.endswith("/clearing"))
-    ):
+    if len(others) != 1 or not _is_payer(others[0]):
         raise SegregationRefused("a payment comes from a bank's clearing account or suspense")
     if payment is None or payment.subscription_id != reference_id:
         raise SegregationRefused("a payment into escrow names the subscription it pays")
@@ -898,9 +1012,17 @@ def flow_entry(
     reference_id: str,
     payment: PaymentFacts | None = None,
     fund: FundFacts | None = None,
+    distribution: DistributionFacts | None = None,
 ) -> EntryDraft:
     """A business flow's posted entry, once ``check_segregation`` allows its legs."""
-    check_segregation(purpose, legs, reference_id=reference_id, payment=payment, fund=fund)
+    check_segregation(
+        purpose,
+        legs,
+        reference_id=reference_id,
+        payment=payment,
+        fund=fund,
+        distribution=distribution,
+    )
     return EntryDraft(
         legs=posted_legs(legs),
         entry_type=EntryType.STANDARD,

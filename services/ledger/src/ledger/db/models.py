@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -257,6 +258,9 @@ class Deposit(Base):
     status: Mapped[str] = mapped_column(Text, index=True)
     reason: Mapped[str | None] = mapped_column(Text)
     subscription_id: Mapped[UUID | None] = mapped_column()
+    fund_id: Mapped[UUID | None] = mapped_column()
+    """With ``period_number``: the distribution a business's payment paid in."""
+    period_number: Mapped[int | None] = mapped_column(Integer)
     entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -301,3 +305,97 @@ class Payout(Base):
     resolution_entry_id: Mapped[UUID | None] = mapped_column()
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Distribution(Base):
+    """A declared distribution (``DividendDeclared``): awaited from the business, then paid
+    out batch by batch (``ledger.distributions.rules.DistributionStatus``)."""
+
+    __tablename__ = "distributions"
+    __table_args__ = (
+        CheckConstraint("status IN ('declared', 'funded', 'paid')", name="status_known"),
+        CheckConstraint(
+            "business_owes = fees_total + total_gross + success_fee", name="owes_adds_up"
+        ),
+        CheckConstraint("total_gross - total_tax = total_net", name="net_is_gross_less_tax"),
+        CheckConstraint("batches_posted BETWEEN 0 AND batches", name="batches_posted_in_range"),
+        CheckConstraint(
+            "(payment_reference IS NULL) = (business_owes = 0)", name="reference_when_owed"
+        ),
+    )
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    msme_id: Mapped[UUID] = mapped_column()
+    currency: Mapped[str] = mapped_column(Text)
+    business_owes: Mapped[int] = mapped_column(BigInteger)
+    fees_total: Mapped[int] = mapped_column(BigInteger)
+    success_fee: Mapped[int] = mapped_column(BigInteger)
+    total_gross: Mapped[int] = mapped_column(BigInteger)
+    total_tax: Mapped[int] = mapped_column(BigInteger)
+    total_net: Mapped[int] = mapped_column(BigInteger)
+    investor_count: Mapped[int] = mapped_column(Integer)
+    batches: Mapped[int] = mapped_column(Integer)
+    payment_reference: Mapped[str | None] = mapped_column(Text)
+    reference_normalised: Mapped[str | None] = mapped_column(Text, unique=True)
+    """What deposits are matched on (``kumiai.references.normalise_reference``)."""
+    payment_due: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(Text)
+    deposit_id: Mapped[UUID | None] = mapped_column()
+    bank_id: Mapped[str | None] = mapped_column(Text)
+    """The partner bank the business paid through; the payouts go through it."""
+    batches_posted: Mapped[int] = mapped_column(Integer, server_default="0")
+    payout_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    funded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DistributionFee(Base):
+    """An operation or audit fee booked as receivable from the business, once per fund,
+    kind and fiscal year."""
+
+    __tablename__ = "distribution_fees"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id"))
+
+
+class DistributionBatch(Base):
+    """A ``DistributionAllocated`` batch received: its lines are in ``distribution_lines``."""
+
+    __tablename__ = "distribution_batches"
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lines: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class DistributionLine(Base):
+    """One investor's share of a distribution: what its wallet is credited and paid out."""
+
+    __tablename__ = "distribution_lines"
+    __table_args__ = (
+        CheckConstraint(
+            "gross - tax = net AND net >= 0 AND tax >= 0", name="net_is_gross_less_tax"
+        ),
+        Index("ix_distribution_lines_batch", "fund_id", "period_number", "batch"),
+    )
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    investor_id: Mapped[UUID] = mapped_column(primary_key=True)
+    batch: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    gross: Mapped[int] = mapped_column(BigInteger)
+    tax: Mapped[int] = mapped_column(BigInteger)
+    net: Mapped[int] = mapped_column(BigInteger)

@@ -44,6 +44,7 @@ from ledger.deposits.rules import (
     why_suspense,
 )
 from ledger.deposits.schemas import DepositIn, DepositOut
+from ledger.distributions import service as distributions
 
 
 def _deposit_out(deposit: Deposit) -> DepositOut:
@@ -172,13 +173,27 @@ async def record_deposit(
         check_same_report(known.request_hash, fingerprint, transaction_id=known.bank_transaction_id)
         return _deposit_out(known), False
     expected = await store.payment_by_reference_for_update(session, reference)
+    owed = await distributions.payment_for(uow, reference=reference) if expected is None else None
     payment = payment_facts(expected) if expected is not None else None
     fund = await books.fund_facts(uow, fund_id=expected.fund_id) if expected is not None else None
-    reason = why_suspense(payment, fund, amount=deposit.amount, currency=deposit.currency)
+    if owed is not None:
+        reason = distributions.why_suspense(owed, amount=deposit.amount, currency=deposit.currency)
+    else:
+        reason = why_suspense(payment, fund, amount=deposit.amount, currency=deposit.currency)
     deposit_id = uuid.uuid4()
     description = f"Deposit {deposit.bank_transaction_id} from bank {bank_id}"
     key = deposit_key(bank_id, deposit.bank_transaction_id)
-    if reason is None:
+    if reason is None and owed is not None:
+        draft = distributions.payment_draft(
+            owed,
+            source=clearing_account(bank_id),
+            description=f"{description} pays distribution {owed.fund_id}/{owed.period_number}",
+            idempotency_key=key,
+            request_hash=fingerprint,
+            created_by=principal.subject,
+            effective_date=deposit.value_date,
+        )
+    elif reason is None:
         assert payment is not None
         draft = payment_entry(
             payment,
@@ -222,7 +237,9 @@ async def record_deposit(
         created_at=datetime.now(UTC),
     )
     session.add(row)
-    if expected is not None and not reason:
+    if owed is not None and not reason:
+        distributions.mark_funded(owed, row)
+    elif expected is not None and not reason:
         await _mark_paid(uow, expected, row)
     await session.flush()
     return _deposit_out(row), True

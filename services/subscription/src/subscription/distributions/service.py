@@ -1,10 +1,12 @@
-"""Distributions: declared from approved sales, one period at a time; statements; the
-simulation anyone may run before a fund exists."""
+"""Distributions: declared from approved sales, one period at a time; statements and the
+yearly payment records; the simulation anyone may run before a fund exists."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 import structlog
@@ -17,19 +19,27 @@ from kumiai.contracts.subscription import (
     DividendDeclared,
 )
 from kumiai.db import UnitOfWork
+from kumiai.pagination import Page, page_of
 from kumiai.periods import japan_date
 from kumiai.principal import Principal
+from kumiai.problems import NotFound
 from kumiai.references import new_reference
 from subscription.db.models import Offering, ReportedSales
-from subscription.distributions import fees, rules, store
+from subscription.distributions import documents, fees, payment_records, rules, store
 from subscription.distributions.rules import DistributionTerms, PeriodSales
 from subscription.distributions.schemas import (
+    FundPaymentsOut,
     HolderOut,
+    PaymentRecordOut,
+    PaymentTotalsOut,
     PeriodOut,
     SimulationIn,
     SimulationOut,
     StatementLine,
 )
+from subscription.investors import rules as investor_rules
+from subscription.investors.cipher import FieldCipher
+from subscription.investors.schemas import PersonalDetailsOut
 from subscription.offerings.rules import OfferingStatus
 from subscription.subscriptions import rules as subscription_rules
 
@@ -97,10 +107,11 @@ async def _declare(
     result = schedule.periods[number - 1]
     period = reported[-1]
     now = datetime.now(UTC)
-    assert offering.closed_at is not None
+    # A formed offering closed when it formed (its end, if an older row lacks the time).
+    formed_at = offering.closed_at or offering.offering_end
     due = fees.fees_due(
         fees.fee_terms_from(offering.terms),
-        formed_on=japan_date(offering.closed_at),
+        formed_on=japan_date(formed_at),
         raised=schedule.units * offering.unit_price,
         period_end=period.period_end,
         last=result.last,
@@ -192,31 +203,164 @@ async def _declare(
         )
 
 
+class StatementLineNotFound(NotFound):
+    problem = "distribution-line-not-found"
+    title = "No distribution to this investor for that fund and period"
+
+
+def _statement_line(row: store.StatementRow) -> StatementLine:
+    line, dist, name, paid_on = row
+    return StatementLine(
+        fund_id=line.fund_id,
+        fund_name=name,
+        period_number=line.period_number,
+        period_start=dist.period_start,
+        period_end=dist.period_end,
+        units=line.units,
+        per_unit=dist.per_unit,
+        gross=line.gross,
+        tax=line.tax,
+        net=line.net,
+        cumulative_gross=line.cumulative_gross,
+        cumulative_tax=line.cumulative_tax,
+        remaining_to_recoup=line.remaining_to_recoup,
+        perk=line.perk,
+        declared_at=dist.declared_at,
+        paid_on=paid_on,
+        payment_status=payment_records.payment_status(paid_on),
+    )
+
+
 async def statement(
-    uow: UnitOfWork, *, investor_id: UUID, principal: Principal
-) -> list[StatementLine]:
-    """My page: the investor's distribution statement, a line per fund and period."""
+    uow: UnitOfWork, *, investor_id: UUID, principal: Principal, cursor: str | None, limit: int
+) -> Page[StatementLine]:
+    """My page: the investor's distribution statement, a line per fund and period, newest
+    period first, each declared or paid (and when)."""
     subscription_rules.check_my_page(principal, investor_id=investor_id)
-    return [
-        StatementLine(
-            fund_id=line.fund_id,
-            fund_name=name,
-            period_number=line.period_number,
-            period_start=dist.period_start,
-            period_end=dist.period_end,
-            units=line.units,
-            per_unit=dist.per_unit,
-            gross=line.gross,
-            tax=line.tax,
-            net=line.net,
-            cumulative_gross=line.cumulative_gross,
-            cumulative_tax=line.cumulative_tax,
-            remaining_to_recoup=line.remaining_to_recoup,
-            perk=line.perk,
-            declared_at=dist.declared_at,
-        )
-        for line, dist, name in await store.statement(uow.session, investor_id)
-    ]
+    rows = await store.statement(uow.session, investor_id, cursor=cursor, limit=limit)
+    return page_of(rows, limit=limit, item=_statement_line, key=store.statement_key)
+
+
+async def statement_line(
+    uow: UnitOfWork, *, investor_id: UUID, fund_id: UUID, period_number: int, principal: Principal
+) -> StatementLine:
+    """One period's line of the investor's statement, for the investor itself and staff."""
+    subscription_rules.check_my_page(principal, investor_id=investor_id)
+    row = await store.statement_line(uow.session, investor_id, fund_id, period_number)
+    if row is None:
+        raise StatementLineNotFound(f"no distribution of period {period_number} of this fund")
+    return _statement_line(row)
+
+
+async def statement_pdf(
+    uow: UnitOfWork, *, investor_id: UUID, fund_id: UUID, period_number: int, principal: Principal
+) -> tuple[str, bytes]:
+    """A period's statement as the PDF the investor keeps, and the name to save it under.
+    (Rendered in a worker thread: it takes a few tens of milliseconds.)"""
+    line = await statement_line(
+        uow,
+        investor_id=investor_id,
+        fund_id=fund_id,
+        period_number=period_number,
+        principal=principal,
+    )
+    content = await asyncio.to_thread(documents.statement_pdf, line, investor_id=investor_id)
+    return payment_records.statement_filename(fund_id, period_number), content
+
+
+async def payment_record(
+    uow: UnitOfWork, *, investor_id: UUID, year: int, principal: Principal, now: datetime
+) -> PaymentRecordOut:
+    """What the investor was paid in a calendar year, per fund and in total, once the year
+    is over in Japan; for the investor itself and staff."""
+    subscription_rules.check_my_page(principal, investor_id=investor_id)
+    payment_records.check_year_over(year, today=japan_date(now))
+    first, last = payment_records.year_span(year)
+    funds = await store.paid_to_investor(uow.session, investor_id, first=first, last=last)
+    totals = payment_records.year_totals(fund_totals for _, _, _, fund_totals in funds)
+    return PaymentRecordOut(
+        investor_id=investor_id,
+        year=year,
+        available_from=payment_records.available_from(year),
+        funds=[
+            FundPaymentsOut(fund_id=fund_id, fund_name=name, msme_id=msme_id, **asdict(fund_totals))
+            for fund_id, name, msme_id, fund_totals in funds
+        ],
+        totals=PaymentTotalsOut(**asdict(totals)),
+    )
+
+
+async def payment_record_pdf(
+    uow: UnitOfWork, *, investor_id: UUID, year: int, principal: Principal, now: datetime
+) -> tuple[str, bytes]:
+    """The year's payment record as the PDF the investor keeps, and the name to save it
+    under; it says so when nothing was paid."""
+    record = await payment_record(
+        uow, investor_id=investor_id, year=year, principal=principal, now=now
+    )
+    content = await asyncio.to_thread(documents.payment_record_pdf, record)
+    return payment_records.record_filename(year, investor_id), content
+
+
+def payment_records_csv(
+    uow: UnitOfWork, *, year: int, principal: Principal, cipher: FieldCipher
+) -> tuple[str, AsyncIterator[bytes]]:
+    """Staff: every investor's payments of a calendar year, per fund, with the investor's
+    name and address, as CSV for the tax filing; the file's name and its bytes, streamed
+    (the caller sends them as they come, the database read in batches)."""
+    payment_records.check_may_read_all_payment_records(principal)
+    first, last = payment_records.year_span(year)
+    return payment_records.csv_filename(year), _csv(
+        uow, first=first, last=last, principal=principal, cipher=cipher
+    )
+
+
+async def _csv(
+    uow: UnitOfWork, *, first: date, last: date, principal: Principal, cipher: FieldCipher
+) -> AsyncIterator[bytes]:
+    yield payment_records.csv_start().encode()
+    # Personal data leaves with this file: the service has no table for reads of personal
+    # details (payout_account_reads is for payout accounts), so the read is logged.
+    log.info(
+        "payment records with personal details read",
+        reader_role=principal.role.value,
+        reader_tenant=principal.tenant,
+        reader_subject=principal.subject,
+        year=first.year,
+    )
+    rows = 0
+    async with uow:
+        investor: UUID | None = None
+        personal: PersonalDetailsOut | None = None
+        async for batch in store.paid_to_everyone(uow.session, first=first, last=last):
+            out = []
+            for investor_id, blob, fund_id, fund_name, msme_id, totals in batch:
+                # Rows come by investor: each investor's details are decrypted once.
+                if investor_id != investor or personal is None:
+                    investor, personal = investor_id, _personal(investor_id, blob, cipher)
+                out.append(
+                    payment_records.csv_row(
+                        payment_records.RecordRow(
+                            investor_id=investor_id,
+                            full_name=personal.full_name,
+                            address=personal.address,
+                            fund_id=fund_id,
+                            fund_name=fund_name,
+                            msme_id=msme_id,
+                            totals=totals,
+                        )
+                    )
+                )
+            rows += len(out)
+            yield "".join(out).encode()
+    log.info("payment records sent", year=first.year, rows=rows)
+
+
+def _personal(investor_id: UUID, blob: bytes, cipher: FieldCipher) -> PersonalDetailsOut:
+    """The investor's personal details, decrypted as the investor read does."""
+    return PersonalDetailsOut.model_validate(
+        cipher.decrypt_json(blob, context=investor_rules.personal_data_context(investor_id))
+    )
 
 
 def simulate(body: SimulationIn) -> SimulationOut:
