@@ -509,3 +509,81 @@ async def test_a_reversal_mirrors_its_original_exactly(
         reference=("entry", original["id"]),
     )
     assert await ledger.posted(wallet) == 0
+
+
+async def test_a_distribution_account_moves_only_for_its_declared_distribution(
+    db: asyncpg.Connection,
+) -> None:
+    fund, msme, investor = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    account = f"fund/{fund}/distribution"
+    reference = ("distribution", f"{fund}/1")
+    await db.execute(
+        "INSERT INTO distributions (fund_id, period_number, msme_id, currency, business_owes,"
+        " fees_total, success_fee, total_gross, total_tax, total_net, investor_count, batches,"
+        " payment_reference, reference_normalised, status, declared_at)"
+        " VALUES ($1, 1, $2, 'JPY', 1000, 0, 0, 1000, 0, 1000, 1, 1, 'R', 'R', 'declared', now())",
+        fund,
+        msme,
+    )
+    await db.execute(
+        "INSERT INTO distribution_lines (fund_id, period_number, investor_id, batch, units,"
+        " gross, tax, net) VALUES ($1, 1, $2, 1, 1, 1000, 0, 1000)",
+        fund,
+        investor,
+    )
+
+    async def refused(legs: Sequence[tuple[str, str, int]], match: str, **kw: Any) -> None:
+        with pytest.raises(asyncpg.CheckViolationError, match=match):
+            await raw_entry(db, legs, **kw)
+
+    pay = [(CLEARING, "debit", 1000), (account, "credit", 1000)]
+    await refused(
+        [(CLEARING, "debit", 999), (account, "credit", 999)],
+        "awaits no payment",
+        purpose="deposit",
+        reference=reference,
+    )
+    await refused(
+        pay,
+        "only its distributions",
+        purpose="deposit",
+        reference=("subscription", str(uuid.uuid4())),
+    )
+    await refused(
+        pay,
+        "only its distributions",
+        purpose="deposit",
+        reference=("distribution", f"{uuid.uuid4()}/1"),
+    )
+    await raw_entry(db, pay, purpose="deposit", reference=reference)
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await raw_entry(db, pay, purpose="deposit", reference=reference)
+    wallet = f"investor/{investor}/wallet"
+    out = [(account, "debit", 1000), (wallet, "credit", 1000)]
+    await refused(out, "not funded", purpose="distribution", reference=reference)
+    await db.execute("UPDATE distributions SET status = 'funded' WHERE fund_id = $1", fund)
+    stranger = f"investor/{uuid.uuid4()}/wallet"
+    await refused(
+        [(account, "debit", 1000), (stranger, "credit", 1000)],
+        "pays only its investors",
+        purpose="distribution",
+        reference=reference,
+    )
+    await refused(
+        [(account, "debit", 1000), (f"msme/{msme}/payable", "credit", 1000)],
+        "pays only its investors",
+        purpose="distribution",
+        reference=reference,
+    )
+    await refused(out, "may not move the distribution money", purpose="refund", reference=reference)
+    escrow = f"fund/{fund}/escrow"
+    await refused(
+        [(escrow, "debit", 1000), (wallet, "credit", 1000)],
+        "only its distributions",
+        purpose="distribution",
+        reference=reference,
+    )
+    await raw_entry(db, out, purpose="distribution", reference=reference)
+    # Nothing more leaves than was paid in: the account may not go below zero.
+    with pytest.raises(asyncpg.PostgresError, match="balance"):
+        await raw_entry(db, out, purpose="distribution", reference=reference)
