@@ -1,5 +1,6 @@
 """Disclosure over the real broker: the offering document, fund news and who reads it,
-sales reports (SalesReported once), overdue reports (DisclosureOverdue once), annual reports."""
+sales reports (SalesReported once), overdue reports (DisclosureOverdue once), annual reports,
+distribution notices (once both DividendDeclared and DistributionPaid are heard)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import pypdf
 
 from helpers import PDF, STAFF, SettingsFactory, call, fetch, publish, publish_events
 from kumiai.auth import Role
+from kumiai.contracts.ledger import DistributionPaid
 from kumiai.contracts.onboarding import FundOpened
 from kumiai.contracts.subscription import (
     DividendDeclared,
+    DividendDeclaredV1,
     FundClosed,
     FundOutcome,
     SubscriptionConfirmed,
@@ -367,36 +370,240 @@ async def test_an_annual_report_is_published_to_investors_and_its_pdf_reads_back
     assert public.status_code == 404
 
 
-def _declared(opened: FundOpened, *, period: int, per_unit: int, units: int) -> DividendDeclared:
+PERIODS = {1: (date(2024, 6, 15), date(2025, 3, 31)), 2: (date(2025, 4, 1), date(2026, 3, 31))}
+"""The test fund's first two settlement periods (it formed on 15 June 2024)."""
+
+
+def _declared(
+    opened: FundOpened,
+    *,
+    period: int,
+    per_unit: int,
+    units: int,
+    retained: int = 0,
+    tax: int = 0,
+    version: type[DividendDeclaredV1] = DividendDeclared,
+) -> DividendDeclaredV1:
+    """Subscription's declaration of a period (v2 unless ``version`` says v1), with no fees."""
     total = per_unit * units
-    return DividendDeclared(
+    starts_on, ends_on = PERIODS[period]
+    declared: dict[str, Any] = {
+        "fund_id": opened.fund_id,
+        "msme_id": opened.msme_id,
+        "period_number": period,
+        "period_start": starts_on,
+        "period_end": ends_on,
+        "sales": 3_000_000,
+        "adjustment": 0,
+        "cumulative_sales": 3_800_000,
+        "distributable_sales": 2_000_000,
+        "below_recoup": 2_000_000,
+        "above_recoup": 0,
+        "distributable_amount": total + retained,
+        "units": units,
+        "per_unit": per_unit,
+        "retained": retained,
+        "success_fee": 0,
+        "investor_count": 1,
+        "total_gross": total,
+        "total_tax": tax,
+        "total_net": total - tax,
+        "business_owes": total,
+        "payment_reference": "KM2N6Q8R4T7W" if total else None,
+        "payment_due": ends_on.replace(month=6, day=30) if total else None,
+        "batches": 1,
+        "matures": False,
+        "declared_at": datetime.now(UTC),
+    }
+    if version is DividendDeclared:
+        declared |= {"fees": [], "fees_total": 0}
+    return version.model_validate(declared)
+
+
+def _paid(
+    opened: FundOpened, *, period: int, gross: int, tax: int, paid_on: date
+) -> DistributionPaid:
+    """The ledger's word that the period's distribution was paid out to its one investor."""
+    return DistributionPaid(
         fund_id=opened.fund_id,
         msme_id=opened.msme_id,
         period_number=period,
-        period_start=date(2025, 4, 1),
-        period_end=date(2026, 3, 31),
-        sales=3_000_000,
-        adjustment=0,
-        cumulative_sales=3_800_000,
-        distributable_sales=2_000_000,
-        below_recoup=2_000_000,
-        above_recoup=0,
-        distributable_amount=total,
-        units=units,
-        per_unit=per_unit,
-        retained=0,
-        success_fee=0,
+        bank_id="hokkaido-bank",
+        deposit_id=uuid.uuid4(),
         investor_count=1,
-        total_gross=total,
-        total_tax=0,
-        total_net=total,
-        business_owes=total,
-        payment_reference="KM2N6Q8R4T7W",
-        payment_due=date(2026, 6, 30),
-        batches=1,
-        matures=False,
-        declared_at=datetime.now(UTC),
+        payout_count=1,
+        total_gross=gross,
+        total_tax=tax,
+        total_net=gross - tax,
+        success_fee=0,
+        fees_settled=0,
+        paid_on=paid_on,
+        paid_at=datetime(paid_on.year, paid_on.month, paid_on.day, 1, 0, tzinfo=UTC),
     )
+
+
+async def _notices(client: httpx.AsyncClient, headers: dict[str, str]) -> list[Any]:
+    page = await call(client, "GET", "/me/documents", headers=headers)
+    return [d for d in page["items"] if d["kind"] == "distribution_notice"]
+
+
+async def test_a_paid_distribution_heard_before_its_declaration_is_noticed_once_to_holders(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    holder, stranger = str(uuid.uuid4()), str(uuid.uuid4())
+    bootstrap, ns = settings.kafka_bootstrap_servers, settings.topic_namespace
+    ledger, subscription = events_topic("ledger", ns), events_topic("subscription", ns)
+    async with running(service("disclosure").create_app(settings)) as dis:
+        opened = await _formed_fund(settings, holder)
+        fund = str(opened.fund_id)
+        business = bearer(Role.MSME, str(opened.msme_id))
+        mine, theirs = bearer(Role.INVESTOR, holder), bearer(Role.INVESTOR, stranger)
+
+        async def holders_known() -> bool:
+            page = await call(dis, "GET", "/me/documents", headers=mine)
+            return bool(page["items"])
+
+        await eventually(holders_known, what="the holder's offering document")
+        # Period 2: D = 4,800,150 over 400 units: floor(4,800,150 / 400) = 12,000 per unit,
+        # gross 400 x 12,000 = 4,800,000 (150 retained). The investor paid in 10,000 a unit,
+        # so 400 x 2,000 = 800,000 is profit, withheld at 20.42 %: 800,000 x 0.2042 =
+        # 163,360; net 4,800,000 - 163,360 = 4,636,640.
+        paid = _paid(opened, period=2, gross=4_800_000, tax=163_360, paid_on=date(2026, 6, 12))
+        declared = _declared(
+            opened, period=2, per_unit=12_000, units=400, retained=150, tax=163_360
+        )
+        await publish_events(bootstrap, ledger, "ledger", fund, [paid])
+
+        async def payment_kept() -> Any:
+            rows = await fetch(
+                settings.database_url,
+                "SELECT paid_on FROM paid_distributions WHERE fund_id = $1",
+                opened.fund_id,
+            )
+            return rows or None
+
+        await eventually(payment_kept, what="the payment, kept before the declaration")
+        before_declaration = await _notices(dis, mine)
+        await publish_events(
+            bootstrap, subscription, "subscription", f"{fund}-declared", [declared]
+        )
+        [listed] = await eventually(lambda: _notices(dis, mine), what="the distribution notice")
+        notice = await call(dis, "GET", f"/documents/{listed['id']}", headers=mine)
+        pdf = await dis.get(f"/documents/{listed['id']}/pdf", headers=mine)
+        stranger_sees = await dis.get(f"/documents/{listed['id']}", headers=theirs)
+        stranger_notices = await _notices(dis, theirs)
+        public = await dis.get(f"/public/documents/{listed['id']}")
+        sections = {"overview": "二期目の仕込み。", "use_of_funds": "設備に充てました。"}
+        fy2026 = await call(
+            dis, "PUT", f"/funds/{fund}/annual-reports/2026", json=sections, headers=business
+        )
+        # A producer replaying both events (new envelopes the inbox has not seen) changes
+        # nothing: the declaration and payment are kept, the notice is not made again.
+        again = (f"{fund}-paid-again", f"{fund}-declared-again")
+        await publish_events(bootstrap, ledger, "ledger", again[0], [paid])
+        await publish_events(bootstrap, subscription, "subscription", again[1], [declared])
+
+        async def replayed() -> bool:
+            rows = await fetch(
+                settings.database_url,
+                "SELECT subject FROM inbox_subjects WHERE subject = ANY($1) AND last_seq = 1",
+                list(again),
+            )
+            return len(rows) == 2
+
+        await eventually(replayed, what="both events handled again")
+        after_replay = await _notices(dis, mine)
+    assert before_declaration == []
+    data = notice["shown"]["data"]
+    assert data == {
+        "fund_name": "酒蔵の再建 Sake brewery",
+        "period_number": 2,
+        "period_start": "2025-04-01",
+        "period_end": "2026-03-31",
+        "distributable_amount": 4_800_150,
+        "per_unit": 12_000,
+        "total_gross": 4_800_000,
+        "total_tax": 163_360,
+        "total_net": 4_636_640,
+        "investor_count": 1,
+        "paid_on": "2026-06-12",
+    }
+    assert notice["status"] == "published"
+    assert notice["shown"]["visibility"] == "investors"
+    assert notice["shown"]["title"] == "分配のお知らせ 第2期 / Distribution notice, period 2"
+    assert notice["shown"]["author"] == "disclosure"
+    assert pdf.status_code == 200
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "分配のお知らせ" in text
+    assert "4,636,640" in text
+    assert stranger_sees.status_code == 404
+    assert stranger_notices == []
+    assert public.status_code == 404
+    assert fy2026["facts"]["distributions"] == [
+        {"total": 4_800_000, "per_unit": 12_000, "paid_on": "2026-06-12"}
+    ]
+    assert [n["id"] for n in after_replay] == [listed["id"]]
+    # Handled again, not refused by the database and dead-lettered.
+    assert await fetch(settings.database_url, "SELECT error FROM dead_letters") == []
+    rows = await fetch(
+        settings.database_url,
+        "SELECT count(*) FROM documents WHERE fund_id = $1 AND kind = 'distribution_notice'",
+        opened.fund_id,
+    )
+    assert rows[0][0] == 1
+
+
+async def test_a_first_version_declaration_heard_before_its_payment_is_noticed_too(
+    settings_for: SettingsFactory,
+) -> None:
+    settings = settings_for("disclosure", run_workers=True)
+    holder = str(uuid.uuid4())
+    bootstrap, ns = settings.kafka_bootstrap_servers, settings.topic_namespace
+    async with running(service("disclosure").create_app(settings)) as dis:
+        opened = await _formed_fund(settings, holder)
+        fund = str(opened.fund_id)
+        mine = bearer(Role.INVESTOR, holder)
+        # Period 1: 400 units x 5,000 = 2,000,000 gross, all of it repaying what was paid in
+        # (10,000 a unit), so no tax: net 2,000,000.
+        declared = _declared(
+            opened, period=1, per_unit=5_000, units=400, version=DividendDeclaredV1
+        )
+        assert type(declared) is DividendDeclaredV1
+        await publish_events(
+            bootstrap,
+            events_topic("subscription", ns),
+            "subscription",
+            f"{fund}-declared",
+            [declared],
+        )
+
+        async def declaration_kept() -> Any:
+            rows = await fetch(
+                settings.database_url,
+                "SELECT period_start, paid_on FROM declared_distributions WHERE fund_id = $1",
+                opened.fund_id,
+            )
+            return rows or None
+
+        [kept] = await eventually(declaration_kept, what="the v1 declaration")
+        before_payment = await _notices(dis, mine)
+        paid = _paid(opened, period=1, gross=2_000_000, tax=0, paid_on=date(2025, 6, 20))
+        await publish_events(bootstrap, events_topic("ledger", ns), "ledger", fund, [paid])
+        [listed] = await eventually(lambda: _notices(dis, mine), what="the distribution notice")
+        notice = await call(dis, "GET", f"/documents/{listed['id']}", headers=mine)
+    assert kept["period_start"] == date(2024, 6, 15)
+    assert kept["paid_on"] is None
+    assert before_payment == []
+    data = notice["shown"]["data"]
+    assert (data["period_number"], data["per_unit"], data["total_net"]) == (1, 5_000, 2_000_000)
+    assert data["paid_on"] == "2025-06-20"
+    [row] = await fetch(
+        settings.database_url,
+        "SELECT paid_on FROM declared_distributions WHERE fund_id = $1",
+        opened.fund_id,
+    )
+    assert row["paid_on"] == date(2025, 6, 20)
 
 
 def _sales(period: int, sales: object, **extra: Any) -> dict[str, Any]:

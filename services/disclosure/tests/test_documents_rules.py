@@ -56,11 +56,13 @@ SERVICE = _principal(Role.SERVICE, "subscription")
 NOT_STAFF = (OTHER_BUSINESS, INVESTOR, BANK, MUNICIPALITY, SERVICE)
 """Callers that neither are staff nor act for the fund's business."""
 
-HAND_DRAFTED = set(DocumentKind) - {
+MADE_BY_THE_SERVICE = (
     DocumentKind.OFFERING_DOCUMENT,
     DocumentKind.SALES_REPORT,
     DocumentKind.ANNUAL_REPORT,
-}
+    DocumentKind.DISTRIBUTION_NOTICE,
+)
+HAND_DRAFTED = set(DocumentKind) - set(MADE_BY_THE_SERVICE)
 
 
 def _constraint_values(table: str, name: str) -> set[str]:
@@ -99,11 +101,7 @@ def test_the_business_drafts_fund_news_and_notices_and_staff_every_hand_made_kin
 
 
 def test_nobody_drafts_the_documents_the_service_makes() -> None:
-    for kind in (
-        DocumentKind.OFFERING_DOCUMENT,
-        DocumentKind.SALES_REPORT,
-        DocumentKind.ANNUAL_REPORT,
-    ):
+    for kind in MADE_BY_THE_SERVICE:
         for caller, business in ((STAFF, False), (STAFF, True), (BUSINESS, True)):
             with pytest.raises(Forbidden) as caught:
                 check_author(caller, kind, business=business)

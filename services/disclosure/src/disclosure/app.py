@@ -1,4 +1,5 @@
-"""Disclosure: offering documents, fund news, sales and annual reports, and who reads them."""
+"""Disclosure: offering documents, fund news, sales and annual reports, distribution notices,
+and who reads them."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def service_spec(settings: Settings) -> ServiceSpec:
         title="Kumiai disclosure",
         description=(
             "What investors and the public read about a fund: the offering document made "
-            "from its terms, fund news, sales reports (SalesReported), annual reports; "
-            "reporting deadlines (DisclosureOverdue); who may read what, and every read."
+            "from its terms, fund news, sales reports (SalesReported), annual reports, "
+            "distribution notices once a distribution is paid; reporting deadlines "
+            "(DisclosureOverdue); who may read what, and every read."
         ),
         routers=[
             documents.router,
@@ -38,7 +40,7 @@ def service_spec(settings: Settings) -> ServiceSpec:
             audit.router,
         ],
         handlers=handlers(settings.due),
-        consumes=["onboarding", "subscription"],
+        consumes=["onboarding", "subscription", "ledger"],
         timers=[Timer("overdue-reports", deadline_service.overdue_announcer(), interval_s=1.0)],
         large_bodies=[
             documents.attachment_body(settings.attachment_max_bytes),

@@ -2,17 +2,20 @@
 
 It learns funds from onboarding (``FundOpened``, ``FundCancelled``) and their outcome
 and holders from subscription (``FundClosed``, ``SubscriptionConfirmed``,
-``SubscriptionCancelled``); either topic may be ahead of the other.
+``SubscriptionCancelled``); distributions from subscription (``DividendDeclared``, either
+schema version) and the ledger (``DistributionPaid``). Any topic may be ahead of another.
 """
 
 from __future__ import annotations
 
 from disclosure.deadlines.rules import DueMonths
+from disclosure.distributions import service as distributions
 from disclosure.documents import service as documents
 from disclosure.funds import service as funds
+from kumiai.contracts.ledger import DistributionPaid
 from kumiai.contracts.onboarding import FundCancelled, FundOpenedV1, FundOpenedV2
 from kumiai.contracts.subscription import (
-    DividendDeclared,
+    DividendDeclaredV1,
     FundClosed,
     SubscriptionCancelled,
     SubscriptionConfirmed,
@@ -54,11 +57,19 @@ def handlers(due: DueMonths) -> dict[str, Handler]:
     async def on_dividend_declared(
         uow: UnitOfWork, payload: EventPayload, envelope: Envelope
     ) -> None:
-        assert isinstance(payload, DividendDeclared)
-        await funds.record_declaration(uow, event=payload)
+        # v2 (with the fees) subclasses v1; what disclosure keeps is in both.
+        assert isinstance(payload, DividendDeclaredV1)
+        await distributions.record_declaration(uow, event=payload)
+
+    async def on_distribution_paid(
+        uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+    ) -> None:
+        assert isinstance(payload, DistributionPaid)
+        await distributions.record_payment(uow, event=payload)
 
     return {
-        DividendDeclared.event_type: on_dividend_declared,
+        DividendDeclaredV1.event_type: on_dividend_declared,
+        DistributionPaid.event_type: on_distribution_paid,
         FundOpenedV2.event_type: on_fund_opened,
         FundClosed.event_type: on_fund_closed,
         FundCancelled.event_type: on_fund_cancelled,

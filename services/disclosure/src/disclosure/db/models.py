@@ -1,7 +1,8 @@
 """Disclosure's tables.
 
-What the service knows of funds and holdings comes from onboarding's and
-subscription's events (``funds``, ``investments``); everything else is its own.
+What the service knows of funds, holdings and distributions comes from
+onboarding's, subscription's and the ledger's events (``funds``, ``investments``,
+``declared_distributions``, ``paid_distributions``); everything else is its own.
 Versions, attachments, reads and the audit trail are append-only: the database
 refuses to change or delete them (migration ``2026_11_29_disclosure.py``).
 """
@@ -78,18 +79,53 @@ class Investment(Base):
 
 class DeclaredDistribution(Base):
     """A period's distribution as subscription declared it (``DividendDeclared``): what the
-    annual report says was distributed; ``paid_on`` once it reached investors."""
+    annual report says was distributed; ``paid_on`` once it reached investors (the
+    ``DistributionPaid`` of the same period, whichever arrived first)."""
 
     __tablename__ = "declared_distributions"
 
     fund_id: Mapped[UUID] = mapped_column(primary_key=True)
     period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period_start: Mapped[date | None] = mapped_column(Date)
+    """Null for the distributions kept before it was (migration ``0005``)."""
     period_end: Mapped[date] = mapped_column(Date)
     distributable_amount: Mapped[int] = mapped_column(BigInteger)
     total_gross: Mapped[int] = mapped_column(BigInteger)
     per_unit: Mapped[int] = mapped_column(BigInteger)
     declared_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     paid_on: Mapped[date | None] = mapped_column(Date)
+
+
+class PaidDistribution(Base):
+    """A period's distribution as the ledger paid it out (``DistributionPaid``); it may arrive
+    before the declaration, and is kept until the two meet."""
+
+    __tablename__ = "paid_distributions"
+    __table_args__ = (
+        # distributions.rules.NoticeFacts: the figures add up
+        CheckConstraint("total_net = total_gross - total_tax", name="net_is_gross_less_tax"),
+    )
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    msme_id: Mapped[UUID] = mapped_column()
+    paid_on: Mapped[date] = mapped_column(Date)
+    investor_count: Mapped[int] = mapped_column(Integer)
+    total_gross: Mapped[int] = mapped_column(BigInteger)
+    total_tax: Mapped[int] = mapped_column(BigInteger)
+    total_net: Mapped[int] = mapped_column(BigInteger)
+    paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DistributionNotice(Base):
+    """The distribution notice published for a fund's period: its key refuses a second one
+    (distributions.service.publish_notice_if_due)."""
+
+    __tablename__ = "distribution_notices"
+
+    fund_id: Mapped[UUID] = mapped_column(primary_key=True)
+    period_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[UUID] = mapped_column(ForeignKey("documents.id"))
 
 
 class Document(Base):

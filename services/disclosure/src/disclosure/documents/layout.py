@@ -66,7 +66,7 @@ def paragraphs_of(body: str) -> tuple[str, ...]:
 def document_layout(
     *, kind_ja: str, kind_en: str, title: str, body: str, fund_name: str, footer: str
 ) -> Layout:
-    """A generic document (fund news, a distribution notice, a notice): its title and body."""
+    """A generic document (fund news, a notice, a contract): its title and body."""
     section = Section(heading_ja=title, heading_en="", paragraphs=paragraphs_of(body))
     return Layout(
         title_ja=kind_ja, title_en=kind_en, subtitle=fund_name, sections=(section,), footer=footer

@@ -8,7 +8,8 @@ seeing the published one until the revision is published) or retracted with a re
 (the record stays, its content is withheld from readers). The business drafts its own
 fund news and notices; staff draft every kind, review and publish. Some kinds are made
 by the service itself from what it knows (the offering document from the terms, sales
-and annual reports from approved figures) and are published as made.
+and annual reports from approved figures, distribution notices from the declared and
+paid distributions) and are published as made.
 
 Readers: public documents are for anyone; investor-only ones for staff, the business
 and investors who hold or held units of that fund; staff-only ones for staff. Whoever
@@ -74,7 +75,12 @@ BUSINESS_KINDS = frozenset({DocumentKind.FUND_NEWS, DocumentKind.NOTICE})
 """What a business drafts itself."""
 
 MADE_BY_THE_SERVICE = frozenset(
-    {DocumentKind.OFFERING_DOCUMENT, DocumentKind.SALES_REPORT, DocumentKind.ANNUAL_REPORT}
+    {
+        DocumentKind.OFFERING_DOCUMENT,
+        DocumentKind.SALES_REPORT,
+        DocumentKind.ANNUAL_REPORT,
+        DocumentKind.DISTRIBUTION_NOTICE,
+    }
 )
 """Kinds the service makes from what it knows; nobody drafts them by hand."""
 
@@ -96,7 +102,7 @@ class DocumentRetracted(DocumentRefused):
 def check_author(principal: Principal, kind: DocumentKind, *, business: bool) -> None:
     """Staff draft any kind but those the service makes; the business its news and notices."""
     if kind in MADE_BY_THE_SERVICE:
-        raise Forbidden(f"{kind.value} documents are made by the service from approved figures")
+        raise Forbidden(f"{kind.value} documents are made by the service from what it is told")
     if principal.is_staff():
         return
     if not business:

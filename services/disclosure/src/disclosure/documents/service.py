@@ -1,5 +1,5 @@
 """Disclosure documents: drafting, versions, attachments, review, reading, and the documents
-the service makes itself (the offering document, approved reports)."""
+the service makes itself (the offering document, approved reports, distribution notices)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from disclosure.annual.layout import annual_report_layout, facts_of
 from disclosure.audit import service as audit
 from disclosure.audit.rules import AuditEntity
 from disclosure.db.models import Attachment, Document, DocumentRead, DocumentVersion, Fund
+from disclosure.distributions.layout import notice_facts_of, notice_layout
 from disclosure.documents import rules, store
 from disclosure.documents.feed import FeedEntry, atom_feed
 from disclosure.documents.layout import document_layout
@@ -655,6 +656,8 @@ async def pdf(
         layout = offering_layout(FundOpened.model_validate(terms), footer=footer)
     elif kind is DocumentKind.ANNUAL_REPORT and shown.data is not None:
         layout = annual_report_layout(facts_of(shown.data), footer=footer)
+    elif kind is DocumentKind.DISTRIBUTION_NOTICE and shown.data is not None:
+        layout = notice_layout(notice_facts_of(shown.data), footer=footer)
     else:
         kind_ja, kind_en = rules.KIND_NAMES[kind]
         layout = document_layout(

@@ -12,7 +12,6 @@ from disclosure.funds import rules, store
 from disclosure.funds.rules import FundOutcome, Span
 from kumiai.contracts.onboarding import AnyFundOpened, FundCancelled
 from kumiai.contracts.subscription import (
-    DividendDeclared,
     FundClosed,
     SubscriptionCancelled,
     SubscriptionConfirmed,
@@ -131,28 +130,20 @@ async def _investment(
     return row
 
 
-async def record_declaration(uow: UnitOfWork, *, event: DividendDeclared) -> None:
-    """Keep a declared distribution for the annual report of the year its period ends in."""
-    await store.keep_declaration(
-        uow.session,
-        {
-            "fund_id": event.fund_id,
-            "period_number": event.period_number,
-            "period_end": event.period_end,
-            "distributable_amount": event.distributable_amount,
-            "total_gross": event.total_gross,
-            "per_unit": event.per_unit,
-            "declared_at": event.declared_at,
-        },
-    )
-
-
 async def fund_of(uow: UnitOfWork, fund_id: UUID, *, lock: bool = False) -> Fund:
     """A fund whose terms are known; 404 otherwise."""
     fund = await store.fund(uow.session, fund_id, lock=lock)
     if fund is None or fund.terms is None:
         raise UnknownFund(f"no fund {fund_id}")
     return fund
+
+
+async def name_of(uow: UnitOfWork, fund_id: UUID) -> str:
+    """The fund's name as its opening told it; empty while its opening has not arrived."""
+    fund = await store.fund(uow.session, fund_id)
+    if fund is None:
+        return ""
+    return fund.name or ""
 
 
 async def holds(uow: UnitOfWork, *, principal: Principal, fund_id: UUID) -> bool:

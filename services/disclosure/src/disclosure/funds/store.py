@@ -8,7 +8,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from disclosure.db.models import DeclaredDistribution, Fund, Investment
+from disclosure.db.models import Fund, Investment
 
 
 async def fund(session: AsyncSession, fund_id: UUID, *, lock: bool = False) -> Fund | None:
@@ -55,8 +55,3 @@ async def funds_held(session: AsyncSession, investor_id: UUID) -> list[UUID]:
             .distinct()
         )
     )
-
-
-async def keep_declaration(session: AsyncSession, row: dict[str, object]) -> None:
-    """Keep a declared distribution once, however often its event is delivered."""
-    await session.execute(insert(DeclaredDistribution).values(**row).on_conflict_do_nothing())
