@@ -159,14 +159,29 @@ async def ledger_benchmark(server_url: str) -> None:
     await run(url, report)
 
 
-async def distribution_benchmark(server_url: str) -> None:
-    from kumiai_tools.bench.distribution import run
+async def distribution_benchmark(server_url: str, bootstrap: str) -> None:
+    from kumiai_tools.bench.distribution import end_to_end, run
 
-    name = f"kumiai_bench_distribution_{uuid.uuid4().hex[:8]}"
+    run_id = uuid.uuid4().hex[:8]
+    name = f"kumiai_bench_distribution_{run_id}"
     await create_database(server_url, name)
     url = database_url(server_url, name)
     await asyncio.to_thread(upgrade, service("subscription").root(), url)
     await run(url, report)
+    settings: dict[str, ServiceSettings] = {}
+    for service_name in ("subscription", "ledger"):
+        db = f"kumiai_bench_payout_{service_name}_{run_id}"
+        await create_database(server_url, db)
+        db_url = database_url(server_url, db)
+        await asyncio.to_thread(upgrade, service(service_name).root(), db_url)
+        settings[service_name] = service(service_name).settings_class()(
+            environment="test",
+            database_url=db_url,
+            kafka_bootstrap_servers=bootstrap,
+            topic_namespace=f"payout{run_id}",
+            relay_poll_interval_s=0.01,
+        )
+    await end_to_end(settings, bootstrap, report)
 
 
 def main() -> None:
@@ -187,7 +202,7 @@ def main() -> None:
             asyncio.run(bus_benchmark(server_url, bootstrap))
             asyncio.run(ledger_benchmark(server_url))
             asyncio.run(sellout_benchmark(server_url))
-            asyncio.run(distribution_benchmark(server_url))
+            asyncio.run(distribution_benchmark(server_url, bootstrap))
         finally:
             if broker:
                 broker.stop()

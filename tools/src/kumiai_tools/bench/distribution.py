@@ -10,22 +10,34 @@ transaction), after checking that the lines add up to the declared totals.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 
+from kumiai.auth import Role
 from kumiai.contracts.disclosure import SalesReported
 from kumiai.db import UnitOfWork, create_engine, session_factory
-from kumiai_tools.testing import sample_fund_opened
+from kumiai.events import Envelope
+from kumiai.kafka import ensure_topics
+from kumiai.settings import ServiceSettings
+from kumiai.topics import events_topic
+from kumiai.zengin import parse_transfer_file
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import bearer, running, sample_fund_opened
 from subscription.distributions import rules
 from subscription.distributions import service as distributions
 from subscription.distributions.rules import PeriodSales
+from subscription.investors.cipher import FieldCipher
 
 Report = Callable[[str, float, str], None]
+T = TypeVar("T")
 INVESTORS = int(os.environ.get("BENCH_DISTRIBUTION_INVESTORS", "70000"))
 SALES = (800_000, 300_000_000, 900_000_000)
 """Below the threshold, then well below recoup, then across it (for 70,000 units)."""
@@ -92,31 +104,36 @@ async def _formed_fund(dsn: str) -> tuple[uuid.UUID, uuid.UUID]:
     return fund_id, msme_id
 
 
+def _sales(fund_id: uuid.UUID, msme_id: uuid.UUID, number: int) -> SalesReported:
+    return SalesReported(
+        report_id=uuid.uuid4(),
+        fund_id=fund_id,
+        msme_id=msme_id,
+        period_number=number,
+        period_start=date(2026 + number, 4, 1),
+        period_end=date(2027 + number, 3, 31),
+        sales=SALES[number - 1],
+        confirmation_id=uuid.uuid4(),
+        approved_at=datetime.now(UTC),
+    )
+
+
 async def declare(dsn: str, report: Report) -> None:
     fund_id, msme_id = await _formed_fund(dsn)
     engine = create_engine(dsn.replace("postgresql://", "postgresql+asyncpg://"), pool_size=2)
     sessions = session_factory(engine)
 
-    def sales(number: int) -> SalesReported:
-        return SalesReported(
-            report_id=uuid.uuid4(),
-            fund_id=fund_id,
-            msme_id=msme_id,
-            period_number=number,
-            period_start=date(2026 + number, 4, 1),
-            period_end=date(2027 + number, 3, 31),
-            sales=SALES[number - 1],
-            confirmation_id=uuid.uuid4(),
-            approved_at=datetime.now(UTC),
-        )
-
     try:
         for number in (1, 2):
             async with UnitOfWork(sessions, source="subscription", topic="bench") as uow:
-                await distributions.record_sales(uow, event=sales(number), payment_days=30)
+                await distributions.record_sales(
+                    uow, event=_sales(fund_id, msme_id, number), payment_days=30
+                )
         started = time.perf_counter()
         async with UnitOfWork(sessions, source="subscription", topic="bench") as uow:
-            await distributions.record_sales(uow, event=sales(3), payment_days=30)
+            await distributions.record_sales(
+                uow, event=_sales(fund_id, msme_id, 3), payment_days=30
+            )
         report("distribution.declare_70k_s", time.perf_counter() - started, "s")
     finally:
         await engine.dispose()
@@ -143,3 +160,175 @@ async def declare(dsn: str, report: Report) -> None:
 async def run(url: str, report: Report) -> None:
     compute(report)
     await declare(url.replace("postgresql+asyncpg://", "postgresql://"), report)
+
+
+BANK = "bench-bank"
+PAYOUT_ACCOUNTS = (("0001", "001"), ("0005", "001"), ("0009", "100"), ("0116", "101"))
+"""Bank and branch codes the investors' payout accounts use (known to zengin-code)."""
+
+
+async def _register_bank(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO partners (partner_id, kind, name, zengin_code, status, version,"
+            " registered_at) VALUES ($1, 'bank', $1, NULL, 'active', 1, now())"
+            " ON CONFLICT (partner_id) DO NOTHING",
+            BANK,
+        )
+    finally:
+        await conn.close()
+
+
+async def _with_payout_accounts(dsn: str, cipher: FieldCipher) -> None:
+    """Give every investor of the register real personal details and a payout account."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        ids = [r["id"] for r in await conn.fetch("SELECT id FROM investors")]
+        rows = []
+        for n, investor in enumerate(ids):
+            bank, branch = PAYOUT_ACCOUNTS[n % len(PAYOUT_ACCOUNTS)]
+            personal = {
+                "full_name": f"投資家 {n}",
+                "address": "札幌市北区北四条西5-6",
+                "phone": "+81-11-000-0000",
+                "email": f"investor{n}@example.jp",
+                "payout_account": {
+                    "bank_code": bank,
+                    "branch_code": branch,
+                    "account_type": "ordinary",
+                    "account_number": f"{n % 10_000_000:07d}",
+                    "account_holder": "ヤマダ タロウ",
+                },
+            }
+            context = f"investor:{investor}".encode()
+            rows.append((investor, cipher.encrypt_json(personal, context=context)))
+        await conn.execute("CREATE TEMP TABLE personal_rows (id uuid, personal bytea)")
+        await conn.copy_records_to_table("personal_rows", records=rows)
+        await conn.execute(
+            "UPDATE investors i SET personal = p.personal FROM personal_rows p WHERE p.id = i.id"
+        )
+    finally:
+        await conn.close()
+
+
+async def _publish(bootstrap: str, topic: str, payload: SalesReported, sequence: int) -> None:
+    await ensure_topics(bootstrap, [topic], partitions=6)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        envelope = Envelope(
+            type=payload.event_type,
+            schema_version=payload.schema_version,
+            source="disclosure",
+            subject=str(payload.fund_id),
+            sequence=sequence,
+            data=payload.model_dump(mode="json"),
+        )
+        await producer.send_and_wait(topic, envelope.to_bytes(), key=envelope.subject.encode())
+    finally:
+        await producer.stop()
+
+
+async def _until(probe: Callable[[], Awaitable[T | None]], what: str, timeout_s: float = 300) -> T:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = await probe()
+        if found is not None:
+            return found
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"{what}: not within {timeout_s} s")
+
+
+async def end_to_end(settings: dict[str, ServiceSettings], bootstrap: str, report: Report) -> None:
+    """From the third period's ``SalesReported`` on the broker to every investor's net
+    booked, instructed, announced back to subscription, the bank's transfer file built
+    and the payment on every statement: subscription and the ledger as they run."""
+    sub_dsn = settings["subscription"].database_url.replace(
+        "postgresql+asyncpg://", "postgresql://"
+    )
+    led_dsn = settings["ledger"].database_url.replace("postgresql+asyncpg://", "postgresql://")
+    fund_id, msme_id = await _formed_fund(sub_dsn)
+    await _with_payout_accounts(
+        sub_dsn,
+        FieldCipher.from_setting(settings["subscription"].data_keys.get_secret_value()),  # type: ignore[attr-defined]
+    )
+    for dsn in (sub_dsn, led_dsn):
+        await _register_bank(dsn)
+    bank = bearer(Role.BANK, BANK)
+    staff = bearer(Role.STAFF, "bench")
+    topic = events_topic("disclosure", settings["subscription"].topic_namespace)
+    sub_app = service("subscription").create_app(settings["subscription"])
+    led_app = service("ledger").create_app(settings["ledger"])
+    async with running(sub_app) as subscription, running(led_app) as ledger:
+
+        async def declared(number: int) -> dict[str, Any] | None:
+            found = await ledger.get(f"/funds/{fund_id}/distributions", headers=staff)
+            rows = found.json()["distributions"] if found.status_code == 200 else []
+            return next((d for d in rows if d["period_number"] == number), None)
+
+        for number in (1, 2):  # the earlier periods, declared and left unpaid
+            await _publish(bootstrap, topic, _sales(fund_id, msme_id, number), number)
+        await _until(lambda: declared(2), "periods 1 and 2 declared")
+
+        started = time.perf_counter()
+        await _publish(bootstrap, topic, _sales(fund_id, msme_id, 3), 3)
+        third = await _until(lambda: declared(3), "period 3 declared")
+        paid_in = await ledger.post(
+            "/deposits",
+            json={
+                "bank_transaction_id": f"bench-{fund_id}",
+                "amount": third["business_owes"],
+                "currency": "JPY",
+                "value_date": datetime.now(UTC).date().isoformat(),
+                "payment_reference": third["payment_reference"],
+            },
+            headers=bank,
+        )
+        if paid_in.json().get("status") != "matched":
+            raise AssertionError(f"the business's payment was not matched: {paid_in.text}")
+
+        async def transfer_file() -> bytes | None:
+            answer = await subscription.get(
+                f"/funds/{fund_id}/distributions/3/transfer-file", headers=bank
+            )
+            return answer.content if answer.status_code == 200 else None
+
+        parsed = parse_transfer_file(await _until(transfer_file, "the transfer file"))
+        on_statements = await _paid_lines(sub_dsn, fund_id)
+        report("distribution.run_70k_s", time.perf_counter() - started, "s")
+    paid = await _until(lambda: declared_paid(led_dsn, fund_id), "period 3 paid", timeout_s=5)
+    if (parsed.count, parsed.total) != (paid[0], third["total_net"]) or on_statements != INVESTORS:
+        raise AssertionError(
+            f"file {parsed.count} payouts of {parsed.total}, ledger {paid}, declared "
+            f"{third['total_net']}, {on_statements} statements show the payment"
+        )
+
+
+async def declared_paid(dsn: str, fund_id: uuid.UUID) -> tuple[int, int] | None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT payout_count, total_net FROM distributions"
+            " WHERE fund_id = $1 AND period_number = 3 AND status = 'paid'",
+            fund_id,
+        )
+    finally:
+        await conn.close()
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+async def _paid_lines(dsn: str, fund_id: uuid.UUID) -> int:
+    """Statement lines of period 3 that show the payment (what My page reads)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM distribution_lines l JOIN distribution_payments p"
+                " ON p.fund_id = l.fund_id AND p.period_number = l.period_number"
+                " WHERE l.fund_id = $1 AND l.period_number = 3",
+                fund_id,
+            )
+        )
+    finally:
+        await conn.close()
