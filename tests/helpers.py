@@ -281,7 +281,7 @@ def personal_details(name: str = "Ichiro Suzuki") -> dict[str, Any]:
         "email": "ichiro@example.jp",
         "payout_account": {
             "bank_code": "0116",
-            "branch_code": "001",
+            "branch_code": "101",
             "account_type": "ordinary",
             "account_number": "1234567",
             "account_holder": "SUZUKI ICHIRO",

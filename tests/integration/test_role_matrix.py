@@ -85,6 +85,9 @@ class World:
             "attachment_id": "9a0c3f4e-1b2d-4e5f-8a6b-7c8d9e0f1a2b",
             "report_id": "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e",
             "fiscal_year": "2030",
+            # distributions the world does not declare; a year whose records are kept
+            "period_number": "1",
+            "year": "2025",
         }[name]
 
 

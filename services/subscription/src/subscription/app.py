@@ -15,6 +15,7 @@ from subscription.offerings import service as offerings_service
 from subscription.settings import Settings
 from subscription.subscriptions import routes as subscriptions
 from subscription.subscriptions import service as subscriptions_service
+from subscription.transfers import routes as transfers
 
 SERVICE_ROOT = service_root(__file__)
 
@@ -27,9 +28,16 @@ def service_spec(settings: Settings) -> ServiceSpec:
         title="Kumiai subscription",
         description=(
             "Offerings, investors, subscriptions and holdings; distributions declared from "
-            "approved sales (DividendDeclared, DistributionAllocated) and the simulation."
+            "approved sales (DividendDeclared, DistributionAllocated) and the simulation; the "
+            "bulk transfer file the paying bank sends a distribution's payouts with."
         ),
-        routers=[offerings.router, investors.router, subscriptions.router, distributions.router],
+        routers=[
+            offerings.router,
+            investors.router,
+            subscriptions.router,
+            distributions.router,
+            transfers.router,
+        ],
         handlers=handlers(payment_days=settings.distribution_payment_days),
         consumes=["onboarding", "ledger", "disclosure"],
         timers=[

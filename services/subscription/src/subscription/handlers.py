@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from kumiai.contracts.disclosure import SalesReported
-from kumiai.contracts.ledger import PaymentReceived, PayoutInstructed
+from kumiai.contracts.ledger import (
+    DistributionPaid,
+    DistributionPayoutsInstructed,
+    PaymentReceived,
+    PayoutInstructed,
+)
 from kumiai.contracts.onboarding import FundOpenedV1, FundOpenedV2
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
@@ -12,6 +17,7 @@ from subscription.distributions import service as distributions
 from subscription.investors import service as investors
 from subscription.offerings import service as offerings
 from subscription.subscriptions import service as subscriptions
+from subscription.transfers import service as transfers
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
@@ -29,6 +35,18 @@ async def on_payout_instructed(uow: UnitOfWork, payload: EventPayload, envelope:
     await investors.record_payout_instruction(uow, event=payload)
 
 
+async def on_distribution_payouts_instructed(
+    uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+) -> None:
+    assert isinstance(payload, DistributionPayoutsInstructed)
+    await transfers.record_payouts(uow, event=payload)
+
+
+async def on_distribution_paid(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+    assert isinstance(payload, DistributionPaid)
+    await transfers.record_payment(uow, event=payload)
+
+
 def handlers(*, payment_days: int) -> dict[str, Handler]:
     """The handlers, with the days a business has to pay a declared distribution in."""
 
@@ -40,6 +58,8 @@ def handlers(*, payment_days: int) -> dict[str, Handler]:
         FundOpenedV2.event_type: on_fund_opened,
         PaymentReceived.event_type: on_payment_received,
         PayoutInstructed.event_type: on_payout_instructed,
+        DistributionPayoutsInstructed.event_type: on_distribution_payouts_instructed,
+        DistributionPaid.event_type: on_distribution_paid,
         SalesReported.event_type: on_sales_reported,
     }
 

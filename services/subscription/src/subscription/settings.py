@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from kumiai import zengin
 from kumiai.inputs import MAX_AMOUNT
 from kumiai.settings import Environment, ServiceSettings
 from subscription.investors.cipher import DEVELOPMENT_KEY_SETTING, FieldCipher
@@ -18,10 +19,74 @@ from subscription.subscriptions.rules import STATUTORY_COOLING_OFF_DAYS
 _SHORT_PERIODS_ALLOWED = frozenset({Environment.DEVELOPMENT, Environment.TEST})
 SHORTEST_PAYMENT_PERIOD = timedelta(days=1)
 LONGEST_PAYMENT_PERIOD = timedelta(days=30)
+DEVELOPMENT_REMITTER_CODE = "0000000000"
+DEVELOPMENT_REMITTER_ACCOUNT = "0000000"
+
+
+class TransferRemitter(BaseModel):
+    """The platform's account distribution payouts are sent from (依頼人), as the paying
+    bank registered it: the header of every bulk transfer file. Set each field as
+    ``SUBSCRIPTION_TRANSFER_REMITTER__<FIELD>`` (``__CODE``, ``__NAME`` ...)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(
+        default=DEVELOPMENT_REMITTER_CODE,
+        pattern=r"^[0-9]{10}$",
+        description="Remitter code (依頼人コード) the bank gave the platform; the development "
+        "one is refused in production",
+    )
+    name: str = Field(
+        default="KUMIAI DEVELOPMENT",
+        min_length=1,
+        max_length=zengin.REMITTER_NAME_WIDTH,
+        description="Remitter name as the bank registered it, in Zengin kana (or text that "
+        "converts to it), at most 40 characters",
+    )
+    bank_code: str = Field(default="0001", pattern=r"^[0-9]{4}$", description="Zengin bank code")
+    branch_code: str = Field(default="001", pattern=r"^[0-9]{3}$")
+    account_type: Literal["ordinary", "current"] = "ordinary"
+    account_number: str = Field(
+        default=DEVELOPMENT_REMITTER_ACCOUNT,
+        pattern=r"^[0-9]{7}$",
+        description="The account debited; the development one is refused in production",
+    )
+
+    @model_validator(mode="after")
+    def _transferable(self) -> TransferRemitter:
+        # A remitter the bank would refuse is refused when the service starts, not when a
+        # bank first asks for a file. (NotTransferable is a ValueError: a validation error.)
+        zengin.check_branch(self.bank_code, self.branch_code)
+        zengin.zengin_kana(self.name, width=zengin.REMITTER_NAME_WIDTH, field="name")
+        return self
+
+    def unfit_for_production(self) -> str | None:
+        """Why this remitter cannot pay in production, if it cannot: a field left to its
+        development default, or the development code or account given."""
+        missing = sorted(set(type(self).model_fields) - self.model_fields_set)
+        if missing:
+            return f"{', '.join(missing)} not set"
+        if self.code == DEVELOPMENT_REMITTER_CODE:
+            return "the code is the development one"
+        if self.account_number == DEVELOPMENT_REMITTER_ACCOUNT:
+            return "the account number is the development one"
+        return None
+
+    def remitter(self) -> zengin.Remitter:
+        return zengin.Remitter(
+            code=self.code,
+            name=self.name,
+            bank_code=self.bank_code,
+            branch_code=self.branch_code,
+            account_type=self.account_type,
+            account_number=self.account_number,
+        )
 
 
 class Settings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SUBSCRIPTION_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="SUBSCRIPTION_", env_nested_delimiter="__", extra="ignore", frozen=True
+    )
 
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/kumiai_subscription"
     payment_period: timedelta = Field(
@@ -67,6 +132,11 @@ class Settings(ServiceSettings):
         default=SecretStr(DEVELOPMENT_KEY_SETTING),
         description="Keys for personal data at rest: 'id:base64key,...', the first is current",
     )
+    transfer_remitter: TransferRemitter | None = Field(
+        default=None,
+        description="The account distribution payouts are sent from (bulk transfer files); "
+        "outside production the development remitter stands in while none is set",
+    )
 
     @model_validator(mode="after")
     def _refuse_development_key_in_production(self) -> Settings:
@@ -75,6 +145,29 @@ class Settings(ServiceSettings):
         if self.environment is Environment.PRODUCTION and cipher.shares_key_with(development):
             raise ValueError("data_keys holds the development key; set real keys in production")
         return self
+
+    @model_validator(mode="after")
+    def _refuse_development_remitter_in_production(self) -> Settings:
+        remitter = self.transfer_remitter
+        if self.environment is not Environment.PRODUCTION or remitter is None:
+            return self
+        unfit = remitter.unfit_for_production()
+        if unfit is not None:
+            raise ValueError(
+                f"transfer_remitter: {unfit}; set every field as the paying bank registered "
+                "it (SUBSCRIPTION_TRANSFER_REMITTER__CODE, __NAME, __BANK_CODE, __BRANCH_CODE, "
+                "__ACCOUNT_TYPE, __ACCOUNT_NUMBER)"
+            )
+        return self
+
+    def payout_remitter(self) -> zengin.Remitter | None:
+        """The remitter of bulk transfer files: the one set; outside production, the
+        development one while none is. None: production without one (no file is made)."""
+        if self.transfer_remitter is not None:
+            return self.transfer_remitter.remitter()
+        if self.environment is Environment.PRODUCTION:
+            return None
+        return TransferRemitter().remitter()
 
     @model_validator(mode="after")
     def _refuse_short_periods_outside_tests(self) -> Settings:

@@ -20,6 +20,7 @@ from subscription.investors.rules import (
     InvestorNotFound,
     PayoutNotFound,
     StaleRiskNotice,
+    UnknownPayoutBank,
     UnknownVerifyingBank,
 )
 from subscription.investors.schemas import (
@@ -57,6 +58,7 @@ router = APIRouter(tags=["investors"])
         Forbidden,
         AlreadyRegistered,
         UnknownVerifyingBank,
+        UnknownPayoutBank,
         IdempotencyKeyReused,
     ),
 )
@@ -71,7 +73,8 @@ async def register_investor(
 
     Personal details and the payout account are stored encrypted and shown
     only to the investor and staff. ``verifying_bank_id`` names the partner
-    bank that checks the investor's identity.
+    bank that checks the investor's identity. The payout account's bank and
+    branch codes must be in the Zengin code list.
     """
     async with uow:
         return await run_idempotent(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from kumiai import zengin
 from kumiai.contracts.ledger import PayoutBeneficiary
 from kumiai.principal import Principal, Role
 from kumiai.problems import Conflict, Forbidden, NotFound, UnprocessableContent
@@ -48,6 +49,11 @@ class StaleRiskNotice(UnprocessableContent):
 class UnknownVerifyingBank(UnprocessableContent):
     problem = "unknown-verifying-bank"
     title = "The verifying bank is not a registered, active partner bank"
+
+
+class UnknownPayoutBank(UnprocessableContent):
+    problem = "unknown-bank-or-branch"
+    title = "The payout account's bank or branch is not in the Zengin code list"
 
 
 class InvestorNotFound(NotFound):
@@ -109,6 +115,21 @@ def check_verifying_bank(bank_id: str | None, *, active_partner_bank: bool) -> N
     (or none is named, and staff verify)."""
     if bank_id is not None and not active_partner_bank:
         raise UnknownVerifyingBank(f"{bank_id!r} is not a registered, active partner bank")
+
+
+PAYOUT_ACCOUNT_FIELD = "body.personal.payout_account"
+
+
+def check_payout_bank(bank_code: str, branch_code: str) -> None:
+    """A payout account names a bank and branch the Zengin code list knows, so a typo is
+    refused when the account is registered, not by the bank when a distribution is paid."""
+    try:
+        zengin.check_branch(bank_code, branch_code)
+    except zengin.NotTransferable as exc:
+        name = f"{PAYOUT_ACCOUNT_FIELD}.{exc.field}"
+        raise UnknownPayoutBank(
+            f"{name}: {exc.reason}", invalid_params=[{"name": name, "reason": exc.reason}]
+        ) from None
 
 
 def may_read(principal: Principal, *, investor_id: UUID, verifying_bank_id: str | None) -> bool:

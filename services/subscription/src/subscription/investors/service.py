@@ -64,11 +64,14 @@ async def standing(uow: UnitOfWork, *, investor_id: UUID) -> Standing | None:
 async def register(
     uow: UnitOfWork, *, body: InvestorIn, principal: Principal, cipher: FieldCipher
 ) -> InvestorOut:
-    """An investor registers itself, naming the partner bank that checks its identity;
-    personal details are stored encrypted."""
+    """An investor registers itself, naming the partner bank that checks its identity and a
+    payout account at a bank and branch the Zengin code list knows; personal details are
+    stored encrypted."""
     investor_id = rules.registrant_id(principal)
     session = uow.session
     rules.check_not_registered(registered=await store.find(session, investor_id) is not None)
+    account = body.personal.payout_account
+    rules.check_payout_bank(account.bank_code, account.branch_code)
     bank = body.verifying_bank_id
     if bank is not None:
         rules.check_verifying_bank(
