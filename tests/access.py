@@ -93,6 +93,18 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("subscription", "list_investor_holdings"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
     ("subscription", "simulate_distributions"): PUBLIC,
     ("subscription", "list_investor_distributions"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    # The world declares no distribution: its investor may ask, and is told there is none.
+    ("subscription", "get_investor_distribution"): admit(STAFF_, INVESTOR),
+    ("subscription", "get_investor_distribution_statement_pdf"): admit(STAFF_, INVESTOR),
+    # For a year that is over: an investor's record is there even when nothing was paid.
+    ("subscription", "get_investor_payment_record"): admit(STAFF_, INVESTOR, owners=(INVESTOR,)),
+    ("subscription", "get_investor_payment_record_pdf"): admit(
+        STAFF_, INVESTOR, owners=(INVESTOR,)
+    ),
+    ("subscription", "export_payment_records"): STAFF_ONLY,
+    # The world pays out no distribution: its bank may ask, and is told there is none (the
+    # other bank's 404 and the file itself: tests/integration/test_distribution_transfers.py).
+    ("subscription", "get_distribution_transfer_file"): admit(STAFF_, BANK),
     # -- ledger -------------------------------------------------------------------------
     ("ledger", "post_entry"): STAFF_ONLY,
     ("ledger", "post_entry_batch"): STAFF_ONLY,

@@ -137,7 +137,8 @@ def _code(payout_id: uuid.UUID) -> str:
 async def _reads(settings: ServiceSettings) -> list[Any]:
     return await fetch(
         settings.database_url,
-        "SELECT reader_role, reader_tenant, payout_id, investor_id FROM payout_account_reads",
+        "SELECT reader_role, reader_tenant, unnest(payout_ids) AS payout_id,"
+        " unnest(investor_ids) AS investor_id FROM transfer_file_reads",
     )
 
 

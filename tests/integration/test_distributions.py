@@ -20,7 +20,15 @@ from typing import Any
 import asyncpg
 import httpx
 
-from helpers import STAFF, SettingsFactory, call, fetch, personal_details, publish_events
+from helpers import (
+    OTHER_BANK,
+    STAFF,
+    SettingsFactory,
+    call,
+    fetch,
+    personal_details,
+    publish_events,
+)
 from kumiai.auth import Role
 from kumiai.contracts.disclosure import SalesReported
 from kumiai.contracts.onboarding import FundFees, RevenueShare, ThresholdBasis
@@ -213,6 +221,43 @@ async def test_three_periods_are_declared_paid_in_and_paid_out_to_the_yen(
         await call(ledger.client, "POST", "/deposits", 201, json=pay3, headers=BANK)
         done = await eventually(lambda: paid(3), timeout_s=90, what="three periods paid")
 
+        # The bank answers every payout of period 2: one transfer failed, the rest went.
+        batch2 = await fetch(
+            ledger.settings.database_url,
+            "SELECT id, beneficiary_id, amount FROM payouts WHERE reference = $1 ORDER BY id",
+            f"Distribution {fund_id}/2",
+        )
+        failed = batch2[0]
+        note = {"note": "bank's answer"}
+        for p in batch2[1:]:
+            done_one = await call(
+                ledger.client, "POST", f"/payouts/{p['id']}/confirm", json=note, headers=BANK
+            )
+            assert done_one["status"] == "confirmed"
+            assert done_one["resolution_entry_id"] is None, "posted with the whole batch"
+        last = await call(
+            ledger.client, "POST", f"/payouts/{failed['id']}/fail", json=note, headers=BANK
+        )
+        again = await ledger.client.post(
+            f"/payouts/{failed['id']}/confirm", json=note, headers=BANK
+        )
+        other_bank = await ledger.client.post(
+            f"/payouts/{failed['id']}/confirm",
+            json=note,
+            headers=OTHER_BANK,
+        )
+        failed_wallet = await call(
+            ledger.client,
+            "GET",
+            f"/accounts/investor/{failed['beneficiary_id']}/wallet/balance",
+            headers=STAFF,
+        )
+        settled = await fetch(
+            ledger.settings.database_url,
+            "SELECT count(*) FROM payouts WHERE reference = $1 AND resolution_entry_id = $2",
+            f"Distribution {fund_id}/2",
+            uuid.UUID(last["resolution_entry_id"]),
+        )
         wallets = await fetch(
             ledger.settings.database_url,
             "SELECT a.owner_id, e.reference_id, p.amount FROM postings p "
@@ -269,8 +314,21 @@ async def test_three_periods_are_declared_paid_in_and_paid_out_to_the_yen(
     # One payout per investor and period with a net, through the bank the business used.
     per_investor: dict[str, int] = defaultdict(int)
     for p in payouts:
-        assert (p["status"], p["bank_id"]) == ("instructed", BANK_ID)
+        assert p["bank_id"] == BANK_ID
         per_investor[p["beneficiary_id"]] += p["amount"]
+    assert sorted({p["status"] for p in payouts}) == ["confirmed", "failed", "instructed"]
+    # The last answer posted period 2's batch; the failed net is back in its wallet, and
+    # a second answer or another bank's is refused.
+    assert last["status"] == "failed"
+    assert settled[0][0] == len(batch2)
+    assert (again.status_code, again.json()["type"].rsplit("/", 1)[-1]) == (
+        409,
+        "payout-settled",
+    )
+    assert other_bank.status_code == 404
+    period3_net = expected_net.get((failed["beneficiary_id"], 3), 0)
+    assert failed_wallet["posted"] == failed["amount"] + period3_net
+    assert failed_wallet["available"] == failed["amount"]
     assert len(payouts) == len(expected_net)
     for investor in register:
         assert per_investor[investor] == sum(

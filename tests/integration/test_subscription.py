@@ -4,17 +4,15 @@ cancellation, expiry, payment, closing, refunds and "My page"."""
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
+from subscription_flows import Market
 
 from helpers import (
     BANK,
@@ -30,7 +28,6 @@ from helpers import (
 )
 from kumiai.auth import Role
 from kumiai.contracts.disclosure import SalesReported
-from kumiai.contracts.ledger import PaymentReceived
 from kumiai.contracts.onboarding import FundOpened, RevenueShare
 from kumiai.errors import PROBLEM_BASE
 from kumiai.periods import JAPAN, end_of_nth_day, one_year_before
@@ -38,67 +35,7 @@ from kumiai.references import is_valid_reference
 from kumiai.settings import ServiceSettings
 from kumiai.topics import events_topic
 from kumiai_tools.catalog import service
-from kumiai_tools.testing import bearer, eventually, running, sample_fund_opened
-
-
-@dataclass
-class Market:
-    client: httpx.AsyncClient
-    settings: ServiceSettings
-
-    async def open_fund(self, **overrides: Any) -> FundOpened:
-        fund = sample_fund_opened(**overrides)
-        await publish_events(
-            self.settings.kafka_bootstrap_servers,
-            events_topic("onboarding", self.settings.topic_namespace),
-            "onboarding",
-            str(fund.fund_id),
-            [fund],
-        )
-        await eventually(lambda: offering(self.client, str(fund.fund_id)), what="the offering")
-        return fund
-
-    async def subscribe(
-        self, fund: FundOpened, investor: str, units: int, key: str | None = None
-    ) -> httpx.Response:
-        return await self.client.post(
-            f"/offerings/{fund.fund_id}/subscriptions",
-            json={"units": units, "terms_digest": fund.terms_digest},
-            headers={
-                **bearer(Role.INVESTOR, investor),
-                "Idempotency-Key": key or str(uuid.uuid4()),
-            },
-        )
-
-    async def pay(self, fund: FundOpened, subscription: dict[str, Any], seq: int) -> None:
-        await publish_events(
-            self.settings.kafka_bootstrap_servers,
-            events_topic("ledger", self.settings.topic_namespace),
-            "ledger",
-            str(fund.fund_id),
-            [
-                PaymentReceived(
-                    deposit_id=uuid.uuid4(),
-                    subscription_id=uuid.UUID(subscription["id"]),
-                    fund_id=fund.fund_id,
-                    investor_id=uuid.UUID(subscription["investor_id"]),
-                    amount=subscription["amount_due"],
-                    value_date=datetime.now(UTC).date(),
-                    bank_id="hokkaido-bank",
-                    received_at=datetime.now(UTC),
-                )
-            ],
-            first=seq,
-        )
-
-    async def events(self, fund: FundOpened) -> list[tuple[str, dict[str, Any]]]:
-        rows = await fetch(
-            self.settings.database_url,
-            "SELECT envelope->>'type' AS type, envelope->'data' AS data FROM outbox_events "
-            "WHERE subject = $1 ORDER BY seq",
-            str(fund.fund_id),
-        )
-        return [(r["type"], json.loads(r["data"])) for r in rows]
+from kumiai_tools.testing import bearer, eventually, running
 
 
 @pytest.fixture
@@ -844,7 +781,8 @@ async def test_approved_sales_are_declared_once_per_period_in_order(
         await publish_events(
             bootstrap, topic, "disclosure", subject, [reported(1, 800_000)], first=2
         )
-        statement = await call(client, "GET", f"/investors/{a}/distributions", headers=_me(a))
+        page = await call(client, "GET", f"/investors/{a}/distributions", headers=_me(a))
+        statement = page["items"]
         others = await client.get(f"/investors/{a}/distributions", headers=_me(b))
         events = await market.events(fund)
     assert early == []

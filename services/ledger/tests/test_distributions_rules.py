@@ -13,7 +13,9 @@ from kumiai.contracts.subscription import FeeDue, FeeKind
 from ledger.books.rules import (
     Direction,
     DistributionStatus,
+    EntryType,
     Leg,
+    PostingStatus,
     Purpose,
     SegregationRefused,
     check_segregation,
@@ -29,10 +31,12 @@ from ledger.distributions.rules import (
     batch_legs,
     fee_entry,
     payment_entry,
+    payout_batch_entry,
     payout_id,
     payout_orders,
     why_suspense,
 )
+from ledger.payouts.rules import batch_settlement
 
 FUND = uuid.UUID("11111111-1111-4111-8111-111111111111")
 MSME = uuid.UUID("22222222-2222-4222-8222-222222222222")
@@ -217,3 +221,38 @@ def test_every_batch_balances(
         assert net_by_currency(legs) == {"JPY": 0}
         assert legs[0].amount == sum(g for g, _ in lines) + (success + fees if first else 0)
         assert all(leg.amount > 0 for leg in legs)
+
+
+def test_a_batch_of_payouts_is_held_in_one_pending_entry() -> None:
+    orders = payout_orders(_declared(), LINES, bank_id="bank-a")
+    entry = payout_batch_entry(_declared(), 2, orders, effective_date=DAY)
+    assert entry.entry_type is EntryType.PENDING
+    assert entry.idempotency_key == f"payout/distribution/{FUND}/3/2"
+    assert {(s.leg.account, s.leg.direction, s.leg.amount, s.status) for s in entry.legs} == {
+        (wallet_account(A), Direction.DEBIT, 18_672, PostingStatus.PENDING),
+        (wallet_account(B), Direction.DEBIT, 43_566, PostingStatus.PENDING),
+        ("bank/bank-a/clearing", Direction.CREDIT, 18_672 + 43_566, PostingStatus.PENDING),
+    }
+
+
+def test_what_a_bank_failed_comes_back_to_where_it_left_once_the_batch_is_answered() -> None:
+    entry_id = uuid.uuid4()
+    assert (
+        batch_settlement(
+            [], bank_id="bank-a", currency="JPY", pending_entry_id=entry_id, effective_date=DAY
+        )
+        is None
+    )
+    back = batch_settlement(
+        [(wallet_account(A), 18_672)],
+        bank_id="bank-a",
+        currency="JPY",
+        pending_entry_id=entry_id,
+        effective_date=DAY,
+    )
+    assert back is not None
+    assert [(s.leg.account, s.leg.direction, s.leg.amount) for s in back.legs] == [
+        ("bank/bank-a/clearing", Direction.DEBIT, 18_672),
+        (wallet_account(A), Direction.CREDIT, 18_672),
+    ]
+    assert back.idempotency_key == f"payout/returned/{entry_id}"

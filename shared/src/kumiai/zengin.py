@@ -80,6 +80,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 import jpholiday
@@ -234,7 +235,17 @@ def check_branch(bank_code: str, branch_code: str) -> None:
 def _listed_name(kana: str, field: str) -> str:
     # The list's names are informative (the bank routes on the codes), so a name longer
     # than its field is cut rather than refused.
-    return zengin_kana(kana, width=len(kana) * 2, field=field)[:NAME_WIDTH]
+    try:
+        return _listed_kana(kana)
+    except NotTransferable as exc:
+        raise NotTransferable(field, exc.reason) from exc
+
+
+@lru_cache(maxsize=65_536)
+def _listed_kana(kana: str) -> str:
+    """A listed bank or branch name in Zengin kana (a file names the same ones again and
+    again)."""
+    return zengin_kana(kana, width=len(kana) * 2, field="name")[:NAME_WIDTH]
 
 
 # --- Zengin kana -----------------------------------------------------------------------

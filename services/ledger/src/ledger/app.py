@@ -27,7 +27,7 @@ SPEC = ServiceSpec(
     routers=[books_router, deposits_router, closing_router, payouts_router, distributions_router],
     handlers=HANDLERS,
     consumes=["onboarding", "subscription", "subsidy"],
-    timers=[Timer("pay-distributions", distributions.pay_next_batch, interval_s=0.5)],
+    timers=[Timer("pay-distributions", distributions.pay_next_batches, interval_s=0.5)],
 )
 
 

@@ -11,14 +11,19 @@ transaction), after checking that the lines add up to the declared totals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from kumiai.auth import Role
@@ -30,7 +35,8 @@ from kumiai.settings import ServiceSettings
 from kumiai.topics import events_topic
 from kumiai.zengin import parse_transfer_file
 from kumiai_tools.catalog import service
-from kumiai_tools.testing import bearer, running, sample_fund_opened
+from kumiai_tools.devstack import free_port
+from kumiai_tools.testing import bearer, sample_fund_opened
 from subscription.distributions import rules
 from subscription.distributions import service as distributions
 from subscription.distributions.rules import PeriodSales
@@ -163,7 +169,9 @@ async def run(url: str, report: Report) -> None:
 
 
 BANK = "bench-bank"
-PAYOUT_ACCOUNTS = (("0001", "001"), ("0005", "001"), ("0009", "100"), ("0116", "101"))
+BANK_TOKEN = bearer(Role.BANK, BANK)
+STAFF = bearer(Role.STAFF, "bench")
+PAYOUT_ACCOUNTS = (("0001", "001"), ("0005", "001"), ("0009", "001"), ("0116", "101"))
 """Bank and branch codes the investors' payout accounts use (known to zengin-code)."""
 
 
@@ -240,69 +248,163 @@ async def _until(probe: Callable[[], Awaitable[T | None]], what: str, timeout_s:
     raise TimeoutError(f"{what}: not within {timeout_s} s")
 
 
+@contextlib.contextmanager
+def _serving(name: str, settings: ServiceSettings) -> Iterator[str]:
+    """The service in a process of its own under uvicorn, as it runs; its base URL."""
+    info = service(name)
+    port = free_port()
+    prefix = info.env_prefix
+    env = {
+        **os.environ,
+        f"{prefix}ENVIRONMENT": "test",
+        f"{prefix}DATABASE_URL": settings.database_url,
+        f"{prefix}KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        f"{prefix}TOPIC_NAMESPACE": settings.topic_namespace,
+        f"{prefix}RELAY_POLL_INTERVAL_S": "0.01",
+        f"{prefix}LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            info.app_factory,
+            "--factory",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+async def _ready(url: str) -> bool | None:
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=2) as client:
+            return True if (await client.get("/readyz")).status_code == 200 else None
+    except httpx.TransportError:
+        return None
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Subscription and the ledger as a bank, the business and staff reach them."""
+
+    subscription: httpx.AsyncClient
+    ledger: httpx.AsyncClient
+    bootstrap: str
+    topic: str
+    sub_dsn: str
+    led_dsn: str
+
+    async def declared(self, fund_id: uuid.UUID, number: int) -> dict[str, Any] | None:
+        found = await self.ledger.get(f"/funds/{fund_id}/distributions", headers=STAFF)
+        rows = found.json()["distributions"] if found.status_code == 200 else []
+        return next((d for d in rows if d["period_number"] == number), None)
+
+    async def pay(self, fund_id: uuid.UUID, owed: dict[str, Any]) -> None:
+        """The business's bank reports its transfer of what the declaration says."""
+        paid_in = await self.ledger.post(
+            "/deposits",
+            json={
+                "bank_transaction_id": f"bench-{fund_id}",
+                "amount": owed["business_owes"],
+                "currency": "JPY",
+                "value_date": datetime.now(UTC).date().isoformat(),
+                "payment_reference": owed["payment_reference"],
+            },
+            headers=BANK_TOKEN,
+        )
+        if paid_in.json().get("status") != "matched":
+            raise AssertionError(f"the business's payment was not matched: {paid_in.text}")
+
+    async def transfer_file(self, fund_id: uuid.UUID) -> bytes | None:
+        """The bank's bulk transfer file; not found until the payment reaches subscription,
+        not ready until every payout has."""
+        answer = await self.subscription.get(
+            f"/funds/{fund_id}/distributions/3/transfer-file", headers=BANK_TOKEN
+        )
+        if answer.status_code not in (200, 404, 409):
+            raise AssertionError(f"transfer file: {answer.status_code} {answer.text[:300]}")
+        return answer.content if answer.status_code == 200 else None
+
+
 async def end_to_end(settings: dict[str, ServiceSettings], bootstrap: str, report: Report) -> None:
     """From the third period's ``SalesReported`` on the broker to every investor's net
     booked, instructed, announced back to subscription, the bank's transfer file built
-    and the payment on every statement: subscription and the ledger as they run."""
+    and the payment on every statement: subscription and the ledger as they run, each in
+    its own process."""
     sub_dsn = settings["subscription"].database_url.replace(
         "postgresql+asyncpg://", "postgresql://"
     )
     led_dsn = settings["ledger"].database_url.replace("postgresql+asyncpg://", "postgresql://")
     fund_id, msme_id = await _formed_fund(sub_dsn)
-    await _with_payout_accounts(
-        sub_dsn,
-        FieldCipher.from_setting(settings["subscription"].data_keys.get_secret_value()),  # type: ignore[attr-defined]
-    )
+    keys = settings["subscription"].data_keys  # type: ignore[attr-defined]
+    await _with_payout_accounts(sub_dsn, FieldCipher.from_setting(keys.get_secret_value()))
     for dsn in (sub_dsn, led_dsn):
         await _register_bank(dsn)
-    bank = bearer(Role.BANK, BANK)
-    staff = bearer(Role.STAFF, "bench")
     topic = events_topic("disclosure", settings["subscription"].topic_namespace)
-    sub_app = service("subscription").create_app(settings["subscription"])
-    led_app = service("ledger").create_app(settings["ledger"])
-    async with running(sub_app) as subscription, running(led_app) as ledger:
+    with (
+        _serving("subscription", settings["subscription"]) as sub_url,
+        _serving("ledger", settings["ledger"]) as led_url,
+    ):
+        await _until(lambda: _ready(sub_url), "subscription ready", 60)
+        await _until(lambda: _ready(led_url), "ledger ready", 60)
+        async with (
+            httpx.AsyncClient(base_url=sub_url, timeout=60) as subscription,
+            httpx.AsyncClient(base_url=led_url, timeout=60) as ledger,
+        ):
+            platform = Platform(subscription, ledger, bootstrap, topic, sub_dsn, led_dsn)
+            await _distribute(platform, fund_id, msme_id, report)
 
-        async def declared(number: int) -> dict[str, Any] | None:
-            found = await ledger.get(f"/funds/{fund_id}/distributions", headers=staff)
-            rows = found.json()["distributions"] if found.status_code == 200 else []
-            return next((d for d in rows if d["period_number"] == number), None)
 
-        for number in (1, 2):  # the earlier periods, declared and left unpaid
-            await _publish(bootstrap, topic, _sales(fund_id, msme_id, number), number)
-        await _until(lambda: declared(2), "periods 1 and 2 declared")
+async def _distribute(
+    platform: Platform, fund_id: uuid.UUID, msme_id: uuid.UUID, report: Report
+) -> None:
+    for number in (1, 2):  # the earlier periods, declared and left unpaid
+        await _publish(platform.bootstrap, platform.topic, _sales(fund_id, msme_id, number), number)
+    await _until(lambda: platform.declared(fund_id, 2), "periods 1 and 2 declared")
+    await _until(lambda: _all_lines_in(platform.led_dsn, 2), "the lines of periods 1 and 2")
 
-        started = time.perf_counter()
-        await _publish(bootstrap, topic, _sales(fund_id, msme_id, 3), 3)
-        third = await _until(lambda: declared(3), "period 3 declared")
-        paid_in = await ledger.post(
-            "/deposits",
-            json={
-                "bank_transaction_id": f"bench-{fund_id}",
-                "amount": third["business_owes"],
-                "currency": "JPY",
-                "value_date": datetime.now(UTC).date().isoformat(),
-                "payment_reference": third["payment_reference"],
-            },
-            headers=bank,
-        )
-        if paid_in.json().get("status") != "matched":
-            raise AssertionError(f"the business's payment was not matched: {paid_in.text}")
-
-        async def transfer_file() -> bytes | None:
-            answer = await subscription.get(
-                f"/funds/{fund_id}/distributions/3/transfer-file", headers=bank
-            )
-            return answer.content if answer.status_code == 200 else None
-
-        parsed = parse_transfer_file(await _until(transfer_file, "the transfer file"))
-        on_statements = await _paid_lines(sub_dsn, fund_id)
-        report("distribution.run_70k_s", time.perf_counter() - started, "s")
-    paid = await _until(lambda: declared_paid(led_dsn, fund_id), "period 3 paid", timeout_s=5)
+    started = time.perf_counter()
+    await _publish(platform.bootstrap, platform.topic, _sales(fund_id, msme_id, 3), 3)
+    third = await _until(lambda: platform.declared(fund_id, 3), "period 3 declared")
+    await platform.pay(fund_id, third)
+    content = await _until(lambda: platform.transfer_file(fund_id), "the transfer file", 120)
+    on_statements = await _paid_lines(platform.sub_dsn, fund_id)
+    report("distribution.run_70k_s", time.perf_counter() - started, "s")
+    parsed = parse_transfer_file(content)  # checked, not timed: the bank reads it
+    paid = await _until(lambda: declared_paid(platform.led_dsn, fund_id), "period 3 paid", 5)
     if (parsed.count, parsed.total) != (paid[0], third["total_net"]) or on_statements != INVESTORS:
         raise AssertionError(
             f"file {parsed.count} payouts of {parsed.total}, ledger {paid}, declared "
             f"{third['total_net']}, {on_statements} statements show the payment"
         )
+
+
+async def _all_lines_in(dsn: str, periods: int) -> bool | None:
+    """Whether the ledger kept every batch of lines of the first ``periods`` periods."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        kept = await conn.fetchval(
+            "SELECT count(*) FROM distribution_batches WHERE period_number <= $1", periods
+        )
+    finally:
+        await conn.close()
+    return True if kept == periods * rules.batches(INVESTORS, 1_000) else None
 
 
 async def declared_paid(dsn: str, fund_id: uuid.UUID) -> tuple[int, int] | None:

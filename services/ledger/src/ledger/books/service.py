@@ -215,31 +215,63 @@ async def _settle(
     created_by: str,
     reason: str | None,
 ) -> EntryOut:
-    # The resolution keeps the pending entry's origin (the trigger checks it).
-    check_pending(pending.id, EntryType(pending.entry_type))
-    legs = resolution_legs([_leg(r) for r in rows], post=post)
-    accounts = await store.lock_accounts(uow.session, legs)
-    origin = Origin(pending.origin)
-    return await _write_once(
-        uow,
-        EntryDraft(
-            legs=legs,
-            entry_type=resolution_type(post=post),
-            purpose=Purpose(pending.purpose),
-            description=description,
-            effective_date=_today(),
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-            created_by=created_by,
-            reference_type=pending.reference_type,
-            reference_id=pending.reference_id,
-            pending_entry_id=pending.id,
-            origin=origin,
-            reason=recorded_reason(origin, reason),
-        ),
-        accounts,
-        taken=f"entry {pending.id} was already posted or voided",
+    draft = resolution_draft(
+        pending,
+        rows,
+        post=post,
+        description=description,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        created_by=created_by,
+        reason=reason,
     )
+    accounts = await store.lock_accounts(uow.session, draft.legs)
+    return await _write_once(
+        uow, draft, accounts, taken=f"entry {pending.id} was already posted or voided"
+    )
+
+
+def resolution_draft(
+    pending: JournalEntry,
+    rows: Sequence[Any],
+    *,
+    post: bool,
+    description: str,
+    idempotency_key: str,
+    request_hash: str,
+    created_by: str,
+    reason: str | None = None,
+) -> EntryDraft:
+    """The entry that posts or voids ``pending`` (its postings ``rows``), keeping its
+    origin (the trigger checks it)."""
+    check_pending(pending.id, EntryType(pending.entry_type))
+    origin = Origin(pending.origin)
+    return EntryDraft(
+        legs=resolution_legs([_leg(r) for r in rows], post=post),
+        entry_type=resolution_type(post=post),
+        purpose=Purpose(pending.purpose),
+        description=description,
+        effective_date=_today(),
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        created_by=created_by,
+        reference_type=pending.reference_type,
+        reference_id=pending.reference_id,
+        pending_entry_id=pending.id,
+        origin=origin,
+        reason=recorded_reason(origin, reason),
+    )
+
+
+async def pending_entry_for_update(
+    uow: UnitOfWork, *, entry_id: UUID
+) -> tuple[JournalEntry, list[Any]]:
+    """A pending entry, locked (so that the answers that settle it take turns), with its
+    postings."""
+    pending = await store.entry(uow.session, entry_id, lock=True)
+    if pending is None:
+        raise NotFound("no such entry")
+    return pending, (await store.postings_of(uow.session, [entry_id]))[entry_id]
 
 
 async def reverse_entry(
@@ -489,6 +521,15 @@ async def write_flow_entries(uow: UnitOfWork, *, drafts: Sequence[EntryDraft]) -
 async def open_account(uow: UnitOfWork, *, code: str, currency: str) -> None:
     """Open an account of the chart in ``currency`` unless it is open already."""
     await store.open_accounts(uow.session, [(chart_of_accounts(code), currency)])
+
+
+async def open_accounts(uow: UnitOfWork, *, codes: Sequence[str], currency: str) -> None:
+    """Open accounts of the chart (no partner bank's) in ``currency`` unless open already,
+    in code order (the first phase of every writer, decision 0004)."""
+    if codes:
+        await store.open_accounts(
+            uow.session, [(chart_of_accounts(code), currency) for code in sorted(codes)]
+        )
 
 
 async def posted_balance(uow: UnitOfWork, *, code: str) -> int | None:

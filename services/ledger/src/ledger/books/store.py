@@ -18,7 +18,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Engine, and_, case, event, func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -172,10 +171,38 @@ async def open_accounts(session: AsyncSession, accounts: Sequence[tuple[AccountS
     """Open these accounts (chart entry, currency) unless they are open already."""
     # Before any lock is taken (and in code order), so that two writers opening
     # the same new account wait for each other without holding anything else.
-    rows = [_new_account(spec, currency) for spec, currency in accounts]
+    # One statement with a fixed number of array parameters however many accounts (a
+    # distribution opens a thousand wallets at once).
+    rows = sorted((_new_account(spec, currency) for spec, currency in accounts), key=_code)
     await session.execute(
-        insert(Account).values(sorted(rows, key=lambda r: r["code"])).on_conflict_do_nothing()
+        _OPEN_ACCOUNTS, {column: [row[column] for row in rows] for column in _ACCOUNT_COLUMNS}
     )
+
+
+def _code(row: dict[str, Any]) -> str:
+    return str(row["code"])
+
+
+_ACCOUNT_COLUMNS = (
+    "id",
+    "code",
+    "kind",
+    "currency",
+    "owner_type",
+    "owner_id",
+    "segregated",
+    "debits_must_not_exceed_credits",
+    "credits_must_not_exceed_debits",
+)
+_OPEN_ACCOUNTS = text(
+    "INSERT INTO accounts (id, code, kind, currency, owner_type, owner_id, segregated,"
+    " debits_must_not_exceed_credits, credits_must_not_exceed_debits)"
+    " SELECT * FROM unnest(CAST(:id AS uuid[]), CAST(:code AS text[]), CAST(:kind AS text[]),"
+    " CAST(:currency AS text[]), CAST(:owner_type AS text[]), CAST(:owner_id AS text[]),"
+    " CAST(:segregated AS boolean[]), CAST(:debits_must_not_exceed_credits AS boolean[]),"
+    " CAST(:credits_must_not_exceed_debits AS boolean[]))"
+    " ORDER BY 2 ON CONFLICT DO NOTHING"
+)
 
 
 async def _check_owners_exist(session: AsyncSession, specs: Sequence[AccountSpec]) -> None:
@@ -314,8 +341,12 @@ async def entries_by_keys(session: AsyncSession, keys: Sequence[str]) -> dict[st
     return {e.idempotency_key: e for e in rows}
 
 
-async def entry(session: AsyncSession, entry_id: UUID) -> JournalEntry | None:
-    return await session.get(JournalEntry, entry_id)
+async def entry(
+    session: AsyncSession, entry_id: UUID, *, lock: bool = False
+) -> JournalEntry | None:
+    """An entry; ``lock`` takes its row lock (entries never change: it only queues the
+    writers that resolve it)."""
+    return await session.get(JournalEntry, entry_id, with_for_update=lock or None)
 
 
 async def postings_of(session: AsyncSession, entry_ids: Sequence[UUID]) -> dict[UUID, list[Any]]:

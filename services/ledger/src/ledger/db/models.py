@@ -132,6 +132,13 @@ class JournalEntry(Base):
             unique=True,
             postgresql_where=text("purpose = 'release'"),
         ),
+        # Once per distribution: the business's payment (rule: check_distribution).
+        Index(
+            "uq_journal_entries_distribution_payment_once",
+            "reference_id",
+            unique=True,
+            postgresql_where=text("purpose = 'deposit' AND reference_type = 'distribution'"),
+        ),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -301,8 +308,11 @@ class Payout(Base):
     fund_id: Mapped[UUID | None] = mapped_column()
     """The fund a refund's payout belongs to."""
     deposit_id: Mapped[UUID | None] = mapped_column()
-    pending_entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id"))
+    pending_entry_id: Mapped[UUID] = mapped_column(ForeignKey("journal_entries.id"), index=True)
     resolution_entry_id: Mapped[UUID | None] = mapped_column()
+    settled_in_batch: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    """Held with the other payouts of its batch in one pending entry, posted once the bank
+    answered them all (a distribution's payouts)."""
     created_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -36,9 +36,14 @@ from ledger.books.rules import (
     DistributionFacts,
     DistributionStatus,
     EntryDraft,
+    EntryType,
     Leg,
+    Origin,
+    PostingStatus,
     Purpose,
     ReferenceType,
+    StatusLeg,
+    clearing_account,
     distribution_account,
     flow_entry,
     receivable_account,
@@ -241,6 +246,33 @@ def payout_orders(declared: Declared, lines: Sequence[Line], *, bank_id: str) ->
         for line in lines
         if line.net > 0
     ]
+
+
+def payout_batch_entry(
+    declared: Declared, batch: int, orders: Sequence[PayoutOrder], *, effective_date: date
+) -> EntryDraft:
+    """One pending entry holds a batch's payouts, out of each wallet into the paying bank's
+    clearing account, until the bank has answered every one of them
+    (``ledger.payouts.rules.batch_settlement``)."""
+    currency = declared.currency
+    legs = [Leg(o.account, Direction.DEBIT, o.amount, currency) for o in orders]
+    total = sum(o.amount for o in orders)
+    legs.append(Leg(clearing_account(orders[0].bank_id), Direction.CREDIT, total, currency))
+    key = f"payout/distribution/{declared.reference}/{batch}"
+    return EntryDraft(
+        legs=[StatusLeg(leg, PostingStatus.PENDING) for leg in legs],
+        entry_type=EntryType.PENDING,
+        purpose=Purpose.PAYOUT,
+        description=f"Payouts of batch {batch} of distribution {declared.reference}: "
+        f"{len(orders)} investors through bank {orders[0].bank_id}",
+        effective_date=effective_date,
+        idempotency_key=key,
+        request_hash=key,
+        created_by=FLOW_AUTHOR,
+        reference_type=ReferenceType.DISTRIBUTION.value,
+        reference_id=declared.reference,
+        origin=Origin.FLOW,
+    )
 
 
 def may_read(principal: Principal, *, msme_id: UUID) -> bool:

@@ -3,11 +3,13 @@
 ``DividendDeclared`` books the fees that fell due and awaits the business's payment;
 ``DistributionAllocated`` brings the lines; a deposit quoting the payment reference pays
 it in (``record_deposit`` asks ``payment_for``); the ``pay-distributions`` timer then
-books one batch per pass and, after the last, announces ``DistributionPaid``.
+books the batches as their lines arrive, up to five a pass, and after the last announces
+``DistributionPaid``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from uuid import UUID
 
@@ -30,14 +32,20 @@ from kumiai.principal import Principal
 from kumiai.problems import NotFound
 from kumiai.references import normalise_reference
 from ledger.books import service as books
-from ledger.books.rules import FLOW_AUTHOR, SUSPENSE, DistributionStatus, EntryDraft
+from ledger.books.rules import (
+    FLOW_AUTHOR,
+    SUSPENSE,
+    DistributionStatus,
+    EntryDraft,
+    wallet_account,
+)
 from ledger.db.models import Deposit, Distribution, DistributionFee
 from ledger.deposits import store as deposit_store
 from ledger.deposits.rules import DepositStatus, match_key
 from ledger.distributions import rules, store
 from ledger.distributions.rules import Declared
 from ledger.distributions.schemas import DistributionOut, FeeBookedOut, FundDistributionsOut
-from ledger.payouts.rules import PayoutStatus, pending_entry
+from ledger.payouts.rules import PayoutOrder, PayoutStatus
 
 log = structlog.get_logger(__name__)
 
@@ -192,6 +200,13 @@ async def allocate(uow: UnitOfWork, *, event: DistributionAllocated) -> None:
         session, event.fund_id, event.period_number, event.batch, len(event.lines)
     ):
         return
+    # The wallets are opened now, while the business has yet to pay: booking the batch
+    # later finds them.
+    await books.open_accounts(
+        uow,
+        codes=sorted({wallet_account(line.investor_id) for line in event.lines if line.net > 0}),
+        currency=(await store.currency_of(session, event.fund_id, event.period_number)) or "JPY",
+    )
     await store.add_lines(
         session,
         [
@@ -210,83 +225,108 @@ async def allocate(uow: UnitOfWork, *, event: DistributionAllocated) -> None:
     )
 
 
-async def pay_next_batch(uow: UnitOfWork, now: datetime) -> int:
-    """Book the next batch of a funded distribution whose lines are all here, instruct its
-    payouts, and after the last announce ``DistributionPaid`` (one batch per pass: a
-    pass is one transaction of bounded size). Returns how many batches it booked."""
+BATCHES_PER_PASS = 10
+"""Batches booked in one pass (one transaction of at most 10,000 lines)."""
+
+
+async def pay_next_batches(uow: UnitOfWork, now: datetime) -> int:
+    """Book the next batches of a funded distribution as their lines arrive (up to
+    ``BATCHES_PER_PASS`` in one transaction), instruct their payouts, and after the last
+    batch announce ``DistributionPaid``. Returns how many batches it booked."""
     session = uow.session
     row = await store.next_to_pay(session)
     if row is None:
         return 0
     declared = _declared(row)
-    batch = row.batches_posted + 1
-    lines = await store.batch_lines(session, row.fund_id, row.period_number, batch)
-    today = japan_date(now)
-    entry = rules.batch_entry(declared, batch, lines, effective_date=today)
-    orders = (
-        rules.payout_orders(declared, lines, bank_id=row.bank_id)
-        if entry is not None and row.bank_id is not None
-        else []
+    batches = await store.received_after(
+        session, row.fund_id, row.period_number, row.batches_posted, BATCHES_PER_PASS
     )
-    drafts = ([entry] if entry is not None else []) + [
-        pending_entry(order, effective_date=today, request_hash=order.key) for order in orders
-    ]
+    lines = await store.lines_of(session, row.fund_id, row.period_number, batches)
+    today = japan_date(now)
+    drafts: list[EntryDraft] = []
+    instructed: list[tuple[int, list[PayoutOrder]]] = []
+    for batch in batches:
+        entry = rules.batch_entry(declared, batch, lines[batch], effective_date=today)
+        if entry is None:
+            continue
+        drafts.append(entry)
+        if row.bank_id is not None and (
+            orders := rules.payout_orders(declared, lines[batch], bank_id=row.bank_id)
+        ):
+            drafts.append(rules.payout_batch_entry(declared, batch, orders, effective_date=today))
+            instructed.append((batch, orders))
     if drafts:
         written = await books.write_flow_entries(uow, drafts=drafts)
         if written is None:
-            raise RuntimeError(f"batch {batch} of {declared.reference} was booked already")
-        pending_ids = written[1:] if entry is not None else written
-        await store.add_payouts(
-            session,
-            [
-                (
-                    order.id,
-                    order.key,
-                    order.bank_id,
-                    order.account,
-                    order.amount,
-                    order.currency,
-                    PayoutStatus.INSTRUCTED.value,
-                    order.reference,
-                    order.beneficiary.value,
-                    order.beneficiary_id,
-                    order.fund_id,
-                    entry_id,
-                    order.created_by,
-                    now,
-                )
-                for order, entry_id in zip(orders, pending_ids, strict=True)
-            ],
-        )
-    if orders:
-        assert row.bank_id is not None
-        await uow.emit(
-            DistributionPayoutsInstructed(
-                fund_id=row.fund_id,
-                period_number=row.period_number,
-                bank_id=row.bank_id,
-                batch=batch,
-                payouts=[
-                    DistributionPayout(
-                        payout_id=order.id,
-                        investor_id=UUID(order.beneficiary_id),
-                        amount=order.amount,
-                    )
-                    for order in orders
-                ],
-                currency=row.currency,
-                instructed_at=now,
-            ),
-            subject=str(row.fund_id),
-        )
-    row.batches_posted = batch
-    row.payout_count += len(orders)
-    if rules.after_batch(batch, row.batches) is DistributionStatus.PAID:
+            raise RuntimeError(f"batches {batches} of {declared.reference} were booked already")
+        entry_of = {d.idempotency_key: w for d, w in zip(drafts, written, strict=True)}
+        for batch, orders in instructed:
+            pending = entry_of[f"payout/distribution/{declared.reference}/{batch}"]
+            await _instruct(uow, row, batch, orders, pending_entry_id=pending, now=now)
+    row.batches_posted = batches[-1]
+    row.payout_count += sum(len(orders) for _, orders in instructed)
+    if rules.after_batch(row.batches_posted, row.batches) is DistributionStatus.PAID:
         row.status = DistributionStatus.PAID.value
         row.paid_at = now
         await uow.emit(_paid(row, paid_on=today), subject=str(row.fund_id))
     await session.flush()
-    return 1
+    return len(batches)
+
+
+async def _instruct(
+    uow: UnitOfWork,
+    row: Distribution,
+    batch: int,
+    orders: Sequence[PayoutOrder],
+    *,
+    pending_entry_id: UUID,
+    now: datetime,
+) -> None:
+    """Record a batch's payouts (copied in) and announce them to subscription."""
+    assert row.bank_id is not None
+    await store.add_payouts(
+        uow.session,
+        [
+            (
+                order.id,
+                order.key,
+                order.bank_id,
+                order.account,
+                order.amount,
+                order.currency,
+                PayoutStatus.INSTRUCTED.value,
+                order.reference,
+                order.beneficiary.value,
+                order.beneficiary_id,
+                order.fund_id,
+                pending_entry_id,
+                True,
+                order.created_by,
+                now,
+            )
+            for order in orders
+        ],
+    )
+    await uow.emit(
+        DistributionPayoutsInstructed(
+            fund_id=row.fund_id,
+            period_number=row.period_number,
+            bank_id=row.bank_id,
+            batch=batch,
+            # Built from the payouts just written, which the database checked.
+            payouts=[
+                DistributionPayout.model_construct(
+                    payout_id=order.id,
+                    investor_id=UUID(order.beneficiary_id),
+                    amount=order.amount,
+                )
+                for order in orders
+            ],
+            currency=row.currency,
+            instructed_at=now,
+        ),
+        subject=str(row.fund_id),
+    )
 
 
 def _paid(row: Distribution, *, paid_on: date) -> DistributionPaid:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,6 +49,14 @@ async def by_reference_for_update(session: AsyncSession, reference: str) -> Dist
     )
 
 
+async def currency_of(session: AsyncSession, fund_id: UUID, period_number: int) -> str | None:
+    return await session.scalar(
+        select(Distribution.currency).where(
+            Distribution.fund_id == fund_id, Distribution.period_number == period_number
+        )
+    )
+
+
 async def add_batch(
     session: AsyncSession, fund_id: UUID, period_number: int, batch: int, lines: int
 ) -> bool:
@@ -79,32 +87,55 @@ async def add_lines(session: AsyncSession, rows: list[tuple[Any, ...]]) -> None:
 
 
 async def next_to_pay(session: AsyncSession) -> Distribution | None:
-    """A funded distribution whose batches are all here, claimed (``SKIP LOCKED``: two
-    instances never book the same one)."""
-    received = (
-        select(func.count())
-        .select_from(DistributionBatch)
+    """A funded distribution whose next batch of lines is here, claimed (``SKIP LOCKED``:
+    two instances never book the same one)."""
+    next_batch_here = (
+        select(DistributionBatch.batch)
         .where(
             DistributionBatch.fund_id == Distribution.fund_id,
             DistributionBatch.period_number == Distribution.period_number,
+            DistributionBatch.batch == Distribution.batches_posted + 1,
         )
-        .scalar_subquery()
+        .exists()
     )
     return await session.scalar(
         select(Distribution)
-        .where(Distribution.status == DistributionStatus.FUNDED.value)
-        .where(received == Distribution.batches)
+        .where(Distribution.status == DistributionStatus.FUNDED.value, next_batch_here)
         .order_by(Distribution.funded_at, Distribution.fund_id, Distribution.period_number)
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=Distribution)
     )
 
 
-async def batch_lines(
-    session: AsyncSession, fund_id: UUID, period_number: int, batch: int
-) -> list[Line]:
+async def received_after(
+    session: AsyncSession, fund_id: UUID, period_number: int, posted: int, limit: int
+) -> list[int]:
+    """The batches received after the first ``posted``, in order, without a gap."""
+    rows = await session.scalars(
+        select(DistributionBatch.batch)
+        .where(
+            DistributionBatch.fund_id == fund_id,
+            DistributionBatch.period_number == period_number,
+            DistributionBatch.batch > posted,
+            DistributionBatch.batch <= posted + limit,
+        )
+        .order_by(DistributionBatch.batch)
+    )
+    found: list[int] = []
+    for batch in rows:
+        if batch != posted + len(found) + 1:
+            break
+        found.append(batch)
+    return found
+
+
+async def lines_of(
+    session: AsyncSession, fund_id: UUID, period_number: int, batches: Sequence[int]
+) -> dict[int, list[Line]]:
+    """The lines of these batches, by batch, in investor order."""
     rows = await session.execute(
         select(
+            DistributionLine.batch,
             DistributionLine.investor_id,
             DistributionLine.gross,
             DistributionLine.tax,
@@ -113,11 +144,14 @@ async def batch_lines(
         .where(
             DistributionLine.fund_id == fund_id,
             DistributionLine.period_number == period_number,
-            DistributionLine.batch == batch,
+            DistributionLine.batch.in_(batches),
         )
-        .order_by(DistributionLine.investor_id)
+        .order_by(DistributionLine.batch, DistributionLine.investor_id)
     )
-    return [Line(investor, gross, tax, net) for investor, gross, tax, net in rows]
+    found: dict[int, list[Line]] = {batch: [] for batch in batches}
+    for batch, investor, gross, tax, net in rows:
+        found[batch].append(Line(investor, gross, tax, net))
+    return found
 
 
 PAYOUT_COLUMNS = (
@@ -133,6 +167,7 @@ PAYOUT_COLUMNS = (
     "beneficiary_id",
     "fund_id",
     "pending_entry_id",
+    "settled_in_batch",
     "created_by",
     "created_at",
 )

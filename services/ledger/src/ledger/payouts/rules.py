@@ -8,6 +8,7 @@ instructed to confirms it (posted) or reports its failure (voided), once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -17,6 +18,7 @@ from kumiai.contracts.ledger import PayoutBeneficiary
 from kumiai.principal import Principal, Role
 from kumiai.problems import Conflict, Forbidden, UnprocessableContent
 from ledger.books.rules import (
+    FLOW_AUTHOR,
     Direction,
     EntryDraft,
     EntryType,
@@ -29,6 +31,7 @@ from ledger.books.rules import (
     StatusLeg,
     chart_of_accounts,
     clearing_account,
+    flow_entry,
     wallet_account,
 )
 
@@ -174,6 +177,38 @@ def pending_entry(order: PayoutOrder, *, effective_date: date, request_hash: str
         reference_type=ReferenceType.PAYOUT.value,
         reference_id=str(order.id),
         origin=Origin.FLOW,
+    )
+
+
+def batch_settlement(
+    failed: Sequence[tuple[str, int]],
+    *,
+    bank_id: str,
+    currency: str,
+    pending_entry_id: UUID,
+    effective_date: date,
+) -> EntryDraft | None:
+    """Once the bank has answered every payout of a batch held in one pending entry, the
+    entry is posted whole; the payouts it failed come back from the bank's clearing
+    account to the accounts they left (``failed``: account and amount each), so a failed
+    payout leaves its money where it was, as a payout of its own does."""
+    if not failed:
+        return None
+    total = sum(amount for _, amount in failed)
+    legs = [Leg(clearing_account(bank_id), Direction.DEBIT, total, currency)]
+    legs += [Leg(account, Direction.CREDIT, amount, currency) for account, amount in failed]
+    key = f"payout/returned/{pending_entry_id}"
+    return flow_entry(
+        purpose=Purpose.PAYOUT,
+        legs=legs,
+        description=f"{len(failed)} payouts of batch entry {pending_entry_id} failed: "
+        "their money is back where it was",
+        effective_date=effective_date,
+        idempotency_key=key,
+        request_hash=key,
+        created_by=FLOW_AUTHOR,
+        reference_type=ReferenceType.ENTRY,
+        reference_id=str(pending_entry_id),
     )
 
 

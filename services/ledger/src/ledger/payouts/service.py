@@ -19,13 +19,14 @@ from kumiai.periods import japan_date
 from kumiai.principal import Principal
 from kumiai.problems import Conflict
 from ledger.books import service as books
-from ledger.books.rules import SUSPENSE, EntryDraft
+from ledger.books.rules import FLOW_AUTHOR, SUSPENSE, EntryDraft
 from ledger.db.models import Payout
 from ledger.deposits import service as deposits
 from ledger.payouts import store
 from ledger.payouts.rules import (
     PayoutOrder,
     PayoutStatus,
+    batch_settlement,
     check_active_bank,
     check_bank_pays_back,
     check_may_pay_from,
@@ -178,6 +179,8 @@ async def settle_payout(
     a payable, or suspense for a returned deposit), to be instructed again.
     """
     payout = await store.readable_payout(uow.session, principal, payout_id)
+    if payout.settled_in_batch:
+        return await _answer_in_batch(uow, payout, confirmed=confirmed)
     check_unsettled(PayoutStatus(payout.status))
     outcome = "confirm" if confirmed else "fail"
     entry = await books.settle_pending(
@@ -194,6 +197,45 @@ async def settle_payout(
     if payout.deposit_id is not None:
         await deposits.finish_return(uow, deposit_id=payout.deposit_id, confirmed=confirmed)
     await uow.session.flush()
+    return _payout_out(payout)
+
+
+async def _answer_in_batch(uow: UnitOfWork, payout: Payout, *, confirmed: bool) -> PayoutOut:
+    """A payout held with its batch: the answer is kept, and the last answer of the batch
+    posts the batch's pending entry and brings back what failed (``batch_settlement``).
+    The answers of one batch take turns on the pending entry's row lock."""
+    session = uow.session
+    pending, rows = await books.pending_entry_for_update(uow, entry_id=payout.pending_entry_id)
+    await session.refresh(payout)
+    check_unsettled(PayoutStatus(payout.status))
+    payout.status = settled(confirmed=confirmed).value
+    await session.flush()
+    if await store.unanswered_in_batch(session, pending.id):
+        return _payout_out(payout)
+    failed = await store.failed_in_batch(session, pending.id)
+    post = books.resolution_draft(
+        pending,
+        rows,
+        post=True,
+        description=f"Bank {payout.bank_id} answered every payout of batch entry {pending.id}",
+        idempotency_key=f"payout/batch/{pending.id}",
+        request_hash=f"payout/batch/{pending.id}",
+        created_by=FLOW_AUTHOR,
+    )
+    returned = batch_settlement(
+        [(p.account, p.amount) for p in failed],
+        bank_id=payout.bank_id,
+        currency=payout.currency,
+        pending_entry_id=pending.id,
+        effective_date=japan_date(datetime.now(UTC)),
+    )
+    written = await books.write_flow_entries(
+        uow, drafts=[post] if returned is None else [post, returned]
+    )
+    if written is None:
+        raise Conflict(f"the payouts of batch entry {pending.id} were settled at the same time")
+    await store.resolve_batch(session, pending.id, resolution_entry_id=written[0])
+    await session.refresh(payout)
     return _payout_out(payout)
 
 

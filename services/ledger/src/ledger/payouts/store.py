@@ -3,9 +3,10 @@ read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kumiai.contracts.onboarding import PartnerKind
@@ -47,3 +48,39 @@ def readable_payouts(principal: Principal, *, status: PayoutStatus | None) -> Se
     if status is not None:
         query = query.where(Payout.status == status.value)
     return query
+
+
+async def unanswered_in_batch(session: AsyncSession, pending_entry_id: UUID) -> int:
+    """Payouts of a batch's pending entry the bank has not answered yet."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(Payout)
+        .where(
+            Payout.pending_entry_id == pending_entry_id,
+            Payout.status == PayoutStatus.INSTRUCTED.value,
+        )
+    )
+    return int(found or 0)
+
+
+async def failed_in_batch(session: AsyncSession, pending_entry_id: UUID) -> Sequence[Payout]:
+    return (
+        await session.scalars(
+            select(Payout)
+            .where(
+                Payout.pending_entry_id == pending_entry_id,
+                Payout.status == PayoutStatus.FAILED.value,
+            )
+            .order_by(Payout.account)
+        )
+    ).all()
+
+
+async def resolve_batch(
+    session: AsyncSession, pending_entry_id: UUID, *, resolution_entry_id: UUID
+) -> None:
+    await session.execute(
+        update(Payout)
+        .where(Payout.pending_entry_id == pending_entry_id)
+        .values(resolution_entry_id=resolution_entry_id)
+    )

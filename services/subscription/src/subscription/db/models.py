@@ -25,8 +25,9 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Text,
+    Uuid,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kumiai.db import created_at_column, new_metadata
@@ -322,6 +323,33 @@ class PayoutInstruction(Base):
     currency: Mapped[str] = mapped_column(Text)
     instructed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = created_at_column()
+
+
+class TransferFileRead(Base):
+    """A bulk transfer file someone was given: who, for which distribution, and every
+    payout (and so every investor's account) it disclosed (append-only)."""
+
+    __tablename__ = "transfer_file_reads"
+    __table_args__ = (
+        CheckConstraint("reader_role IN ('staff', 'bank')", name="reader_role_known"),
+        CheckConstraint(
+            "cardinality(payout_ids) = cardinality(investor_ids)", name="a_payout_an_investor"
+        ),
+        Index("ix_transfer_file_reads_investor_ids", "investor_ids", postgresql_using="gin"),
+        Index("ix_transfer_file_reads_distribution", "fund_id", "period_number"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    fund_id: Mapped[UUID] = mapped_column()
+    period_number: Mapped[int] = mapped_column(Integer)
+    reader_role: Mapped[str] = mapped_column(Text)
+    reader_tenant: Mapped[str] = mapped_column(Text)
+    reader_subject: Mapped[str] = mapped_column(Text)
+    payout_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
+    investor_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid))
+    """In the order of ``payout_ids``: whose account each payout disclosed."""
+    sha256: Mapped[str] = mapped_column(Text)
+    read_at: Mapped[datetime] = created_at_column()
 
 
 class PayoutAccountRead(Base):

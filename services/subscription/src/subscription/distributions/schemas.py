@@ -1,4 +1,5 @@
-"""Request and response models of the distribution simulation."""
+"""Request and response models of the distribution simulation, the investors' statements
+and the yearly payment records."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, Strict, model_validator
 
 from kumiai.inputs import MAX_AMOUNT, AmountOrZero, BodyPart, Count, RequestBody
+from subscription.distributions.payment_records import PaymentStatus
 from subscription.distributions.rules import PPM, WITHHOLDING_PPM, ThresholdBasis
 
 Ppm = Annotated[int, Strict(), Field(ge=0, le=PPM, description="Parts per million: 3 % is 30000")]
@@ -141,3 +143,31 @@ class StatementLine(BaseModel):
     remaining_to_recoup: int
     perk: str | None
     declared_at: datetime
+    paid_on: date | None = Field(description="The day in Japan it was paid out; null until then")
+    payment_status: PaymentStatus = Field(description="declared, then paid")
+
+
+class PaymentTotalsOut(BaseModel):
+    payments: int = Field(description="Distributions paid (periods with something to pay)")
+    gross: int
+    tax: int = Field(description="Withheld at 20.42 % on the profit part")
+    net: int
+
+
+class FundPaymentsOut(PaymentTotalsOut):
+    """What one fund paid the investor in the year."""
+
+    fund_id: UUID
+    fund_name: str
+    msme_id: UUID = Field(description="The business the fund invests in")
+
+
+class PaymentRecordOut(BaseModel):
+    """What an investor was paid in a calendar year (by the day in Japan it was paid), per
+    fund and in total: for the investor's tax return and records."""
+
+    investor_id: UUID
+    year: int
+    available_from: date = Field(description="The day the record became final (1 January after)")
+    funds: list[FundPaymentsOut]
+    totals: PaymentTotalsOut

@@ -333,26 +333,24 @@ async def _csv(
         investor: UUID | None = None
         personal: PersonalDetailsOut | None = None
         async for batch in store.paid_to_everyone(uow.session, first=first, last=last):
-            out = []
+            records = []
             for investor_id, blob, fund_id, fund_name, msme_id, totals in batch:
                 # Rows come by investor: each investor's details are decrypted once.
                 if investor_id != investor or personal is None:
                     investor, personal = investor_id, _personal(investor_id, blob, cipher)
-                out.append(
-                    payment_records.csv_row(
-                        payment_records.RecordRow(
-                            investor_id=investor_id,
-                            full_name=personal.full_name,
-                            address=personal.address,
-                            fund_id=fund_id,
-                            fund_name=fund_name,
-                            msme_id=msme_id,
-                            totals=totals,
-                        )
+                records.append(
+                    payment_records.RecordRow(
+                        investor_id=investor_id,
+                        full_name=personal.full_name,
+                        address=personal.address,
+                        fund_id=fund_id,
+                        fund_name=fund_name,
+                        msme_id=msme_id,
+                        totals=totals,
                     )
                 )
-            rows += len(out)
-            yield "".join(out).encode()
+            rows += len(records)
+            yield payment_records.csv_rows(records).encode()
     log.info("payment records sent", year=first.year, rows=rows)
 
 

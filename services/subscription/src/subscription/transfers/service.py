@@ -134,8 +134,16 @@ async def transfer_file(
         day=rules.transfer_date(payment.paid_on, today=japan_date(datetime.now(UTC))),
         skip_untransferable=skip_untransferable,
     )
+    sha256 = hashlib.sha256(built.content).hexdigest()
     # Recorded in the same transaction as the answer: no account leaves unrecorded.
-    await store.record_reads(session, built.disclosed, principal)
+    await store.record_file_read(
+        session,
+        fund_id=fund_id,
+        period_number=period_number,
+        disclosed=built.disclosed,
+        sha256=sha256,
+        principal=principal,
+    )
     log.info(
         "transfer file made",
         fund=str(fund_id),
@@ -147,6 +155,6 @@ async def transfer_file(
     return TransferFile(
         content=built.content,
         name=rules.file_name(fund_id, period_number),
-        sha256=hashlib.sha256(built.content).hexdigest(),
+        sha256=sha256,
         skipped=built.skipped,
     )

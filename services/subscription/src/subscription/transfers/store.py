@@ -19,8 +19,8 @@ from subscription.db.models import (
     Distribution,
     DistributionPayment,
     Investor,
-    PayoutAccountRead,
     PayoutInstruction,
+    TransferFileRead,
 )
 from subscription.transfers.rules import Payment, Progress
 
@@ -34,7 +34,6 @@ PAYOUT_COLUMNS = (
     "currency",
     "instructed_at",
 )
-READ_COLUMNS = ("id", "investor_id", "payout_id", "reader_role", "reader_tenant", "reader_subject")
 
 
 async def _driver(session: AsyncSession) -> Any:
@@ -161,24 +160,29 @@ async def payouts_with_details(
     return [(row[0], row[1], row[2], row[3]) for row in rows]
 
 
-async def record_reads(
-    session: AsyncSession, reads: Sequence[tuple[UUID, UUID]], principal: Principal
+async def record_file_read(
+    session: AsyncSession,
+    *,
+    fund_id: UUID,
+    period_number: int,
+    disclosed: Sequence[tuple[UUID, UUID]],
+    sha256: str,
+    principal: Principal,
 ) -> None:
-    """Write who read which investor's payout account, for which payout: one row per
-    ``(payout_id, investor_id)`` (COPY, in the caller's transaction; append-only)."""
-    await _copy(
-        session,
-        PayoutAccountRead.__tablename__,
-        READ_COLUMNS,
-        [
-            (
-                uuid.uuid4(),
-                investor_id,
-                payout_id,
-                principal.role.value,
-                principal.tenant,
-                principal.subject,
-            )
-            for payout_id, investor_id in reads
-        ],
+    """Record who was given a transfer file and every payout and investor account it
+    disclosed (``(payout_id, investor_id)`` each): one row per file, in the caller's
+    transaction (append-only). A file of 70,000 accounts is one row, not 70,000."""
+    session.add(
+        TransferFileRead(
+            id=uuid.uuid4(),
+            fund_id=fund_id,
+            period_number=period_number,
+            reader_role=principal.role.value,
+            reader_tenant=principal.tenant,
+            reader_subject=principal.subject,
+            payout_ids=[payout for payout, _ in disclosed],
+            investor_ids=[investor for _, investor in disclosed],
+            sha256=sha256,
+        )
     )
+    await session.flush()
