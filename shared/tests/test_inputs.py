@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import Depends, FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import Field, ValidationError
 
-from kumiai.inputs import MAX_AMOUNT, Amount, RequestBody, StrictInt, control_character
+from kumiai.errors import install_problem_handlers
+from kumiai.inputs import (
+    MAX_AMOUNT,
+    Amount,
+    RequestBody,
+    StrictInt,
+    control_character,
+    refuse_unknown_query,
+)
 
 
 class Deposit(RequestBody):
@@ -81,3 +91,29 @@ def test_exactly_the_control_and_surrogate_code_points_are_refused() -> None:
         char = chr(point)
         refused = unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n\r"
         assert (control_character(char) is not None) is refused, hex(point)
+
+
+def _app_taking_a_limit() -> FastAPI:
+    app = FastAPI(dependencies=[Depends(refuse_unknown_query)])
+    install_problem_handlers(app)
+
+    def page(cursor: str | None = None) -> str | None:
+        return cursor
+
+    @app.get("/things")
+    def things(limit: int = 10, cursor: str | None = Depends(page)) -> dict[str, Any]:
+        return {"limit": limit, "cursor": cursor}
+
+    return app
+
+
+async def test_a_query_parameter_the_operation_does_not_take_is_refused() -> None:
+    transport = httpx.ASGITransport(app=_app_taking_a_limit())
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        taken = await client.get("/things?limit=3&cursor=c")
+        refused = await client.get("/things?limit=3&limt=5&=0.0")
+    assert taken.json() == {"limit": 3, "cursor": "c"}
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["type"].endswith("/validation")
+    assert sorted(p["name"] for p in body["invalid_params"]) == ["query.", "query.limt"]

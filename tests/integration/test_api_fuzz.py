@@ -51,6 +51,7 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
+ACCEPTING_CHECKS = [check for check in CHECKS if check is not negative_data_rejection]
 
 
 @contextlib.contextmanager
@@ -93,8 +94,10 @@ def _fuzz_operation(
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:
         response = case.call(base_url=base_url, session=session, headers=headers, timeout=30)
+        # A body over the limit is refused with 413 before it is read: a rejection too.
+        checks = CHECKS if response.status_code != 413 else ACCEPTING_CHECKS
         try:
-            case.validate_response(response, checks=CHECKS)
+            case.validate_response(response, checks=checks)
         except FailureGroup as exc:
             failures.append(f"{operation.label} [{mode.value}]: {str(exc)[:2000]}")
 

@@ -19,7 +19,7 @@ from disclosure.annual.layout import (
     annual_report_layout,
 )
 from disclosure.documents.layout import plain_text
-from disclosure.documents.pdf import render_pdf
+from kumiai.pdf import render_pdf
 
 OVERVIEW = "新しい醸造タンクを導入し、生産量が前年の1.5倍になりました。"
 

@@ -11,7 +11,7 @@ import pypdf
 from disclosure.distributions.layout import NOTICE, notice_facts_of, notice_layout
 from disclosure.distributions.rules import NoticeFacts
 from disclosure.documents.layout import plain_text
-from disclosure.documents.pdf import render_pdf
+from kumiai.pdf import render_pdf
 
 # 400 units, D = 1,200,150: floor(1,200,150 / 400) = 3,000 per unit, gross 400 x 3,000 =
 # 1,200,000; tax 61,260 withheld on the profit part; net 1,200,000 - 61,260 = 1,138,740.

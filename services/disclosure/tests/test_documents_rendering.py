@@ -30,9 +30,9 @@ from disclosure.documents.layout import (
     yen,
     yes_no,
 )
-from disclosure.documents.pdf import render_pdf
 from disclosure.documents.terms import TERM_LABELS, UNLISTED_TERMS, offering_layout
 from kumiai.contracts.onboarding import FundFees, FundOpened, RevenueShare, Settlement
+from kumiai.pdf import render_pdf
 from kumiai.periods import JAPAN
 
 ATOM = "{http://www.w3.org/2005/Atom}"

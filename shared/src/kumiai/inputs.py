@@ -13,6 +13,9 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -106,3 +109,40 @@ class RequestBody(BaseModel):
                 {"field": where[:100]},
             )
         return data
+
+
+# -- query strings ------------------------------------------------------------------------
+
+
+def _query_names(route: APIRoute) -> set[str]:
+    """The query parameters a route takes, its dependencies' included (a few at most:
+    cheaper to walk than to cache)."""
+    found: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        found.update(field.alias for field in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    return found
+
+
+async def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the operation does not take is refused (422), not ignored: a
+    misspelt filter would otherwise answer as if there were none."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    allowed = _query_names(route)
+    unknown = [name for name in request.query_params if name not in allowed]
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": "This operation takes no such query parameter",
+                    "input": request.query_params.get(name),
+                }
+                for name in unknown
+            ]
+        )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -31,6 +30,7 @@ from kumiai.errors import install_problem_handlers
 from kumiai.events import registry
 from kumiai.guard import InputGuardMiddleware, LargeBody
 from kumiai.inbox import EventConsumer, Handler
+from kumiai.inputs import refuse_unknown_query
 from kumiai.kafka import broker_reachable
 from kumiai.observability import (
     CountersCollector,
@@ -194,21 +194,6 @@ def service_root(module_file: str) -> Path:
     return Path(module_file).resolve().parents[2]
 
 
-def settle_garbage_collector() -> None:
-    """Keep what start-up made out of the collector's scans and let the young generation
-    grow: a service holding caches and batches of thousands of objects otherwise pauses
-    for tenths of a second, again and again, to scan what lives for good. Once per
-    process (tests start many apps in one)."""
-    if gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD:
-        return
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
-
-
-GC_YOUNG_THRESHOLD = 20_000
-"""Allocations between young collections (Python's default is 700)."""
-
-
 def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     """Assemble a service's FastAPI app with the platform's defaults."""
     configure_logging(settings.log_level)
@@ -217,7 +202,6 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settle_garbage_collector()
         if settings.run_workers:
             await runtime.start_workers()
         try:
@@ -232,6 +216,7 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         lifespan=lifespan,
         responses={},
         separate_input_output_schemas=False,
+        dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(settings)

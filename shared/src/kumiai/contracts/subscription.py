@@ -215,7 +215,6 @@ class DividendDeclaredV1(EventPayload):
         return self
 
 
-
 class FeeKind(StrEnum):
     """A fee the business owes the operator over a fund's term (DOMAIN.md, "Fees")."""
 

@@ -25,12 +25,12 @@ from disclosure.deadlines import service as deadlines
 from disclosure.deadlines.rules import OverdueItem
 from disclosure.documents import service as documents
 from disclosure.documents.layout import plain_text
-from disclosure.documents.pdf import render_pdf
 from disclosure.documents.rules import DocumentKind, Visibility
 from disclosure.funds import rules as fund_rules
 from disclosure.funds import service as funds
 from disclosure.funds.rules import Span
 from kumiai.db import UnitOfWork
+from kumiai.pdf import render_pdf
 from kumiai.periods import japan_date
 from kumiai.principal import Principal
 from kumiai.problems import NotFound

@@ -8,52 +8,18 @@ integer and a rate in parts per million is printed digit by digit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from kumiai.money import MINOR_UNITS
+from kumiai.pdf import Layout as Layout
+from kumiai.pdf import Row as Row
+from kumiai.pdf import Section as Section
+from kumiai.pdf import bilingual as bilingual
 from kumiai.periods import JAPAN
 from kumiai.periods import japan_date as _japan_day
 
 PPM_PER_PERCENT = 10_000
 NONE_JA_EN = "なし / None"
-
-
-@dataclass(frozen=True)
-class Row:
-    """One labelled value, labels in Japanese and English."""
-
-    label_ja: str
-    label_en: str
-    value: str
-
-
-@dataclass(frozen=True)
-class Section:
-    """A heading with labelled rows, then free text (which may be Japanese, with newlines)."""
-
-    heading_ja: str
-    heading_en: str
-    rows: tuple[Row, ...] = ()
-    paragraphs: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A whole document: bilingual title, the fund's name, its sections, a version footer."""
-
-    title_ja: str
-    title_en: str
-    subtitle: str
-    sections: tuple[Section, ...]
-    footer: str = ""
-
-
-def bilingual(ja: str, en: str) -> str:
-    """``ja / en``, or whichever of the two is given (both when they differ)."""
-    if ja and en and ja != en:
-        return f"{ja} / {en}"
-    return ja or en
 
 
 def paragraphs_of(body: str) -> tuple[str, ...]:

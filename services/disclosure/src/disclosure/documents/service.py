@@ -21,7 +21,6 @@ from disclosure.distributions.layout import notice_facts_of, notice_layout
 from disclosure.documents import rules, store
 from disclosure.documents.feed import FeedEntry, atom_feed
 from disclosure.documents.layout import document_layout
-from disclosure.documents.pdf import render_pdf
 from disclosure.documents.rules import Action, DocumentKind, DocumentStatus, Reader, Visibility
 from disclosure.documents.schemas import (
     AttachmentOut,
@@ -38,6 +37,7 @@ from kumiai.contracts.onboarding import FundOpened, FundOpenedV2
 from kumiai.db import UnitOfWork
 from kumiai.files import CSV, GIF, JPEG, PDF, PNG, WEBP, XLSX, FileStore, StoredFile, accept
 from kumiai.pagination import Page
+from kumiai.pdf import render_pdf
 from kumiai.principal import Principal, Role
 from kumiai.problems import NotFound
 

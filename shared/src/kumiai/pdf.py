@@ -1,5 +1,9 @@
 """A layout as an A4 PDF, Japanese included, the same bytes for the same layout.
 
+A layout is a bilingual title, a subtitle, sections of labelled rows (labels in
+Japanese and English) and paragraphs, and a footer; every service's documents
+(disclosure's, an investor's statements and payment records) are written as one.
+
 Japanese text uses the PDF standard Japanese fonts (reportlab's CID fonts:
 Heisei Kaku Gothic for headings, Heisei Mincho for text), which readers supply,
 so no font file is shipped or embedded. Every text a user wrote is escaped for
@@ -11,6 +15,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -23,7 +28,43 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from disclosure.documents.layout import Layout, Row, Section, bilingual
+
+@dataclass(frozen=True)
+class Row:
+    """One labelled value, labels in Japanese and English."""
+
+    label_ja: str
+    label_en: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading with labelled rows, then free text (which may be Japanese, with newlines)."""
+
+    heading_ja: str
+    heading_en: str
+    rows: tuple[Row, ...] = ()
+    paragraphs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A whole document: bilingual title, the fund's name, its sections, a version footer."""
+
+    title_ja: str
+    title_en: str
+    subtitle: str
+    sections: tuple[Section, ...]
+    footer: str = ""
+
+
+def bilingual(ja: str, en: str) -> str:
+    """``ja / en``, or whichever of the two is given (both when they differ)."""
+    if ja and en and ja != en:
+        return f"{ja} / {en}"
+    return ja or en
+
 
 GOTHIC = "HeiseiKakuGo-W5"
 MINCHO = "HeiseiMin-W3"
