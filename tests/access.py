@@ -130,6 +130,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("ledger", "list_payouts"): admit(STAFF_, BANK),
     ("ledger", "confirm_payout"): admit(BANK, owners=(BANK,)),
     ("ledger", "fail_payout"): admit(BANK, owners=(BANK,)),
+    ("ledger", "answer_payouts"): admit(BANK, owners=(BANK,)),
     ("ledger", "return_suspense_deposit"): STAFF_ONLY,
     # -- disclosure ---------------------------------------------------------------------
     ("disclosure", "create_document"): admit(STAFF_, MSME),

@@ -258,6 +258,32 @@ async def test_three_periods_are_declared_paid_in_and_paid_out_to_the_yen(
             f"Distribution {fund_id}/2",
             uuid.UUID(last["resolution_entry_id"]),
         )
+        # Period 3's result file, in one request: every payout went.
+        batch3 = await fetch(
+            ledger.settings.database_url,
+            "SELECT id FROM payouts WHERE reference = $1 ORDER BY id",
+            f"Distribution {fund_id}/3",
+        )
+        answers = {
+            "answers": [
+                {"payout_id": str(p["id"]), "outcome": "confirmed", "note": "sent"} for p in batch3
+            ]
+        }
+        all_at_once = await call(
+            ledger.client, "POST", "/payouts/answers", json=answers, headers=BANK
+        )
+        retried = await call(ledger.client, "POST", "/payouts/answers", json=answers, headers=BANK)
+        mixed = await ledger.client.post(
+            "/payouts/answers",
+            json={
+                "answers": [
+                    {"payout_id": str(batch2[0]["id"]), "outcome": "failed", "note": "gone"},
+                    {"payout_id": str(batch3[0]["id"]), "outcome": "confirmed", "note": "sent"},
+                ]
+            },
+            headers=BANK,
+        )
+        not_its_own = await ledger.client.post("/payouts/answers", json=answers, headers=OTHER_BANK)
         wallets = await fetch(
             ledger.settings.database_url,
             "SELECT a.owner_id, e.reference_id, p.amount FROM postings p "
@@ -316,7 +342,13 @@ async def test_three_periods_are_declared_paid_in_and_paid_out_to_the_yen(
     for p in payouts:
         assert p["bank_id"] == BANK_ID
         per_investor[p["beneficiary_id"]] += p["amount"]
-    assert sorted({p["status"] for p in payouts}) == ["confirmed", "failed", "instructed"]
+    assert sorted({p["status"] for p in payouts}) == ["confirmed", "failed"]
+    assert (all_at_once["answered"], all_at_once["unanswered"]) == (len(batch3), 0)
+    assert all_at_once["settled_entry_id"]
+    assert (retried["answered"], retried["unchanged"]) == (0, len(batch3))
+    assert retried["settled_entry_id"] == all_at_once["settled_entry_id"]
+    assert (mixed.status_code, mixed.json()["type"].rsplit("/", 1)[-1]) == (422, "not-one-batch")
+    assert not_its_own.status_code == 404
     # The last answer posted period 2's batch; the failed net is back in its wallet, and
     # a second answer or another bank's is refused.
     assert last["status"] == "failed"

@@ -148,6 +148,9 @@ def _bodies(world: World) -> dict[tuple[str, str], Any]:
         },
         ("ledger", "confirm_payout"): note,
         ("ledger", "fail_payout"): note,
+        ("ledger", "answer_payouts"): {
+            "answers": [{"payout_id": world.payout, "outcome": "confirmed", **note}]
+        },
         ("ledger", "return_suspense_deposit"): note,
     }
 

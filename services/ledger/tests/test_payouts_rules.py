@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from ledger.books.rules import (
     validate_legs,
 )
 from ledger.payouts.rules import (
+    NotOneBatch,
     PayoutKeyReused,
     PayoutOrder,
     PayoutSettled,
@@ -31,8 +33,10 @@ from ledger.payouts.rules import (
     PayoutStatus,
     UnknownBank,
     check_active_bank,
+    check_answer,
     check_bank_pays_back,
     check_may_pay_from,
+    check_one_batch,
     check_same_payout,
     check_unsettled,
     may_read,
@@ -160,3 +164,22 @@ def test_staff_read_every_payout_and_a_bank_those_it_must_send(
     caller = Principal(subject="x", role=role, tenant=tenant)
     expected = role is Role.STAFF or (role is Role.BANK and bank == tenant)
     assert may_read(caller, bank_id=bank) == expected
+
+
+def test_answers_in_bulk_are_for_the_payouts_of_one_batch_each_once() -> None:
+    one, other = uuid.uuid4(), uuid.uuid4()
+    assert check_one_batch({one}, in_batch=True, repeated=False) == one
+    with pytest.raises(NotOneBatch, match="one distribution batch"):
+        check_one_batch({one, other}, in_batch=True, repeated=False)
+    with pytest.raises(NotOneBatch, match="one distribution batch"):
+        check_one_batch({one}, in_batch=False, repeated=False)
+    with pytest.raises(NotOneBatch, match="once per request"):
+        check_one_batch({one}, in_batch=True, repeated=True)
+
+
+def test_a_retried_answer_changes_nothing_and_the_other_answer_is_refused() -> None:
+    assert check_answer(PayoutStatus.INSTRUCTED, confirmed=True) is True
+    assert check_answer(PayoutStatus.CONFIRMED, confirmed=True) is False
+    assert check_answer(PayoutStatus.FAILED, confirmed=False) is False
+    with pytest.raises(PayoutSettled):
+        check_answer(PayoutStatus.CONFIRMED, confirmed=False)

@@ -18,13 +18,21 @@ from ledger.books.rules import InsufficientBalance, UnknownAccount
 from ledger.deposits.rules import NotInSuspense
 from ledger.payouts import service
 from ledger.payouts.rules import (
+    NotOneBatch,
     PayoutKeyReused,
     PayoutSettled,
     PayoutSourceRefused,
     PayoutStatus,
     UnknownBank,
 )
-from ledger.payouts.schemas import PayoutIn, PayoutOut, PayoutResultIn, SuspenseReturnIn
+from ledger.payouts.schemas import (
+    PayoutAnswersIn,
+    PayoutAnswersOut,
+    PayoutIn,
+    PayoutOut,
+    PayoutResultIn,
+    SuspenseReturnIn,
+)
 
 router = APIRouter(tags=["payouts"])
 Payer = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.INVESTOR))]
@@ -116,6 +124,21 @@ async def fail(
         return await service.settle_payout(
             uow, payout_id=payout_id, confirmed=False, note=body.note, principal=principal
         )
+
+
+@router.post(
+    "/payouts/answers",
+    response_model=PayoutAnswersOut,
+    operation_id="answer_payouts",
+    responses=problems(Unauthorized, Forbidden, NotFound, NotOneBatch, PayoutSettled),
+)
+async def answer(body: PayoutAnswersIn, principal: Bank, uow: UnitOfWorkDep) -> PayoutAnswersOut:
+    """The bank's result file for one distribution batch: up to 1,000 answers at once, all
+    or none; a retried answer changes nothing. Once every payout of the batch is answered
+    the batch is posted, and what failed is back in the investors' wallets (that bank
+    only; another's payouts are not found)."""
+    async with uow:
+        return await service.answer_payouts(uow, body=body, principal=principal)
 
 
 @router.post(

@@ -212,6 +212,31 @@ def batch_settlement(
     )
 
 
+class NotOneBatch(UnprocessableContent):
+    problem = "not-one-batch"
+    title = "Answers in bulk are for the payouts of one distribution batch"
+
+
+def check_one_batch(entries: set[UUID], *, in_batch: bool, repeated: bool) -> UUID:
+    """Answers given together are for payouts of one batch (held in one pending entry),
+    each once; any other payout is answered on its own."""
+    if repeated:
+        raise NotOneBatch("a payout is answered once per request")
+    if len(entries) != 1 or not in_batch:
+        raise NotOneBatch("answer payouts of one distribution batch together, others one by one")
+    return next(iter(entries))
+
+
+def check_answer(status: PayoutStatus, *, confirmed: bool) -> bool:
+    """Whether the answer changes the payout: a retry of the answer it has changes nothing;
+    the other answer is refused."""
+    if status is PayoutStatus.INSTRUCTED:
+        return True
+    if status is settled(confirmed=confirmed):
+        return False
+    raise PayoutSettled(f"the payout was already {status.value}")
+
+
 def may_read(principal: Principal, *, bank_id: str | None) -> bool:
     """Whether ``principal`` may read the payouts instructed to bank ``bank_id`` (``None``:
     to every bank): staff read every payout, a partner bank only those it must send (and

@@ -4,6 +4,7 @@ unit."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -61,3 +62,28 @@ class PayoutResultIn(RequestBody):
 
 class SuspenseReturnIn(RequestBody):
     note: str = Field(min_length=3, max_length=500, description="Why the money goes back")
+
+
+class PayoutAnswer(RequestBody):
+    payout_id: UUID
+    outcome: Literal["confirmed", "failed"] = Field(description="Whether the money left")
+    note: str = Field(min_length=3, max_length=500, description="The bank's words")
+
+
+MAX_ANSWERS = 1_000
+
+
+class PayoutAnswersIn(RequestBody):
+    """A bank's answers to the payouts of one distribution batch (its result file)."""
+
+    answers: list[PayoutAnswer] = Field(min_length=1, max_length=MAX_ANSWERS)
+
+
+class PayoutAnswersOut(BaseModel):
+    batch_entry_id: UUID = Field(description="The pending entry that holds the batch")
+    answered: int = Field(description="Answers recorded by this request")
+    unchanged: int = Field(description="Answers the payout already had (a retry)")
+    unanswered: int = Field(description="Payouts of the batch still without an answer")
+    settled_entry_id: UUID | None = Field(
+        description="Set once every payout of the batch is answered and the batch is posted"
+    )

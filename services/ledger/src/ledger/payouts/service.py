@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from kumiai.contracts.ledger import PayoutBeneficiary, PayoutInstructed
@@ -20,7 +21,7 @@ from kumiai.principal import Principal
 from kumiai.problems import Conflict
 from ledger.books import service as books
 from ledger.books.rules import FLOW_AUTHOR, SUSPENSE, EntryDraft
-from ledger.db.models import Payout
+from ledger.db.models import JournalEntry, Payout
 from ledger.deposits import service as deposits
 from ledger.payouts import store
 from ledger.payouts.rules import (
@@ -28,8 +29,10 @@ from ledger.payouts.rules import (
     PayoutStatus,
     batch_settlement,
     check_active_bank,
+    check_answer,
     check_bank_pays_back,
     check_may_pay_from,
+    check_one_batch,
     check_same_payout,
     check_unsettled,
     payout_beneficiary,
@@ -38,7 +41,7 @@ from ledger.payouts.rules import (
     settled,
     settlement_key,
 )
-from ledger.payouts.schemas import PayoutIn, PayoutOut
+from ledger.payouts.schemas import PayoutAnswersIn, PayoutAnswersOut, PayoutIn, PayoutOut
 
 
 def _payout_out(p: Payout) -> PayoutOut:
@@ -210,22 +213,34 @@ async def _answer_in_batch(uow: UnitOfWork, payout: Payout, *, confirmed: bool) 
     check_unsettled(PayoutStatus(payout.status))
     payout.status = settled(confirmed=confirmed).value
     await session.flush()
+    await _settle_batch_if_answered(uow, pending, rows, bank_id=payout.bank_id)
+    await session.refresh(payout)
+    return _payout_out(payout)
+
+
+async def _settle_batch_if_answered(
+    uow: UnitOfWork, pending: JournalEntry, rows: Sequence[Any], *, bank_id: str
+) -> UUID | None:
+    """Once the bank answered every payout held by ``pending``: post it whole, bring back
+    what failed, and note the settlement on every payout. The caller holds the entry's
+    lock."""
+    session = uow.session
     if await store.unanswered_in_batch(session, pending.id):
-        return _payout_out(payout)
+        return None
     failed = await store.failed_in_batch(session, pending.id)
     post = books.resolution_draft(
         pending,
         rows,
         post=True,
-        description=f"Bank {payout.bank_id} answered every payout of batch entry {pending.id}",
+        description=f"Bank {bank_id} answered every payout of batch entry {pending.id}",
         idempotency_key=f"payout/batch/{pending.id}",
         request_hash=f"payout/batch/{pending.id}",
         created_by=FLOW_AUTHOR,
     )
     returned = batch_settlement(
         [(p.account, p.amount) for p in failed],
-        bank_id=payout.bank_id,
-        currency=payout.currency,
+        bank_id=bank_id,
+        currency=pending_currency(rows),
         pending_entry_id=pending.id,
         effective_date=japan_date(datetime.now(UTC)),
     )
@@ -235,8 +250,50 @@ async def _answer_in_batch(uow: UnitOfWork, payout: Payout, *, confirmed: bool) 
     if written is None:
         raise Conflict(f"the payouts of batch entry {pending.id} were settled at the same time")
     await store.resolve_batch(session, pending.id, resolution_entry_id=written[0])
-    await session.refresh(payout)
-    return _payout_out(payout)
+    return written[0]
+
+
+def pending_currency(rows: Sequence[Any]) -> str:
+    currency: str = rows[0].currency
+    return currency
+
+
+async def answer_payouts(
+    uow: UnitOfWork, *, body: PayoutAnswersIn, principal: Principal
+) -> PayoutAnswersOut:
+    """A bank's answers to the payouts of one distribution batch, together (its result
+    file): each recorded once (a retry of the same answer changes nothing), all or none;
+    the last answer of the batch posts it (``_settle_batch_if_answered``)."""
+    session = uow.session
+    ids = [answer.payout_id for answer in body.answers]
+    payouts = await store.readable_payouts_by_ids(session, principal, ids)
+    entry_id = check_one_batch(
+        {p.pending_entry_id for p in payouts},
+        in_batch=all(p.settled_in_batch for p in payouts),
+        repeated=len(set(ids)) != len(ids),
+    )
+    pending, rows = await books.pending_entry_for_update(uow, entry_id=entry_id)
+    answered = 0
+    for payout, answer in zip(payouts, body.answers, strict=True):
+        confirmed = answer.outcome == "confirmed"
+        if check_answer(PayoutStatus(payout.status), confirmed=confirmed):
+            payout.status = settled(confirmed=confirmed).value
+            answered += 1
+    await session.flush()
+    settled_by = pending_resolution(payouts)
+    if answered:
+        settled_by = await _settle_batch_if_answered(uow, pending, rows, bank_id=payouts[0].bank_id)
+    return PayoutAnswersOut(
+        batch_entry_id=entry_id,
+        answered=answered,
+        unchanged=len(payouts) - answered,
+        unanswered=await store.unanswered_in_batch(session, entry_id),
+        settled_entry_id=settled_by,
+    )
+
+
+def pending_resolution(payouts: Sequence[Payout]) -> UUID | None:
+    return payouts[0].resolution_entry_id
 
 
 async def return_deposit(

@@ -37,6 +37,28 @@ async def readable_payout(session: AsyncSession, principal: Principal, payout_id
     return found
 
 
+async def readable_payouts_by_ids(
+    session: AsyncSession, principal: Principal, payout_ids: Sequence[UUID]
+) -> list[Payout]:
+    """These payouts, locked in id order, if ``principal`` may read them all; else "no such
+    payout" naming the first it may not."""
+    found = {
+        p.id: p
+        for p in await session.scalars(
+            select(Payout)
+            .where(Payout.id.in_(payout_ids))
+            .order_by(Payout.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    for payout_id in payout_ids:
+        payout = found.get(payout_id)
+        if payout is None or not may_read(principal, bank_id=payout.bank_id):
+            raise NotFound(f"no such payout: {payout_id}")
+    return [found[payout_id] for payout_id in payout_ids]
+
+
 def readable_payouts(principal: Principal, *, status: PayoutStatus | None) -> Select[Payout]:
     """The payouts ``principal`` may list: every bank's if it may read them all, else its
     own (none if it may not read those either)."""
