@@ -105,6 +105,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     # The world pays out no distribution: its bank may ask, and is told there is none (the
     # other bank's 404 and the file itself: tests/integration/test_distribution_transfers.py).
     ("subscription", "get_distribution_transfer_file"): admit(STAFF_, BANK),
+    ("subscription", "list_subscription_audit_records"): STAFF_ONLY,
     # -- ledger -------------------------------------------------------------------------
     ("ledger", "post_entry"): STAFF_ONLY,
     ("ledger", "post_entry_batch"): STAFF_ONLY,

@@ -244,6 +244,18 @@ async def test_staff_get_the_years_payment_records_as_csv(paid_fund: PaidFund) -
     nothing = await client.get("/payment-records/2023.csv", headers=STAFF)
     investor = await client.get("/payment-records/2025.csv", headers=me(a))
     too_early = await client.get("/payment-records/1999.csv", headers=STAFF)
+    staff_read = await client.get(f"/investors/{a}", headers=STAFF)
+    own_read = await client.get(f"/investors/{a}", headers=me(a))
+    trail = await client.get("/audit", headers=STAFF)
+    assert (staff_read.status_code, own_read.status_code) == (200, 200)
+    # Every time staff were given personal details is in the trail; the investor's own
+    # read is not, nor are the refused exports.
+    assert trail.status_code == 200, trail.text
+    assert [(r["action"], r["entity_type"], r["entity_id"]) for r in trail.json()["items"]] == [
+        ("payment_records_exported", "payment_records", "2025"),
+        ("payment_records_exported", "payment_records", "2023"),
+        ("personal_details_read", "investor", a),
+    ]
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     assert "payment-records-2025.csv" in answer.headers["content-disposition"]

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from kumiai.service import ServiceSpec, build_service_app, service_root
 from kumiai.timers import Timer
+from subscription.audit import routes as audit
 from subscription.distributions import routes as distributions
 from subscription.handlers import handlers
 from subscription.investors import routes as investors
@@ -37,6 +38,7 @@ def service_spec(settings: Settings) -> ServiceSpec:
             subscriptions.router,
             distributions.router,
             transfers.router,
+            audit.router,
         ],
         handlers=handlers(payment_days=settings.distribution_payment_days),
         consumes=["onboarding", "ledger", "disclosure"],

@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kumiai.db import created_at_column, new_metadata
+from kumiai.db import AuditTrail, created_at_column, new_metadata
 
 
 class Base(DeclarativeBase):
@@ -323,6 +323,10 @@ class PayoutInstruction(Base):
     currency: Mapped[str] = mapped_column(Text)
     instructed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     recorded_at: Mapped[datetime] = created_at_column()
+
+
+class AuditRecord(AuditTrail, Base):
+    """Every time staff were given investors' personal details (append-only)."""
 
 
 class TransferFileRead(Base):

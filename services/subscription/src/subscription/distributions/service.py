@@ -24,6 +24,8 @@ from kumiai.periods import japan_date
 from kumiai.principal import Principal
 from kumiai.problems import NotFound
 from kumiai.references import new_reference
+from subscription.audit import service as audit
+from subscription.audit.rules import AuditEntity
 from subscription.db.models import Offering, ReportedSales
 from subscription.distributions import documents, fees, payment_records, rules, store
 from subscription.distributions.rules import DistributionTerms, PeriodSales
@@ -319,17 +321,17 @@ async def _csv(
     uow: UnitOfWork, *, first: date, last: date, principal: Principal, cipher: FieldCipher
 ) -> AsyncIterator[bytes]:
     yield payment_records.csv_start().encode()
-    # Personal data leaves with this file: the service has no table for reads of personal
-    # details (payout_account_reads is for payout accounts), so the read is logged.
-    log.info(
-        "payment records with personal details read",
-        reader_role=principal.role.value,
-        reader_tenant=principal.tenant,
-        reader_subject=principal.subject,
-        year=first.year,
-    )
     rows = 0
     async with uow:
+        # Personal data leaves with this file: recorded, and committed before any of it.
+        await audit.record(
+            uow,
+            principal=principal,
+            action="payment_records_exported",
+            entity=AuditEntity.PAYMENT_RECORDS,
+            entity_id=first.year,
+        )
+        await uow.session.commit()
         investor: UUID | None = None
         personal: PersonalDetailsOut | None = None
         async for batch in store.paid_to_everyone(uow.session, first=first, last=last):

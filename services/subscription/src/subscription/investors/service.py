@@ -11,6 +11,9 @@ import structlog
 from kumiai.contracts.ledger import PayoutInstructed
 from kumiai.db import UnitOfWork
 from kumiai.principal import Principal
+from subscription.audit import rules as audit_rules
+from subscription.audit import service as audit
+from subscription.audit.rules import AuditEntity
 from subscription.db.models import Investor
 from subscription.investors import rules, store
 from subscription.investors.cipher import FieldCipher
@@ -96,8 +99,16 @@ async def get(
     uow: UnitOfWork, *, investor_id: UUID, principal: Principal, cipher: FieldCipher
 ) -> InvestorOut:
     """An investor's status for the investor, staff and the bank it chose to verify it;
-    personal details only for the investor and staff."""
+    personal details only for the investor and staff (a staff read is audited)."""
     investor = await store.readable_investor(uow.session, investor_id, principal)
+    if audit_rules.records_personal_read(principal):
+        await audit.record(
+            uow,
+            principal=principal,
+            action="personal_details_read",
+            entity=AuditEntity.INVESTOR,
+            entity_id=investor_id,
+        )
     return _out(investor, principal, cipher)
 
 
