@@ -18,6 +18,7 @@ from kumiai.contracts.ledger import (
     PayoutInstructed,
     RefundIssued,
     RefundReason,
+    SubsidyPaid,
 )
 from kumiai.contracts.subscription import (
     CancellationReason,
@@ -30,6 +31,7 @@ from kumiai.contracts.subscription import (
     SubscriptionConfirmed,
     SubscriptionPlaced,
 )
+from kumiai.contracts.subsidy import RevocationReason, SubsidyGranted, SubsidyRevoked
 from kumiai.events import Envelope, EventPayload, registry
 from kumiai_tools.asyncapi import asyncapi_document, producer_of
 
@@ -258,6 +260,59 @@ def distribution_paid(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def subsidy_paid(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "award_id": _id(),
+        "fund_id": _id(),
+        "municipality_code": "012025",
+        "amount": 800_000,
+        "currency": "JPY",
+        "deposit_id": _id(),
+        "bank_id": "bank-a",
+        "value_date": "2026-12-01",
+        "entry_id": _id(),
+        "paid_at": AT.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def subsidy_granted(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "award_id": _id(),
+        "programme_id": _id(),
+        "municipality_code": "012025",
+        "fiscal_year": 2026,
+        "fund_id": _id(),
+        "msme_id": _id(),
+        "application_id": _id(),
+        "arrangement_fee": 900_000,
+        "amount": 800_000,
+        "currency": "JPY",
+        "payment_reference": "KM7Q2XH9A4",
+        "lapses_if_fund_fails": True,
+        "granted_at": AT.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def subsidy_revoked(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "award_id": _id(),
+        "programme_id": _id(),
+        "municipality_code": "012025",
+        "fund_id": _id(),
+        "msme_id": _id(),
+        "amount": 800_000,
+        "currency": "JPY",
+        "reason": RevocationReason.LAPSED.value,
+        "revoked_at": AT.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
 def distribution_allocated(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "fund_id": _id(),
@@ -294,6 +349,9 @@ EXAMPLES: dict[type[EventPayload], Callable[..., dict[str, Any]]] = {
     PayoutInstructed: payout_instructed,
     DistributionPayoutsInstructed: distribution_payouts_instructed,
     DistributionPaid: distribution_paid,
+    SubsidyPaid: subsidy_paid,
+    SubsidyGranted: subsidy_granted,
+    SubsidyRevoked: subsidy_revoked,
 }
 NEW_EVENTS = list(EXAMPLES)
 PRODUCERS: dict[type[EventPayload], str] = {
@@ -310,6 +368,9 @@ PRODUCERS: dict[type[EventPayload], str] = {
     PayoutInstructed: "ledger",
     DistributionPayoutsInstructed: "ledger",
     DistributionPaid: "ledger",
+    SubsidyPaid: "ledger",
+    SubsidyGranted: "subsidy",
+    SubsidyRevoked: "subsidy",
 }
 DATETIME_FIELDS = [
     (model, name)
@@ -319,8 +380,10 @@ DATETIME_FIELDS = [
 ]
 
 
-def test_every_subscription_and_ledger_event_has_an_example() -> None:
-    produced = {m for m in registry.models() if producer_of(m) in {"subscription", "ledger"}}
+def test_every_subscription_ledger_and_subsidy_event_has_an_example() -> None:
+    produced = {
+        m for m in registry.models() if producer_of(m) in {"subscription", "ledger", "subsidy"}
+    }
     assert produced == set(EXAMPLES)
     assert {m: producer_of(m) for m in NEW_EVENTS} == PRODUCERS
 
@@ -418,6 +481,12 @@ def test_decoded_values_keep_their_types() -> None:
             {"subscription_id": None},
             "a fund_failed refund must name its subscription_id",
         ),
+        (SubsidyGranted, {"amount": 900_001}, "a grant pays at most the arrangement fee"),
+        (SubsidyGranted, {"municipality_code": "12025"}, "municipality_code\n  String should"),
+        (SubsidyGranted, {"fiscal_year": 1999}, "fiscal_year\n  Input should be greater"),
+        (SubsidyRevoked, {"reason": "expired"}, "Input should be 'revoked' or 'lapsed'"),
+        (SubsidyRevoked, {"amount": 0}, "amount\n  Input should be greater than 0"),
+        (SubsidyPaid, {"amount": 0}, "amount\n  Input should be greater than 0"),
     ],
 )
 def test_validators_refuse_bad_values(
@@ -445,6 +514,7 @@ def test_validators_refuse_bad_values(
         (SubscriptionPlaced, {"handling_fee_per_unit": 0, "amount_due": 30_000}),
         (FundsReleased, {"gross_amount": 600_000, "fees_amount": 0}),
         (RefundIssued, {"reason": "deposit_returned", "subscription_id": None}),
+        (SubsidyGranted, {"amount": 900_000}),
     ],
 )
 def test_edge_cases_that_are_allowed(model: type[EventPayload], overrides: dict[str, Any]) -> None:
@@ -485,10 +555,10 @@ def test_new_events_carry_no_personal_data() -> None:
             assert not any(word in field for word in personal), f"{model.event_type}.{field}"
 
 
-def test_asyncapi_has_the_subscription_and_ledger_channels() -> None:
+def test_asyncapi_has_the_subscription_ledger_and_subsidy_channels() -> None:
     doc = asyncapi_document()
     schemas = doc["components"]["schemas"]
-    for service in ("subscription", "ledger"):
+    for service in ("subscription", "ledger", "subsidy"):
         channel = doc["channels"][service]
         assert channel["address"] == f"kumiai.{service}.events"
         expected = {

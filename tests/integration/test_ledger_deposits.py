@@ -350,6 +350,7 @@ async def test_a_fund_closes_released_less_fees_and_a_failed_one_refunds_everyon
         "refunded": 10_500,
         "released_to_business": 42_000,
         "fees": 10_500,
+        "subsidy": 0,
         "reversals_net": 0,
         "balance": 0,
         "agrees_with_postings": True,

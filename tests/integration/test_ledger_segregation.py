@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -19,38 +18,13 @@ import httpx
 import pytest
 
 from helpers import BANK, STAFF, SettingsFactory, fetch
-from kumiai.contracts.onboarding import FundOpened
-from kumiai.contracts.subscription import FundOutcome, SubscriptionPlaced
+from kumiai.contracts.subscription import FundOutcome
 from kumiai.errors import PROBLEM_BASE
 from kumiai_tools.catalog import service
 from kumiai_tools.testing import running
-from ledger.books.rules import chart_of_accounts
-from ledger_flows import Flows, deposit_body
+from ledger_flows import Flows, Ledger, raw_entry
 
 CLEARING = "bank/hokkaido-bank/clearing"
-
-
-@dataclass
-class Ledger:
-    client: httpx.AsyncClient
-    url: str
-    flows: Flows
-
-    async def paid_subscription(
-        self, fund: FundOpened, units: int = 1, **kwargs: Any
-    ) -> tuple[SubscriptionPlaced, dict[str, Any]]:
-        placed = await self.flows.subscribe(fund, units, **kwargs)
-        response = await self.client.post(
-            "/deposits",
-            json=deposit_body(str(uuid.uuid4()), placed.amount_due, placed.payment_reference),
-            headers=BANK,
-        )
-        assert response.json()["status"] == "matched", response.text
-        return placed, response.json()
-
-    async def posted(self, code: str) -> int:
-        response = await self.client.get(f"/accounts/{code}/balance", headers=STAFF)
-        return int(response.json()["posted"]) if response.status_code == 200 else 0
 
 
 @pytest.fixture
@@ -84,71 +58,6 @@ async def post(client: httpx.AsyncClient, body: dict[str, Any], path: str = "/en
     return await client.post(
         path, json=body, headers={**STAFF, "Idempotency-Key": str(uuid.uuid4())}
     )
-
-
-async def raw_entry(
-    conn: asyncpg.Connection,
-    legs: Sequence[tuple[str, str, int]],
-    *,
-    purpose: str,
-    origin: str = "flow",
-    reference: tuple[str, str] | None = None,
-    entry_type: str = "standard",
-    resolves: uuid.UUID | None = None,
-    status: str = "posted",
-) -> uuid.UUID:
-    """Write an entry past the code, as a bug or a hand-written statement would."""
-    codes = [code for code, _, _ in legs]
-    for code in codes:
-        spec = chart_of_accounts(code)
-        await conn.execute(
-            "INSERT INTO accounts (id, code, kind, currency, owner_type, owner_id, segregated,"
-            " debits_must_not_exceed_credits, credits_must_not_exceed_debits)"
-            " VALUES ($1, $2, $3, 'JPY', $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING",
-            uuid.uuid4(),
-            code,
-            spec.kind.value,
-            spec.owner_type,
-            spec.owner_id,
-            spec.segregated,
-            spec.conditions.debits_must_not_exceed_credits,
-            spec.conditions.credits_must_not_exceed_debits,
-        )
-    ids = {
-        r["code"]: r["id"]
-        for r in await conn.fetch(
-            "SELECT code, id FROM accounts WHERE code = ANY($1::text[])", codes
-        )
-    }
-    entry_id = uuid.uuid4()
-    async with conn.transaction():
-        await conn.execute(
-            "INSERT INTO journal_entries (id, idempotency_key, request_hash, entry_type, purpose,"
-            " effective_date, description, reference_type, reference_id, pending_entry_id,"
-            " reverses_entry_id, created_by, origin, reason)"
-            " VALUES ($1, $2, '', $3, $4, current_date, 'raw', $5, $6, $7, $8, 'test', $9, $10)",
-            entry_id,
-            f"raw/{entry_id}",
-            entry_type,
-            purpose,
-            reference[0] if reference else None,
-            reference[1] if reference else None,
-            resolves if entry_type in ("post_pending", "void_pending") else None,
-            resolves if entry_type == "reversal" else None,
-            origin,
-            "by hand" if origin == "manual" else None,
-        )
-        await conn.execute(
-            "INSERT INTO postings (entry_id, account_id, currency, direction, amount, status)"
-            " SELECT $1, a, 'JPY', d, n, $5 FROM unnest($2::uuid[], $3::text[], $4::bigint[])"
-            " AS u(a, d, n)",
-            entry_id,
-            [ids[code] for code in codes],
-            [direction for _, direction, _ in legs],
-            [amount for _, _, amount in legs],
-            status,
-        )
-    return entry_id
 
 
 async def test_a_reversal_label_moves_no_escrow_money(

@@ -21,13 +21,16 @@ from ledger.books.rules import (
     PaymentStatus,
     Purpose,
     SegregationRefused,
+    check_segregation,
     escrow_account,
+    municipality_receivable_account,
     net_by_currency,
     payable_account,
     wallet_account,
 )
 from ledger.closing.rules import (
     Cancellation,
+    Grant,
     PaidIn,
     Release,
     ReleaseHeld,
@@ -178,3 +181,111 @@ def test_the_escrow_report_adds_up_and_agrees_with_its_postings() -> None:
 def test_only_staff_read_a_funds_escrow_report() -> None:
     for role in Role:
         assert may_read(Principal(subject="x", role=role, tenant="t")) == (role is Role.STAFF)
+
+
+SAPPORO = "011002"
+
+
+@given(
+    paid=paid_ins.filter(bool),
+    arrangement_fee=st.integers(1, 10**6),
+    coverage_ppm=st.integers(1, 1_000_000),
+)
+def test_a_grant_pays_its_share_of_the_arrangement_fee_and_the_business_the_rest(
+    paid: list[PaidIn], arrangement_fee: int, coverage_ppm: int
+) -> None:
+    gross = sum(p.amount for p in paid)
+    handling = sum(p.fee_amount for p in paid)
+    share = arrangement_fee * coverage_ppm // 1_000_000
+    grant = Grant(SAPPORO, share) if share else None
+    decision = release_or_hold(
+        paid, arrangement_fee=arrangement_fee, held=gross, announced=gross, grant=grant
+    )
+    if handling + arrangement_fee - share > gross:
+        assert isinstance(decision, ReleaseHeld)
+        return
+    assert isinstance(decision, Release)
+    assert decision.fees_from_escrow == handling + arrangement_fee - share
+    assert decision.net + decision.fees_from_escrow == gross
+    draft = release_entry(decision, FORMED, currency="JPY", effective_date=DAY, request_hash="h")
+    legs = [s.leg for s in draft.legs]
+    assert net_by_currency(legs) == {"JPY": 0}
+    moved = {(leg.account, leg.direction): leg.amount for leg in legs}
+    assert moved[(escrow_account(F1), Direction.DEBIT)] == gross
+    assert moved.get((municipality_receivable_account(SAPPORO), Direction.DEBIT), 0) == share
+    assert moved.get((PLATFORM_FEES, Direction.CREDIT), 0) == handling + arrangement_fee
+    assert moved.get((payable_account(M1), Direction.CREDIT), 0) == gross - (
+        handling + arrangement_fee - share
+    )
+
+
+def test_k_citys_grant_leaves_the_business_a_tenth_of_the_fee() -> None:
+    release = release_or_hold(
+        [PaidIn(5_950_000, 0)],
+        arrangement_fee=900_000,
+        held=5_950_000,
+        announced=5_950_000,
+        grant=Grant(SAPPORO, 800_000),
+    )
+    assert isinstance(release, Release)
+    assert (release.fees, release.subsidy, release.fees_from_escrow) == (900_000, 800_000, 100_000)
+    assert release.net == 5_850_000
+
+
+def test_a_grant_above_the_fee_holds_the_release() -> None:
+    decision = release_or_hold(
+        [PaidIn(1_000, 0)],
+        arrangement_fee=100,
+        held=1_000,
+        announced=1_000,
+        grant=Grant(SAPPORO, 101),
+    )
+    assert isinstance(decision, ReleaseHeld)
+    assert "exceeds the arrangement fee" in decision.reason
+
+
+def test_a_release_books_exactly_the_grant_held_for_the_fund() -> None:
+    release = Release(gross=1_000, handling_fees=0, arrangement_fee=100, grant=Grant(SAPPORO, 90))
+    other = Release(gross=1_000, handling_fees=0, arrangement_fee=100, grant=Grant("131016", 90))
+    draft = release_entry(release, FORMED, currency="JPY", effective_date=DAY, request_hash="h")
+    assert draft.reference_id == F1
+    with pytest.raises(SegregationRefused, match=r"nothing but"):
+        check_segregation(
+            Purpose.RELEASE,
+            [
+                s.leg
+                for s in release_entry(
+                    other, FORMED, currency="JPY", effective_date=DAY, request_hash="h"
+                ).legs
+            ],
+            reference_id=F1,
+            fund=replace(
+                FORMED,
+                paid_in=1_000,
+                fees_due=100,
+                grant_account=municipality_receivable_account(SAPPORO),
+                grant_amount=90,
+            ),
+        )
+    with pytest.raises(SegregationRefused, match="municipality's share of the arrangement fee"):
+        check_segregation(
+            Purpose.RELEASE,
+            [
+                s.leg
+                for s in release_entry(
+                    Release(gross=1_000, handling_fees=0, arrangement_fee=100),
+                    FORMED,
+                    currency="JPY",
+                    effective_date=DAY,
+                    request_hash="h",
+                ).legs
+            ],
+            reference_id=F1,
+            fund=replace(
+                FORMED,
+                paid_in=1_000,
+                fees_due=100,
+                grant_account=municipality_receivable_account(SAPPORO),
+                grant_amount=90,
+            ),
+        )

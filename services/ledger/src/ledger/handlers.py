@@ -10,12 +10,14 @@ from kumiai.contracts.subscription import (
     SubscriptionCancelled,
     SubscriptionPlaced,
 )
+from kumiai.contracts.subsidy import SubsidyGranted, SubsidyRevoked
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import Handler
 from ledger.closing import service as closing
 from ledger.deposits import service as deposits
 from ledger.distributions import service as distributions
+from ledger.grants import service as grants
 
 
 async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
@@ -54,6 +56,16 @@ async def on_distribution_allocated(
     await distributions.allocate(uow, event=payload)
 
 
+async def on_subsidy_granted(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+    assert isinstance(payload, SubsidyGranted)
+    await grants.grant(uow, event=payload)
+
+
+async def on_subsidy_revoked(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+    assert isinstance(payload, SubsidyRevoked)
+    await grants.revoke(uow, event=payload)
+
+
 HANDLERS: dict[str, Handler] = {
     FundOpenedV2.event_type: on_fund_opened,
     SubscriptionPlaced.event_type: on_subscription_placed,
@@ -61,4 +73,6 @@ HANDLERS: dict[str, Handler] = {
     FundClosed.event_type: on_fund_closed,
     DividendDeclaredV1.event_type: on_dividend_declared,
     DistributionAllocated.event_type: on_distribution_allocated,
+    SubsidyGranted.event_type: on_subsidy_granted,
+    SubsidyRevoked.event_type: on_subsidy_revoked,
 }

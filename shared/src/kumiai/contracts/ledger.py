@@ -222,3 +222,28 @@ class DistributionPaid(EventPayload):
         if self.payout_count > self.investor_count:
             raise ValueError("at most one payout per investor")
         return self
+
+
+@registry.register
+class SubsidyPaid(EventPayload):
+    """A municipality's transfer for a grant arrived and settled what it owed for one fund.
+
+    Subject: the fund id. Once per grant. The transfer quoted the grant's payment
+    reference, for exactly the grant's amount, after the fund's release booked the
+    municipality's share of the arrangement fee (a transfer that arrives earlier waits
+    in suspense until then).
+    """
+
+    event_type = "SubsidyPaid"
+    schema_version = 1
+
+    award_id: UUID
+    fund_id: UUID
+    municipality_code: str = Field(pattern=r"^[0-9]{6}$")
+    amount: int = Field(gt=0, description="Minor units")
+    currency: CurrencyCode = "JPY"
+    deposit_id: UUID = Field(description="The ledger's id of the municipality's transfer")
+    bank_id: str = Field(min_length=1, max_length=64, description="Partner bank that received it")
+    value_date: date = Field(description="Day the bank booked the credit")
+    entry_id: UUID = Field(description="The journal entry that settled the receivable")
+    paid_at: AwareDatetime

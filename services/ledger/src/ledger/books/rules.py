@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
@@ -96,7 +96,8 @@ class Origin(StrEnum):
 
 class ReferenceType(StrEnum):
     """What a flow entry names in ``reference_type``; the trigger reads ``subscription``
-    and ``fund``, and the once-only indexes ``subscription``."""
+    and ``fund``, and the once-only indexes ``subscription``, ``distribution`` and
+    ``grant``."""
 
     SUBSCRIPTION = "subscription"
     DISTRIBUTION = "distribution"
@@ -105,6 +106,8 @@ class ReferenceType(StrEnum):
     PAYOUT = "payout"
     FUND = "fund"
     ENTRY = "entry"
+    GRANT = "grant"
+    """A municipality's grant, by its award id (``SubsidyGranted``)."""
 
 
 class OwnerType(StrEnum):
@@ -165,6 +168,12 @@ def clearing_account(bank_id: str) -> str:
 def subsidy_account(municipality: str) -> str:
     """The code of what the platform holds for a municipality's grants."""
     return f"municipality/{municipality}/subsidy"
+
+
+def municipality_receivable_account(municipality: str) -> str:
+    """The code of what a municipality owes the operator: its share of the arrangement fees
+    of the funds its programmes subsidise, until its transfer arrives."""
+    return f"municipality/{municipality}/receivable"
 
 
 # -- problems --------------------------------------------------------------------------
@@ -643,6 +652,8 @@ def chart_of_accounts(code: str) -> AccountSpec:
     ``fund/<fund id>/escrow`` is the fund's segregated money, and
     ``fund/<fund id>/distribution`` what its business paid in for a distribution, until it
     is paid out; ``msme/<msme id>/receivable`` is what a business owes the operator;
+    ``municipality/<local government code>/receivable`` is a municipality's share of
+    the arrangement fees its grants pay, until it pays;
     ``investor/<investor id>/wallet``, ``msme/<msme id>/payable``,
     ``municipality/<local government code>/subsidy``, ``tax/withholding`` and
     ``suspense`` are what the platform owes; ``bank/<partner bank>/clearing`` is
@@ -673,12 +684,16 @@ def chart_of_accounts(code: str) -> AccountSpec:
         case ["msme", msme_id, "payable"]:
             owner = _uuid_id(code, msme_id, "business")
             return AccountSpec(code, AccountKind.LIABILITY, OwnerType.MSME, owner, _NO_NEGATIVE)
-        case ["municipality", municipality, "subsidy"]:
+        case ["municipality", municipality, "subsidy" | "receivable" as what]:
             if not is_local_government_code(municipality):
                 raise UnknownAccount(
                     code,
                     f"does not name a municipality: {municipality!r} is not a "
                     "six-digit local government code",
+                )
+            if what == "receivable":
+                return AccountSpec(
+                    code, AccountKind.ASSET, OwnerType.MUNICIPALITY, municipality, _NO_OVERDRAFT
                 )
             return AccountSpec(
                 code, AccountKind.LIABILITY, OwnerType.MUNICIPALITY, municipality, _NO_NEGATIVE
@@ -698,21 +713,21 @@ def chart_of_accounts(code: str) -> AccountSpec:
 
 # -- who reads what --------------------------------------------------------------------
 
-_OWN_ACCOUNT = {
-    Role.INVESTOR: wallet_account,
-    Role.BANK: clearing_account,
-    Role.MSME: payable_account,
-    Role.MUNICIPALITY: subsidy_account,
+_OWN_ACCOUNTS: dict[Role, tuple[Callable[[str], str], ...]] = {
+    Role.INVESTOR: (wallet_account,),
+    Role.BANK: (clearing_account,),
+    Role.MSME: (payable_account,),
+    Role.MUNICIPALITY: (subsidy_account, municipality_receivable_account),
 }
 
 
 def may_read(principal: Principal, *, accounts: Iterable[str]) -> bool:
     """Staff read every account (and every entry); an investor, bank, business or
-    municipality reads only its own account, and an entry only if it touches no other."""
+    municipality reads only its own accounts, and an entry only if it touches no other."""
     if principal.role is Role.STAFF:
         return True
-    own = _OWN_ACCOUNT.get(principal.role)
-    return own is not None and all(code == own(principal.tenant) for code in accounts)
+    own = {account(principal.tenant) for account in _OWN_ACCOUNTS.get(principal.role, ())}
+    return bool(own) and all(code in own for code in accounts)
 
 
 # -- segregation: what may move a fund's money (decision 0008) ---------------------------
@@ -772,6 +787,10 @@ class FundFacts:
     """Sum of the subscriptions paid and not refunded (what a release takes out)."""
     fees_due: int = 0
     """Handling fees of those subscriptions plus the fund's arrangement fee."""
+    grant_account: str | None = None
+    """The receivable of the municipality whose grant pays part of the arrangement fee."""
+    grant_amount: int = 0
+    """That municipality's share, booked at the release instead of taken from escrow."""
 
 
 class DistributionStatus(StrEnum):
@@ -831,14 +850,17 @@ def check_segregation(
       the amount due, from a bank's clearing account or from suspense;
     - refund: of a paid subscription, exactly what was paid, to its payer's wallet;
     - release: once the fund formed, everything paid in, to that fund's own
-      business less the fees due under its terms (once: ``reference_id`` is the fund).
+      business less the fees due under its terms (once: ``reference_id`` is the fund);
+      the municipality whose grant pays part of the arrangement fee owes that part
+      instead (a debit of its receivable, exactly the grant the ledger holds).
 
     The database checks the same in the ``postings_apply`` trigger (section
     "segregation") and once per subscription and per fund with the unique
     indexes ``uq_journal_entries_payment_once``, ``_refund_once`` and
     ``_release_once``, so a bug here or a hand-written statement cannot move it.
     Both are in migration ``2026_11_28_segregation.py``; the trigger's comment
-    names this rule since migration ``2026_11_29_rule_names.py``.
+    names this rule since migration ``2026_11_29_rule_names.py``, and its grant
+    since ``2026_11_29_grants.py``.
     """
     escrow, fund_id = _escrow_fund(legs)
     if not escrow:
@@ -984,14 +1006,27 @@ def _check_release(
             f"fund {fund_id} is {fund.status.value}: only a formed fund is released"
         )
     payable = payable_account(fund.msme_id)
-    if any(o.direction is not Direction.CREDIT or o.currency != leg.currency for o in others):
+    if any(o.currency != leg.currency for o in others):
         raise SegregationRefused("a release only pays the business and the fees")
-    strangers = [o.account for o in others if o.account not in (payable, PLATFORM_FEES)]
+    grants = [o for o in others if o.direction is Direction.DEBIT]
+    if any(o.account != fund.grant_account for o in grants) or len(grants) > 1:
+        raise SegregationRefused(
+            "a release takes from nothing but the escrow and the receivable of the "
+            "municipality whose grant pays part of the arrangement fee"
+        )
+    granted = sum(o.amount for o in grants)
+    if granted != fund.grant_amount:
+        raise SegregationRefused(
+            f"a release books the municipality's share of the arrangement fee "
+            f"({fund.grant_amount}), not {granted}"
+        )
+    credits = [o for o in others if o.direction is Direction.CREDIT]
+    strangers = [o.account for o in credits if o.account not in (payable, PLATFORM_FEES)]
     if strangers:
         raise SegregationRefused(
             f"a release pays only {payable} and {PLATFORM_FEES}, not {strangers[0]}"
         )
-    fees = sum(o.amount for o in others if o.account == PLATFORM_FEES)
+    fees = sum(o.amount for o in credits if o.account == PLATFORM_FEES)
     if leg.amount != fund.paid_in or fees != fund.fees_due:
         raise SegregationRefused(
             f"a release takes out everything paid in ({fund.paid_in}) and keeps the fees due "

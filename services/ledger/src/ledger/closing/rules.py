@@ -31,6 +31,7 @@ from ledger.books.rules import (
     ReferenceType,
     escrow_account,
     flow_entry,
+    municipality_receivable_account,
     payable_account,
     wallet_account,
 )
@@ -125,12 +126,26 @@ class PaidIn:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """A municipality's grant that pays part of the fund's arrangement fee."""
+
+    municipality_code: str
+    amount: int
+
+    @property
+    def account(self) -> str:
+        return municipality_receivable_account(self.municipality_code)
+
+
+@dataclass(frozen=True)
 class Release:
-    """Everything paid in goes to the business, less the fees due."""
+    """Everything paid in goes to the business, less the fees due; a municipality's grant
+    pays its share of the arrangement fee, which the municipality then owes."""
 
     gross: int
     handling_fees: int
     arrangement_fee: int
+    grant: Grant | None = None
 
     @property
     def fees(self) -> int:
@@ -138,9 +153,19 @@ class Release:
         return self.handling_fees + self.arrangement_fee
 
     @property
+    def subsidy(self) -> int:
+        """The municipality's share of the arrangement fee (0 without a grant)."""
+        return self.grant.amount if self.grant is not None else 0
+
+    @property
+    def fees_from_escrow(self) -> int:
+        """The part of the fees the business pays out of the money raised."""
+        return self.fees - self.subsidy
+
+    @property
     def net(self) -> int:
-        """What the business receives: everything paid in less the fees due."""
-        return self.gross - self.fees
+        """What the business receives: everything paid in less its share of the fees."""
+        return self.gross - self.fees_from_escrow
 
 
 @dataclass(frozen=True)
@@ -151,11 +176,17 @@ class ReleaseHeld:
 
 
 def release_or_hold(
-    paid: Sequence[PaidIn], *, arrangement_fee: int, held: int, announced: int
+    paid: Sequence[PaidIn],
+    *,
+    arrangement_fee: int,
+    held: int,
+    announced: int,
+    grant: Grant | None = None,
 ) -> Release | ReleaseHeld:
     """Release a formed fund only when the escrow holds exactly what its paid subscriptions
-    paid, the closing announcement says the same, and the fees due fit in it; otherwise
-    hold it for staff, never releasing on figures that disagree.
+    paid, the closing announcement says the same, and the business's share of the fees
+    fits in it; otherwise hold it for staff, never releasing on figures that disagree.
+    A grant pays at most the arrangement fee (the subsidy service computes it so).
 
     The database checks the release too (``postings_apply`` trigger, section
     "segregation": everything paid in out, the fees due kept; once:
@@ -165,8 +196,11 @@ def release_or_hold(
         gross=sum(p.amount for p in paid),
         handling_fees=sum(p.fee_amount for p in paid),
         arrangement_fee=arrangement_fee,
+        grant=grant,
     )
-    gross, fees = release.gross, release.fees
+    gross, fees = release.gross, release.fees_from_escrow
+    if release.subsidy > arrangement_fee:
+        return ReleaseHeld(f"grant {release.subsidy} exceeds the arrangement fee {arrangement_fee}")
     if gross <= 0 or held != gross or announced != gross or fees > gross:
         return ReleaseHeld(
             f"escrow holds {held}, paid subscriptions {gross}, closing announced {announced}, "
@@ -184,8 +218,11 @@ def release_entry(
     request_hash: str,
 ) -> EntryDraft:
     """The release of a formed fund: its escrow emptied into its business's payable and
-    the platform's fees (``check_segregation``, as the trigger checks it)."""
+    the platform's fees, the granting municipality owing its share of the arrangement fee
+    (``check_segregation``, as the trigger checks it)."""
     legs = [Leg(escrow_account(fund.fund_id), Direction.DEBIT, release.gross, currency)]
+    if release.grant is not None:
+        legs.append(Leg(release.grant.account, Direction.DEBIT, release.grant.amount, currency))
     if release.net > 0:
         legs.append(Leg(payable_account(fund.msme_id), Direction.CREDIT, release.net, currency))
     if release.fees:
@@ -196,6 +233,12 @@ def release_entry(
         description=(
             f"Release of fund {fund.fund_id} to its business, less handling fees "
             f"{release.handling_fees} and arrangement fee {release.arrangement_fee}"
+            + (
+                f", of which municipality {release.grant.municipality_code} owes "
+                f"{release.grant.amount}"
+                if release.grant is not None
+                else ""
+            )
         ),
         effective_date=effective_date,
         idempotency_key=f"release/{fund.fund_id}",
@@ -209,6 +252,8 @@ def release_entry(
             status=fund.status,
             paid_in=release.gross,
             fees_due=release.fees,
+            grant_account=release.grant.account if release.grant is not None else None,
+            grant_amount=release.subsidy,
         ),
     )
 

@@ -17,7 +17,11 @@ class SegregationReportOut(BaseModel):
     paid_in: int
     refunded: int
     released_to_business: int
-    fees: int
+    fees: int = Field(description="Fees the business paid out of its escrow at the release")
+    subsidy: int = Field(
+        description="The municipality's share of the arrangement fee, booked at the release as "
+        "owed by it instead of taken from the escrow"
+    )
     reversals_net: int
     balance: int
     agrees_with_postings: bool = Field(

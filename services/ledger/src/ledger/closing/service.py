@@ -49,6 +49,7 @@ from ledger.closing.schemas import SegregationReportOut
 from ledger.db.models import ExpectedPayment
 from ledger.deposits import service as deposits
 from ledger.deposits.rules import payment_facts
+from ledger.grants import service as grants
 from ledger.payouts import service as payouts
 from ledger.payouts.rules import PayoutOrder
 
@@ -158,13 +159,16 @@ async def close_fund(uow: UnitOfWork, *, event: FundClosed, causation: UUID) -> 
     if event.outcome is FundOutcome.FAILED:
         await _refund_all(uow, paid, RefundReason.FUND_FAILED, causation)
         fund.status = FundStatus.CLOSED_FAILED.value
+        await grants.on_fund_failed(uow, fund_id=event.fund_id)
         return
     held = await books.posted_balance(uow, code=escrow_account(event.fund_id))
+    grant = await grants.held_for_release(uow, fund_id=event.fund_id)
     decision = release_or_hold(
         [PaidIn(p.amount, p.fee_amount) for p in paid],
         arrangement_fee=fund.arrangement_fee,
         held=held or 0,
         announced=event.amount_raised + event.handling_fees_collected,
+        grant=grants.release_grant(grant),
     )
     if isinstance(decision, ReleaseHeld):
         # Never release on figures that disagree: staff look at it first.
@@ -187,12 +191,14 @@ async def close_fund(uow: UnitOfWork, *, event: FundClosed, causation: UUID) -> 
     for payment in paid:
         payment.status = PaymentStatus.RELEASED.value
     fund.status = FundStatus.RELEASED.value
+    if grant is not None:
+        await grants.booked(uow, grant, entry_id=written[0])
     await uow.emit(
         FundsReleased(
             fund_id=event.fund_id,
             msme_id=fund.msme_id,
             gross_amount=decision.gross,
-            fees_amount=decision.fees,
+            fees_amount=decision.fees_from_escrow,
             net_amount=decision.net,
             currency=fund.currency,
             entry_id=written[0],
@@ -213,7 +219,8 @@ async def segregation_report(
     fees = await books.posted_by_entries(
         uow, code=PLATFORM_FEES, purpose=Purpose.RELEASE, reference_id=str(fund_id)
     )
-    figures = escrow_figures(escrow.posted, fees=fees, balance=escrow.balance)
+    subsidy = await grants.booked_at_release(uow, fund_id=fund_id)
+    figures = escrow_figures(escrow.posted, fees=fees - subsidy, balance=escrow.balance)
     return SegregationReportOut(
         fund_id=fund_id,
         status=fund.status,
@@ -223,6 +230,7 @@ async def segregation_report(
         refunded=figures.refunded,
         released_to_business=figures.released_to_business,
         fees=figures.fees,
+        subsidy=subsidy,
         reversals_net=figures.reversals_net,
         balance=figures.balance,
         agrees_with_postings=figures.agrees_with_postings,

@@ -38,8 +38,9 @@ class Base(DeclarativeBase):
 
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 ACCOUNT_CODE_IN_CHART = (
-    f"code ~ '^(fund/{_UUID}/escrow|investor/{_UUID}/wallet|msme/{_UUID}/payable"
-    "|municipality/[0-9]{6}/subsidy|bank/[A-Za-z0-9][A-Za-z0-9._:-]{0,99}/clearing"
+    f"code ~ '^(fund/{_UUID}/escrow|fund/{_UUID}/distribution|msme/{_UUID}/receivable"
+    f"|investor/{_UUID}/wallet|msme/{_UUID}/payable"
+    "|municipality/[0-9]{6}/subsidy|municipality/[0-9]{6}/receivable|bank/[A-Za-z0-9][A-Za-z0-9._:-]{0,99}/clearing"
     "|platform/fees|tax/withholding|suspense)$'"
 )
 """The shapes of ``ledger.books.rules.chart_of_accounts`` (which also checks what the ids
@@ -138,6 +139,13 @@ class JournalEntry(Base):
             "reference_id",
             unique=True,
             postgresql_where=text("purpose = 'deposit' AND reference_type = 'distribution'"),
+        ),
+        # Once per grant: the municipality's payment (rule: ledger.grants.rules.payment_entry).
+        Index(
+            "uq_journal_entries_grant_payment_once",
+            "reference_id",
+            unique=True,
+            postgresql_where=text("purpose = 'deposit' AND reference_type = 'grant'"),
         ),
     )
 
@@ -409,3 +417,43 @@ class DistributionLine(Base):
     gross: Mapped[int] = mapped_column(BigInteger)
     tax: Mapped[int] = mapped_column(BigInteger)
     net: Mapped[int] = mapped_column(BigInteger)
+
+
+class Grant(Base):
+    """A municipality's grant of part of a fund's arrangement fee (``SubsidyGranted``)."""
+
+    __tablename__ = "grants"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        # Values of ledger.grants.rules.GrantStatus.
+        CheckConstraint(
+            "status IN ('granted', 'booked', 'paid', 'lapsed', 'revoked')", name="status_known"
+        ),
+        CheckConstraint(
+            "(status IN ('booked', 'paid')) <= (booked_entry_id IS NOT NULL)",
+            name="booked_with_its_entry",
+        ),
+        CheckConstraint(
+            "(status = 'paid') = (paid_entry_id IS NOT NULL)", name="paid_with_its_entry"
+        ),
+    )
+
+    award_id: Mapped[UUID] = mapped_column(primary_key=True)
+    fund_id: Mapped[UUID] = mapped_column(unique=True)
+    """One grant per fund: the release books at most one municipality's share."""
+    msme_id: Mapped[UUID] = mapped_column()
+    municipality_code: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(Text)
+    payment_reference: Mapped[str] = mapped_column(Text)
+    reference_normalised: Mapped[str] = mapped_column(Text, unique=True)
+    """What the municipality's transfer is matched on (``normalise_reference``)."""
+    lapses_if_fund_fails: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(Text)
+    booked_entry_id: Mapped[UUID | None] = mapped_column(ForeignKey("journal_entries.id"))
+    paid_entry_id: Mapped[UUID | None] = mapped_column(ForeignKey("journal_entries.id"))
+    deposit_id: Mapped[UUID | None] = mapped_column()
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    booked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -45,6 +45,7 @@ from ledger.deposits.rules import (
 )
 from ledger.deposits.schemas import DepositIn, DepositOut
 from ledger.distributions import service as distributions
+from ledger.grants import service as grants
 
 
 def _deposit_out(deposit: Deposit) -> DepositOut:
@@ -174,10 +175,17 @@ async def record_deposit(
         return _deposit_out(known), False
     expected = await store.payment_by_reference_for_update(session, reference)
     owed = await distributions.payment_for(uow, reference=reference) if expected is None else None
+    grant = (
+        await grants.payment_for(uow, reference=reference)
+        if expected is None and owed is None
+        else None
+    )
     payment = payment_facts(expected) if expected is not None else None
     fund = await books.fund_facts(uow, fund_id=expected.fund_id) if expected is not None else None
     if owed is not None:
         reason = distributions.why_suspense(owed, amount=deposit.amount, currency=deposit.currency)
+    elif grant is not None:
+        reason = grants.why_suspense(grant, amount=deposit.amount, currency=deposit.currency)
     else:
         reason = why_suspense(payment, fund, amount=deposit.amount, currency=deposit.currency)
     deposit_id = uuid.uuid4()
@@ -188,6 +196,16 @@ async def record_deposit(
             owed,
             source=clearing_account(bank_id),
             description=f"{description} pays distribution {owed.fund_id}/{owed.period_number}",
+            idempotency_key=key,
+            request_hash=fingerprint,
+            created_by=principal.subject,
+            effective_date=deposit.value_date,
+        )
+    elif reason is None and grant is not None:
+        draft = grants.payment_draft(
+            grant,
+            source=clearing_account(bank_id),
+            description=f"{description} pays grant {grant.award_id}",
             idempotency_key=key,
             request_hash=fingerprint,
             created_by=principal.subject,
@@ -239,6 +257,8 @@ async def record_deposit(
     session.add(row)
     if owed is not None and not reason:
         distributions.mark_funded(owed, row)
+    elif grant is not None and not reason:
+        await grants.mark_paid(uow, grant, row, entry_id=written[0])
     elif expected is not None and not reason:
         await _mark_paid(uow, expected, row)
     await session.flush()

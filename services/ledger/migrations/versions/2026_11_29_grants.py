@@ -1,0 +1,191 @@
+"""Municipal grants: a municipality's share of a fund's arrangement fee is owed by it.
+
+- ``grants`` (from ``SubsidyGranted``): held until the fund closes, then booked as owed
+  by the municipality (``municipality/<code>/receivable``, new in the chart), then paid
+  by its transfer quoting the grant's reference, once (unique index
+  ``uq_journal_entries_grant_payment_once``).
+- The postings trigger (revision 0009's function, rule:
+  ``ledger.books.rules.check_segregation``, release) lets a release debit the receivable
+  of the municipality whose grant is held for the fund, for exactly that grant, and
+  refuses a release that leaves a held grant out: the business pays only its share of
+  the arrangement fee out of escrow.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+from importlib.util import module_from_spec, spec_from_file_location
+from pathlib import Path
+from types import ModuleType
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0010"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _revision(name: str) -> ModuleType:
+    path = Path(__file__).with_name(name)
+    spec = spec_from_file_location(f"ledger_revision_{path.stem}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+DISTRIBUTIONS = _revision("2026_11_29_distributions.py")
+OLD_CHART: str = DISTRIBUTIONS.CHART
+CHART = OLD_CHART.replace(
+    "|municipality/[0-9]{6}/subsidy",
+    "|municipality/[0-9]{6}/subsidy|municipality/[0-9]{6}/receivable",
+    1,
+)
+PREVIOUS: str = DISTRIBUTIONS.APPLY_POSTINGS
+
+
+def _replace_once(text: str, old: str, new: str) -> str:
+    if text.count(old) != 1:
+        raise RuntimeError(f"the postings function changed where this revision edits it: {old!r}")
+    return text.replace(old, new)
+
+
+GRANT_COLUMNS = """                coalesce(sum(n.amount) FILTER (WHERE n.direction = 'credit'
+                    AND a.code = 'platform/fees'), 0) AS fees_in,
+                count(*) FILTER (WHERE n.direction = 'debit' AND a.owner_type = 'municipality')
+                    AS grant_legs,
+                min(a.code) FILTER (WHERE n.direction = 'debit'
+                    AND a.owner_type = 'municipality') AS grant_account,
+                coalesce(sum(n.amount) FILTER (WHERE n.direction = 'debit'
+                    AND a.owner_type = 'municipality'), 0) AS grant_in
+"""
+
+GRANT_CHECK = """                        USING ERRCODE = 'check_violation';
+                END IF;
+                -- The municipality whose grant is held for this fund owes exactly that
+                -- grant (its share of the arrangement fee), in the release itself; a
+                -- release never leaves a held grant out (rule: ledger.books.rules.
+                -- check_segregation, release; the grant: ledger.grants.rules).
+                SELECT count(*) FILTER (WHERE g.amount = seg.grant_in
+                        AND g.currency = seg.currency
+                        AND seg.grant_account = 'municipality/' || g.municipality_code
+                            || '/receivable'),
+                    count(*)
+                INTO strays, held_grants
+                FROM grants g WHERE g.fund_id = fund.fund_id AND g.status = 'granted';
+                IF seg.grant_legs <> held_grants OR seg.grant_legs <> strays THEN
+                    RAISE EXCEPTION 'segregation: a release of fund % books the grant held for '
+                        'it as owed by its municipality, exactly, and nothing else (% debited)',
+                        seg.fund_id, seg.grant_in USING ERRCODE = 'check_violation';
+                END IF;
+            ELSE
+"""
+
+APPLY_POSTINGS = _replace_once(
+    _replace_once(
+        _replace_once(
+            _replace_once(
+                PREVIOUS,
+                "    strays bigint;\nBEGIN",
+                "    strays bigint;\n    held_grants bigint;\nBEGIN",
+            ),
+            """                coalesce(sum(n.amount) FILTER (WHERE n.direction = 'credit'
+                    AND a.code = 'platform/fees'), 0) AS fees_in
+""",
+            GRANT_COLUMNS,
+        ),
+        "                   OR seg.fee_legs > 1 OR seg.legs <> 1 + seg.payable_legs + seg.fee_legs "
+        "THEN\n",
+        "                   OR seg.fee_legs > 1 OR seg.grant_legs > 1\n"
+        "                   OR seg.legs <> 1 + seg.payable_legs + seg.fee_legs + seg.grant_legs "
+        "THEN\n",
+    ),
+    """                        fees_due + fund.arrangement_fee, seg.escrow_out, seg.fees_in
+                        USING ERRCODE = 'check_violation';
+                END IF;
+            ELSE
+""",
+    """                        fees_due + fund.arrangement_fee, seg.escrow_out, seg.fees_in
+"""
+    + GRANT_CHECK,
+)
+
+
+def upgrade() -> None:
+    # ### commands auto generated by Alembic - please adjust! ###
+    op.create_table(
+        "grants",
+        sa.Column("award_id", sa.Uuid(), nullable=False),
+        sa.Column("fund_id", sa.Uuid(), nullable=False),
+        sa.Column("msme_id", sa.Uuid(), nullable=False),
+        sa.Column("municipality_code", sa.Text(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.Text(), nullable=False),
+        sa.Column("payment_reference", sa.Text(), nullable=False),
+        sa.Column("reference_normalised", sa.Text(), nullable=False),
+        sa.Column("lapses_if_fund_fails", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.Text(), nullable=False),
+        sa.Column("booked_entry_id", sa.Uuid(), nullable=True),
+        sa.Column("paid_entry_id", sa.Uuid(), nullable=True),
+        sa.Column("deposit_id", sa.Uuid(), nullable=True),
+        sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("booked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "(status = 'paid') = (paid_entry_id IS NOT NULL)",
+            name=op.f("ck_grants_paid_with_its_entry"),
+        ),
+        sa.CheckConstraint(
+            "(status IN ('booked', 'paid')) <= (booked_entry_id IS NOT NULL)",
+            name=op.f("ck_grants_booked_with_its_entry"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('granted', 'booked', 'paid', 'lapsed', 'revoked')",
+            name=op.f("ck_grants_status_known"),
+        ),
+        sa.CheckConstraint("amount > 0", name=op.f("ck_grants_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["booked_entry_id"],
+            ["journal_entries.id"],
+            name=op.f("fk_grants_booked_entry_id_journal_entries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["paid_entry_id"],
+            ["journal_entries.id"],
+            name=op.f("fk_grants_paid_entry_id_journal_entries"),
+        ),
+        sa.PrimaryKeyConstraint("award_id", name=op.f("pk_grants")),
+        sa.UniqueConstraint("fund_id", name=op.f("uq_grants_fund_id")),
+        sa.UniqueConstraint("reference_normalised", name=op.f("uq_grants_reference_normalised")),
+    )
+    # ### end Alembic commands ###
+    op.drop_constraint("ck_accounts_code_in_chart", "accounts", type_="check")
+    op.execute(
+        f"ALTER TABLE accounts ADD CONSTRAINT ck_accounts_code_in_chart CHECK ({CHART}) NOT VALID"
+    )
+    # Once per grant: the municipality's payment (rule: ledger.grants.rules.payment_entry).
+    op.create_index(
+        "uq_journal_entries_grant_payment_once",
+        "journal_entries",
+        ["reference_id"],
+        unique=True,
+        postgresql_where=sa.text("purpose = 'deposit' AND reference_type = 'grant'"),
+    )
+    op.execute(APPLY_POSTINGS)
+
+
+def downgrade() -> None:
+    op.execute(PREVIOUS)
+    op.drop_index("uq_journal_entries_grant_payment_once", table_name="journal_entries")
+    op.drop_constraint("ck_accounts_code_in_chart", "accounts", type_="check")
+    op.execute(
+        "ALTER TABLE accounts ADD CONSTRAINT ck_accounts_code_in_chart "
+        f"CHECK ({OLD_CHART}) NOT VALID"
+    )
+    op.drop_table("grants")
