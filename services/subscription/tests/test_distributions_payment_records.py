@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from kumiai.principal import Principal, Role
 from kumiai.problems import Forbidden
+from kumiai.spreadsheets import BYTE_ORDER_MARK, csv_lines, csv_text
 from subscription.distributions.payment_records import (
-    BYTE_ORDER_MARK,
     CSV_HEADER,
     FIRST_YEAR,
     LAST_YEAR,
@@ -28,10 +28,8 @@ from subscription.distributions.payment_records import (
     check_may_read_all_payment_records,
     check_year_over,
     csv_filename,
-    csv_lines,
     csv_rows,
     csv_start,
-    csv_text,
     may_read_all_payment_records,
     payment_status,
     year_span,

@@ -14,9 +14,7 @@ as it is: UTF-8 with a byte order mark, CRLF line ends, a header row.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -24,6 +22,7 @@ from uuid import UUID
 
 from kumiai.principal import Principal, Role
 from kumiai.problems import Conflict, Forbidden, UnprocessableContent
+from kumiai.spreadsheets import BYTE_ORDER_MARK, csv_lines, csv_text
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2200
@@ -140,23 +139,6 @@ CSV_HEADER = (
     "total_withheld",
     "total_net",
 )
-BYTE_ORDER_MARK = "\ufeff"
-"""Without it, Excel in Japan reads UTF-8 as Shift_JIS and garbles every name."""
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(value: str) -> str:
-    """Text a person wrote, made safe for a spreadsheet: a leading ``=``, ``+``, ``-``,
-    ``@``, tab or carriage return would make Excel run it as a formula, so it gets a
-    leading apostrophe (which Excel shows as text and does not print)."""
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
-def csv_lines(records: Iterable[Sequence[str | int]]) -> str:
-    """CSV records, each ending in CRLF; fields with commas, quotes or line breaks quoted."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(records)
-    return out.getvalue()
 
 
 def csv_start() -> str:

@@ -1,0 +1,131 @@
+"""Response models of the reports. Amounts are integers of yen; the leverage ratio is a
+decimal string ("7.4"), so no client reads it through a binary float."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from kumiai.money import CurrencyCode
+from subsidy.reports.rules import LeverageLine, LeverageTable
+
+_RATIO_DESCRIPTION = (
+    "Money raised / subsidy paid, rounded down to one decimal; null while no subsidy was paid"
+)
+
+Ratio = Annotated[
+    Decimal,
+    PlainSerializer(lambda ratio: f"{ratio:f}", return_type=str),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^[0-9]+\.[0-9]$", "examples": ["7.4"]},
+    ),
+]
+"""Raised / subsidy paid, rounded down to one decimal, written as a JSON string ("7.4")."""
+
+Yen = Annotated[int, Field(ge=0, description="Whole yen")]
+
+
+class LeverageLineOut(BaseModel):
+    """One programme's leverage: the funds it subsidised that formed, the money they
+    raised, the subsidy granted and paid, and the ratio."""
+
+    programme_id: UUID
+    municipality_code: str = Field(description="Local government code of the programme's owner")
+    name: str
+    fiscal_year: int = Field(description="Japanese government fiscal year (April to March)")
+    currency: CurrencyCode
+    funds: int = Field(ge=0, description="Subsidised funds that formed")
+    raised: Yen = Field(description="Money raised by the subsidised funds that formed")
+    subsidy_granted: Yen = Field(description="Subsidy of the live awards, granted or paid")
+    subsidy_paid: Yen = Field(description="Subsidy paid to the businesses")
+    ratio: Ratio | None = Field(description=_RATIO_DESCRIPTION)
+
+
+class LeverageTotalOut(BaseModel):
+    """The year's total: every programme's figures added up, and the ratio of the sums
+    (not an average of the programmes' ratios)."""
+
+    programmes: int = Field(ge=0)
+    funds: int = Field(ge=0)
+    raised: Yen
+    subsidy_granted: Yen
+    subsidy_paid: Yen
+    ratio: Ratio | None = Field(description=_RATIO_DESCRIPTION)
+
+
+class LeverageOut(BaseModel):
+    """What a fiscal year's subsidies leveraged: one line per programme, then the total."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fiscal_year": 2015,
+                    "currency": "JPY",
+                    "lines": [
+                        {
+                            "programme_id": "7b0c5d1e-2f3a-4b5c-8d6e-9f0a1b2c3d4e",
+                            "municipality_code": "012025",
+                            "name": "K City Support Fund",
+                            "fiscal_year": 2015,
+                            "currency": "JPY",
+                            "funds": 2,
+                            "raised": 11_900_000,
+                            "subsidy_granted": 1_600_000,
+                            "subsidy_paid": 1_600_000,
+                            "ratio": "7.4",
+                        }
+                    ],
+                    "total": {
+                        "programmes": 1,
+                        "funds": 2,
+                        "raised": 11_900_000,
+                        "subsidy_granted": 1_600_000,
+                        "subsidy_paid": 1_600_000,
+                        "ratio": "7.4",
+                    },
+                }
+            ]
+        },
+    )
+
+    fiscal_year: int = Field(description="Japanese government fiscal year (April to March)")
+    currency: CurrencyCode
+    lines: list[LeverageLineOut]
+    total: LeverageTotalOut
+
+
+def _line_out(line: LeverageLine) -> LeverageLineOut:
+    return LeverageLineOut(
+        programme_id=line.programme_id,
+        municipality_code=line.municipality_code,
+        name=line.name,
+        fiscal_year=line.fiscal_year,
+        currency=line.currency,
+        funds=line.funds,
+        raised=line.raised,
+        subsidy_granted=line.subsidy_granted,
+        subsidy_paid=line.subsidy_paid,
+        ratio=line.ratio,
+    )
+
+
+def leverage_out(table: LeverageTable) -> LeverageOut:
+    """The leverage report as the API answers it."""
+    total = table.total
+    return LeverageOut(
+        fiscal_year=table.fiscal_year,
+        currency=table.currency,
+        lines=[_line_out(line) for line in table.lines],
+        total=LeverageTotalOut(
+            programmes=total.programmes,
+            funds=total.funds,
+            raised=total.raised,
+            subsidy_granted=total.subsidy_granted,
+            subsidy_paid=total.subsidy_paid,
+            ratio=total.ratio,
+        ),
+    )
