@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kumiai.local_government import is_local_government_code, local_government_check_digit
 from kumiai.principal import Principal, Role
 from ledger.books.rules import (
     FLOW_AUTHOR,
@@ -52,8 +53,6 @@ from ledger.books.rules import (
     clearing_account,
     escrow_account,
     flow_entry,
-    is_local_government_code,
-    local_government_check_digit,
     manual_entry,
     may_read,
     mirrors,

@@ -24,6 +24,7 @@ from enum import StrEnum
 from functools import lru_cache
 from uuid import UUID
 
+from kumiai.local_government import is_local_government_code
 from kumiai.principal import Principal, Role
 from kumiai.problems import Conflict, UnprocessableContent
 
@@ -619,24 +620,6 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 """A UUID as the platform writes it (lower case, hyphenated): one account per owner."""
 
 _PARTNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
-_PREFECTURES = frozenset(f"{n:02d}" for n in range(1, 48))
-
-
-def local_government_check_digit(base5: str) -> int:
-    """The sixth digit of a Japanese local government code (JIS X 0402) for its first five."""
-    remainder = sum(int(d) * w for d, w in zip(base5, (6, 5, 4, 3, 2), strict=True)) % 11
-    return (11 - remainder) % 10
-
-
-def is_local_government_code(value: str) -> bool:
-    """Six ASCII digits: a prefecture (01-47), a municipality, and a correct check digit."""
-    return (
-        len(value) == 6
-        and value.isascii()
-        and value.isdigit()
-        and value[:2] in _PREFECTURES
-        and int(value[5]) == local_government_check_digit(value[:5])
-    )
 
 
 def _uuid_id(code: str, value: str, what: str) -> str:

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Final, Protocol
 from uuid import UUID
 
+from kumiai.local_government import local_government_check_digit as check_digit
 from kumiai.principal import Principal, Role
 from kumiai.problems import Conflict, Forbidden, UnprocessableContent
 
@@ -145,10 +146,7 @@ def validate_prefecture_code(value: str) -> str:
 def local_government_check_digit(base5: str) -> int:
     """Check digit (the sixth digit) of a local government code for its 5-digit base."""
     _require_digits(base5, 5, "local government code base")
-    remainder = (
-        sum(int(digit) * weight for digit, weight in zip(base5, (6, 5, 4, 3, 2), strict=True)) % 11
-    )
-    return (11 - remainder) % 10
+    return check_digit(base5)
 
 
 def validate_municipality_code(value: str, *, prefecture: str | None = None) -> str:
