@@ -166,6 +166,33 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("disclosure", "publish_annual_report"): STAFF_ONLY,
     ("disclosure", "list_deadlines"): STAFF_ONLY,
     ("disclosure", "list_disclosure_audit_records"): STAFF_ONLY,
+    # -- subsidy ------------------------------------------------------------------------
+    ("subsidy", "create_programme"): admit(STAFF_, MUNICIPALITY),
+    ("subsidy", "list_programmes"): admit(STAFF_, MUNICIPALITY, MSME),
+    ("subsidy", "get_programme"): admit(STAFF_, MUNICIPALITY, MSME, owners=(MUNICIPALITY,)),
+    ("subsidy", "close_applications"): admit(STAFF_, MUNICIPALITY, owners=(MUNICIPALITY,)),
+    # Any business may read a programme to apply; whose onboarding application it names is
+    # checked on the body (another's is 422, tests/integration/test_subsidy.py).
+    ("subsidy", "apply_to_programme"): admit(STAFF_, MSME),
+    ("subsidy", "list_programme_applications"): admit(STAFF_, MUNICIPALITY, owners=(MUNICIPALITY,)),
+    ("subsidy", "get_programme_application"): admit(
+        STAFF_, MUNICIPALITY, MSME, owners=(MUNICIPALITY, MSME)
+    ),
+    ("subsidy", "review_programme_application"): admit(
+        STAFF_, MUNICIPALITY, owners=(MUNICIPALITY,)
+    ),
+    ("subsidy", "decline_programme_application"): admit(
+        STAFF_, MUNICIPALITY, owners=(MUNICIPALITY,)
+    ),
+    ("subsidy", "award_subsidy"): admit(STAFF_, MUNICIPALITY, owners=(MUNICIPALITY,)),
+    ("subsidy", "list_awards"): admit(STAFF_, MUNICIPALITY, MSME),
+    ("subsidy", "get_award"): admit(STAFF_, MUNICIPALITY, MSME, owners=(MUNICIPALITY, MSME)),
+    ("subsidy", "revoke_award"): admit(STAFF_, MUNICIPALITY, owners=(MUNICIPALITY,)),
+    ("subsidy", "get_programme_report"): admit(STAFF_, MUNICIPALITY, owners=(MUNICIPALITY,)),
+    # A municipality's own figures are implied; asking for another's is 404 (test_subsidy.py).
+    ("subsidy", "get_leverage"): admit(STAFF_, MUNICIPALITY),
+    ("subsidy", "get_leverage_csv"): admit(STAFF_, MUNICIPALITY),
+    ("subsidy", "get_leverage_chart"): admit(STAFF_, MUNICIPALITY),
 }
 
 # The tenants the test world gives each role (the owners of its objects), and others.

@@ -57,6 +57,9 @@ class World:
     suspense_deposit: str = ""
     payout: str = ""
     entry: str = ""
+    programme: str = ""
+    programme_application: str = ""
+    award: str = ""
     tokens: dict[Role, dict[str, str]] = field(default_factory=dict)
     others: dict[Role, dict[str, str]] = field(default_factory=dict)
 
@@ -80,6 +83,9 @@ class World:
             "deposit_id": self.deposit,
             "payout_id": self.payout,
             "entry_id": self.entry,
+            "programme_id": self.programme,
+            "programme_application_id": self.programme_application,
+            "award_id": self.award,
             "partner_id": "spare-bank",
             # disclosure objects the world does not make: admitted callers get 404
             "attachment_id": "9a0c3f4e-1b2d-4e5f-8a6b-7c8d9e0f1a2b",
@@ -152,7 +158,34 @@ def _bodies(world: World) -> dict[tuple[str, str], Any]:
             "answers": [{"payout_id": world.payout, "outcome": "confirmed", **note}]
         },
         ("ledger", "return_suspense_deposit"): note,
+        ("subsidy", "create_programme"): _programme_body(),
+        ("subsidy", "apply_to_programme"): {"application_id": world.application},
+        ("subsidy", "review_programme_application"): _review_body(),
+        ("subsidy", "decline_programme_application"): reason,
+        ("subsidy", "revoke_award"): note,
     }
+
+
+def _programme_body() -> dict[str, Any]:
+    """A programme of the world's municipality, taking applications for the next hour."""
+    now = datetime.now(UTC)
+    return {
+        "municipality_code": "012025",
+        "name": "Role matrix support fund",
+        "budget": 5_000_000,
+        "max_awards": 5,
+        "coverage_ppm": 900_000,
+        "cap_per_award": 800_000,
+        "applications_open_at": (now - timedelta(hours=1)).isoformat(),
+        "applications_close_at": (now + timedelta(hours=1)).isoformat(),
+        "criteria": [{"key": "feasibility", "title": "Feasibility", "weight": 100}],
+        "pass_mark": 50,
+        "lapses_if_fund_fails": True,
+    }
+
+
+def _review_body() -> dict[str, Any]:
+    return {"marks": [{"criterion": "feasibility", "mark": 80}], "comment": "role matrix"}
 
 
 def _personal() -> dict[str, Any]:
@@ -186,7 +219,6 @@ async def platform(
         "onboarding": {"min_offering_days": 0},
         "subscription": {"cooling_off_test_period": timedelta(hours=1)},
         "disclosure": {"run_workers": False},
-        "subsidy": {"run_workers": False},
     }
     async with contextlib.AsyncExitStack() as stack:
         for info in SERVICES:
@@ -326,6 +358,7 @@ async def _build_world(clients: dict[str, httpx.AsyncClient], ledger_url: str) -
         headers={**STAFF, "Idempotency-Key": "matrix-entry"},
     )
     world.entry = entry["id"]
+    await _build_subsidy_world(clients["subsidy"], world)
     world.tokens = {
         Role.STAFF: STAFF,
         Role.MSME: bearer(Role.MSME, world.msme),
@@ -341,6 +374,45 @@ async def _build_world(clients: dict[str, httpx.AsyncClient], ledger_url: str) -
         Role.MUNICIPALITY: bearer(Role.MUNICIPALITY, "011002"),
     }
     return world
+
+
+async def _build_subsidy_world(subsidy: httpx.AsyncClient, world: World) -> None:
+    """The world's municipality runs a programme; the world's business applies with its
+    application (once the subsidy service heard of it), is scored and awarded (once it
+    heard of the fund)."""
+    town = bearer(Role.MUNICIPALITY, "012025")
+    business = bearer(Role.MSME, world.msme)
+    programme = await call(
+        subsidy, "POST", "/programmes", 201, json=_programme_body(), headers=town
+    )
+    world.programme = programme["id"]
+
+    async def applied() -> Any:
+        response = await subsidy.post(
+            f"/programmes/{world.programme}/applications",
+            json={"application_id": world.application},
+            headers=business,
+        )
+        return response.json() if response.status_code == 201 else None
+
+    application = await eventually(applied, timeout_s=60, what="the subsidy application")
+    world.programme_application = application["id"]
+    await call(subsidy, "POST", f"/programmes/{world.programme}/close-applications", headers=town)
+    await call(
+        subsidy,
+        "PUT",
+        f"/programme-applications/{world.programme_application}/review",
+        json=_review_body(),
+        headers=town,
+    )
+
+    async def awarded() -> Any:
+        response = await subsidy.post(
+            f"/programme-applications/{world.programme_application}/award", headers=town
+        )
+        return response.json() if response.status_code == 201 else None
+
+    world.award = (await eventually(awarded, timeout_s=60, what="the award"))["id"]
 
 
 async def _ok(response: Any) -> bool:
