@@ -7,9 +7,10 @@ as the producers number them; no broker is needed.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,7 +32,9 @@ from kumiai.contracts.subscription import (
 from kumiai.events import Envelope, EventPayload
 from kumiai.references import new_reference
 from kumiai.service import ServiceRuntime
-from kumiai_tools.testing import sample_fund_opened
+from kumiai.settings import ServiceSettings
+from kumiai_tools.catalog import service
+from kumiai_tools.testing import running, sample_fund_opened
 from ledger.books.rules import chart_of_accounts
 
 
@@ -167,6 +170,23 @@ class Ledger:
         )
         assert response.json()["status"] == "matched", response.text
         return placed, response.json()
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def started(cls, settings: ServiceSettings) -> AsyncIterator[Ledger]:
+        """A running ledger (no broker needed: events go through its consumer's handler)."""
+        app = service("ledger").create_app(settings)
+        async with running(app) as client:
+            yield cls(client, settings.database_url, Flows(app))
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A direct connection to the ledger's database, to write past the code."""
+        conn = await asyncpg.connect(self.url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     async def posted(self, code: str) -> int:
         response = await self.client.get(f"/accounts/{code}/balance", headers=STAFF)

@@ -18,9 +18,7 @@ from kumiai.contracts.onboarding import FundFees, FundOpened
 from kumiai.contracts.subscription import FundOutcome, SubscriptionPlaced
 from kumiai.contracts.subsidy import RevocationReason, SubsidyGranted, SubsidyRevoked
 from kumiai.references import new_reference
-from kumiai_tools.catalog import service
-from kumiai_tools.testing import running
-from ledger_flows import Flows, Ledger, deposit_body, raw_entry
+from ledger_flows import Ledger, deposit_body, raw_entry
 
 K_CITY = "012025"
 FEE = 900_000
@@ -37,19 +35,14 @@ FEES = FundFees(
 
 @pytest.fixture
 async def ledger(settings_for: SettingsFactory) -> AsyncIterator[Ledger]:
-    settings = settings_for("ledger", run_workers=False)
-    app = service("ledger").create_app(settings)
-    async with running(app) as client:
-        yield Ledger(client, settings.database_url, Flows(app))
+    async with Ledger.started(settings_for("ledger", run_workers=False)) as running_ledger:
+        yield running_ledger
 
 
 @pytest.fixture
 async def db(ledger: Ledger) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(ledger.url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
+    async with ledger.connection() as conn:
         yield conn
-    finally:
-        await conn.close()
 
 
 def granted(fund: FundOpened, *, lapses: bool = True, amount: int = GRANT) -> SubsidyGranted:

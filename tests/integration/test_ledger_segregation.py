@@ -20,28 +20,21 @@ import pytest
 from helpers import BANK, STAFF, SettingsFactory, fetch
 from kumiai.contracts.subscription import FundOutcome
 from kumiai.errors import PROBLEM_BASE
-from kumiai_tools.catalog import service
-from kumiai_tools.testing import running
-from ledger_flows import Flows, Ledger, raw_entry
+from ledger_flows import Ledger, raw_entry
 
 CLEARING = "bank/hokkaido-bank/clearing"
 
 
 @pytest.fixture
 async def ledger(settings_for: SettingsFactory) -> AsyncIterator[Ledger]:
-    settings = settings_for("ledger", run_workers=False)
-    app = service("ledger").create_app(settings)
-    async with running(app) as client:
-        yield Ledger(client, settings.database_url, Flows(app))
+    async with Ledger.started(settings_for("ledger", run_workers=False)) as running_ledger:
+        yield running_ledger
 
 
 @pytest.fixture
 async def db(ledger: Ledger) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(ledger.url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
+    async with ledger.connection() as conn:
         yield conn
-    finally:
-        await conn.close()
 
 
 def manual(purpose: str, *legs: tuple[str, str, int], **extra: Any) -> dict[str, Any]:

@@ -40,7 +40,9 @@ class LeverageLineOut(BaseModel):
     funds: int = Field(ge=0, description="Subsidised funds that formed")
     raised: Yen = Field(description="Money raised by the subsidised funds that formed")
     subsidy_granted: Yen = Field(description="Subsidy of the live awards, granted or paid")
-    subsidy_paid: Yen = Field(description="Subsidy paid to the businesses")
+    subsidy_paid: Yen = Field(
+        description="Subsidy the municipality has paid (its transfers received)"
+    )
     ratio: Ratio | None = Field(description=_RATIO_DESCRIPTION)
 
 
