@@ -40,7 +40,10 @@ ADVISER = {
 }
 FEE = 900_000
 GRANT = 800_000
-OFFERING_SECONDS = 90
+SELLING_SECONDS = 150
+"""The two funds that form sell out well before their offering ends."""
+FAILING_SECONDS = 45
+"""The fund that fails waits for the end of its offering: kept short."""
 CRITERIA = [
     {"key": "local_features", "title": "地域独自の特色 Unique local features", "weight": 25},
     {"key": "resonance", "title": "共感性 Resonates with people", "weight": 15},
@@ -169,26 +172,31 @@ async def test_k_city_fy2015_two_funds_form_one_fails_the_city_pays_and_it_reads
                 )
         await call(subsidy, "POST", f"/programmes/{pid}/close-applications", headers=CITY)
 
+        investors = [await ready_investor(subs) for _ in range(5)]
         # The operator designs their funds: JPY 10,000 units, arrangement fee JPY 900,000.
-        window = {
-            "offering_start": (now - timedelta(minutes=1)).isoformat(),
-            "offering_end": (datetime.now(UTC) + timedelta(seconds=OFFERING_SECONDS)).isoformat(),
-            "handling_fee_per_unit": 0,
-            "units_offered": 595,
-            "max_units_per_investor": 300,
-        }
+        # The third needs 500 units to form and will sell 10: it fails.
         fees = dict(fund_terms()["fees"], arrangement_fee=FEE)
-        funds = [
-            await _fund(
-                onboard, businesses[0][1], formation_threshold_units=100, fees=fees, **window
-            ),
-            await _fund(
-                onboard, businesses[1][1], formation_threshold_units=100, fees=fees, **window
-            ),
-            await _fund(
-                onboard, businesses[2][1], formation_threshold_units=500, fees=fees, **window
-            ),
-        ]
+        funds = []
+        for (_, application_id), threshold, seconds in zip(
+            businesses,
+            (100, 100, 500),
+            (SELLING_SECONDS, SELLING_SECONDS, FAILING_SECONDS),
+            strict=True,
+        ):
+            end = datetime.now(UTC) + timedelta(seconds=seconds)
+            funds.append(
+                await _fund(
+                    onboard,
+                    application_id,
+                    formation_threshold_units=threshold,
+                    fees=fees,
+                    offering_start=(now - timedelta(minutes=1)).isoformat(),
+                    offering_end=end.isoformat(),
+                    handling_fee_per_unit=0,
+                    units_offered=595,
+                    max_units_per_investor=300,
+                )
+            )
 
         # Awarded in score order once the funds are open: 800,000 each (cap < 90 % of fee).
         awards = [
@@ -208,13 +216,12 @@ async def test_k_city_fy2015_two_funds_form_one_fails_the_city_pays_and_it_reads
 
         # Investors subscribe and pay: JPY 5,950,000 into each formed fund, 100,000 into
         # the one that fails. The city pays the second grant before its fund is released.
-        investors = [await ready_investor(subs) for _ in range(5)]
         plan = [
+            (funds[2], investors[4], 10),  # first: its offering ends soon
             (funds[0], investors[0], 300),
             (funds[0], investors[1], 295),
             (funds[1], investors[2], 300),
             (funds[1], investors[3], 295),
-            (funds[2], investors[4], 10),
         ]
 
         async def offered() -> bool:
