@@ -54,4 +54,56 @@ def merge_openapi(documents: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, 
         merged["tags"].append(
             {"name": service, "description": doc.get("info", {}).get("description", "")}
         )
+    for schema in schemas.values():
+        for example in schema.get("examples", []):
+            _restore_nulls(example, schema, schemas)
+    for operations in merged["paths"].values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                media = response.get("content", {}).get("application/json", {})
+                if "example" in media:
+                    _restore_nulls(media["example"], media.get("schema", {}), schemas)
+    _page_examples(schemas)
     return merged
+
+
+def _nullable(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "null" or any(
+        option.get("type") == "null" for option in schema.get("anyOf", [])
+    )
+
+
+def _restore_nulls(example: Any, schema: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Put back the nulls of an example: each service's document leaves out every null
+    value, so a required property that may be null and is missing was null."""
+    while "$ref" in schema:
+        schema = schemas.get(schema["$ref"].removeprefix(REF), {})
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) == 1:
+        _restore_nulls(example, options[0], schemas)
+    elif isinstance(example, dict):
+        properties = schema.get("properties", {})
+        for name in schema.get("required", []):
+            if name not in example and _nullable(properties.get(name, {})):
+                example[name] = None
+        for name, value in example.items():
+            if name in properties:
+                _restore_nulls(value, properties[name], schemas)
+    elif isinstance(example, list) and isinstance(schema.get("items"), dict):
+        for value in example:
+            _restore_nulls(value, schema["items"], schemas)
+
+
+def _page_examples(schemas: dict[str, Any]) -> None:
+    """Give each page of a list (``kumiai.pagination.Page``) an example: the last page of one
+    item, the item's own example, so the frontend sees the envelope it unwraps."""
+    for schema in schemas.values():
+        properties = schema.get("properties", {})
+        if "examples" in schema or set(properties) != {"items", "next_cursor"}:
+            continue
+        ref = properties["items"].get("items", {}).get("$ref", "")
+        item = schemas.get(ref.removeprefix(REF), {})
+        if item.get("examples"):
+            schema["examples"] = [{"items": [item["examples"][0]], "next_cursor": None}]

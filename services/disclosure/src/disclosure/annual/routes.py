@@ -27,6 +27,7 @@ FiscalYear = Annotated[
 @router.put(
     "/{fiscal_year}",
     response_model=AnnualReportOut,
+    summary="Write an annual report",
     operation_id="write_annual_report",
     responses=problems(
         Unauthorized, Forbidden, NotFound, AnnualReportRefused, UnprocessableContent
@@ -50,6 +51,7 @@ async def write_annual_report(
 @router.get(
     "/{fiscal_year}",
     response_model=AnnualReportOut,
+    summary="Get an annual report",
     operation_id="get_annual_report",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -64,6 +66,7 @@ async def get_annual_report(
 
 @router.get(
     "/{fiscal_year}/pdf",
+    summary="Preview an annual report as PDF",
     operation_id="preview_annual_report_pdf",
     response_class=Response,
     responses={
@@ -85,6 +88,7 @@ async def preview_annual_report_pdf(
 @router.post(
     "/{fiscal_year}/publish",
     response_model=AnnualReportOut,
+    summary="Publish an annual report",
     operation_id="publish_annual_report",
     responses=problems(Unauthorized, Forbidden, NotFound, AnnualReportRefused),
 )

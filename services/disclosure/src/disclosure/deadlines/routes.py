@@ -22,6 +22,7 @@ Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 @router.get(
     "",
     response_model=Page[DeadlineOut],
+    summary="List reporting deadlines",
     operation_id="list_deadlines",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )

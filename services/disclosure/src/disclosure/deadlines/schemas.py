@@ -5,13 +5,32 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from disclosure.deadlines.rules import DeadlineStatus, OverdueItem
 
 
 class DeadlineOut(BaseModel):
     """When one report of a fund is due, and where it stands."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "item": "sales_report",
+                    "number": 1,
+                    "covers_from": "2027-04-01",
+                    "covers_to": "2027-09-30",
+                    "due_on": "2027-11-30",
+                    "status": "open",
+                    "overdue_at": None,
+                    "met_at": "2026-11-20T10:15:00+09:00",
+                }
+            ]
+        }
+    )
 
     id: UUID
     fund_id: UUID

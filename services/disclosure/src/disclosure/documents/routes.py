@@ -63,6 +63,7 @@ _PDF: dict[int | str, dict[str, Any]] = {
     "/funds/{fund_id}/documents",
     status_code=201,
     response_model=DocumentOut,
+    summary="Draft a disclosure document",
     operation_id="create_document",
     responses=problems(
         Unauthorized, Forbidden, NotFound, UnprocessableContent, IdempotencyKeyReused
@@ -92,6 +93,7 @@ async def create_document(
 @router.get(
     "/funds/{fund_id}/documents",
     response_model=Page[DocumentSummary],
+    summary="List a fund's disclosure documents",
     operation_id="list_fund_documents",
     responses=problems(Unauthorized, Forbidden, NotFound, BadCursor),
 )
@@ -113,6 +115,7 @@ async def list_fund_documents(
 @router.get(
     "/documents/{document_id}",
     response_model=DocumentOut,
+    summary="Get a disclosure document",
     operation_id="get_document",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -126,6 +129,7 @@ async def get_document(document_id: UUID, principal: Reader, uow: UnitOfWorkDep)
 @router.put(
     "/documents/{document_id}",
     response_model=DocumentOut,
+    summary="Edit a disclosure document",
     operation_id="edit_document",
     responses=problems(
         Unauthorized, Forbidden, NotFound, DocumentRefused, DocumentFull, UnprocessableContent
@@ -143,6 +147,7 @@ async def edit_document(
 @router.get(
     "/documents/{document_id}/versions",
     response_model=list[VersionOut],
+    summary="List a disclosure document's versions",
     operation_id="list_disclosure_document_versions",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -158,6 +163,7 @@ async def list_document_versions(
     "/documents/{document_id}/attachments",
     status_code=201,
     response_model=DocumentOut,
+    summary="Attach a file to a disclosure document",
     operation_id="attach_file",
     openapi_extra=upload_openapi(service.ATTACHMENT_TYPES),
     responses=problems(
@@ -199,6 +205,7 @@ async def attach_file(
 @router.delete(
     "/documents/{document_id}/attachments/{attachment_id}",
     response_model=DocumentOut,
+    summary="Detach a file from a disclosure document",
     operation_id="detach_file",
     responses=problems(Unauthorized, Forbidden, NotFound, DocumentRefused, DocumentFull),
 )
@@ -214,6 +221,7 @@ async def detach_file(
 
 @router.get(
     "/documents/{document_id}/attachments/{attachment_id}",
+    summary="Download a disclosure document's attachment",
     operation_id="download_attachment",
     response_class=FileStream,
     responses={
@@ -259,6 +267,7 @@ async def _pdf(uow: UnitOfWorkDep, document_id: UUID, principal: Principal | Non
 
 @router.get(
     "/documents/{document_id}/pdf",
+    summary="Render a disclosure document as PDF",
     operation_id="render_document_pdf",
     response_class=RawResponse,
     responses={**_PDF, **problems(Unauthorized, Forbidden, NotFound, DocumentRetracted)},
@@ -287,6 +296,7 @@ _ACT = problems(Unauthorized, Forbidden, NotFound, DocumentRefused, Unprocessabl
 @router.post(
     "/documents/{document_id}/submit",
     response_model=DocumentOut,
+    summary="Submit a disclosure document for review",
     operation_id="submit_document",
     responses=_ACT,
 )
@@ -298,6 +308,7 @@ async def submit_document(document_id: UUID, principal: Author, uow: UnitOfWorkD
 @router.post(
     "/documents/{document_id}/return",
     response_model=DocumentOut,
+    summary="Return a disclosure document to draft",
     operation_id="return_document",
     responses=_ACT,
 )
@@ -311,6 +322,7 @@ async def return_document(
 @router.post(
     "/documents/{document_id}/publish",
     response_model=DocumentOut,
+    summary="Publish a disclosure document",
     operation_id="publish_document",
     responses=_ACT,
 )
@@ -322,6 +334,7 @@ async def publish_document(document_id: UUID, principal: Staff, uow: UnitOfWorkD
 @router.post(
     "/documents/{document_id}/retract",
     response_model=DocumentOut,
+    summary="Retract a published disclosure document",
     operation_id="retract_document",
     responses=_ACT,
 )
@@ -335,6 +348,7 @@ async def retract_document(
 @router.get(
     "/me/documents",
     response_model=Page[DocumentSummary],
+    summary="List the documents of the investor's funds",
     operation_id="list_my_documents",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )
@@ -353,6 +367,7 @@ async def list_my_documents(
 @public.get(
     "/funds/{fund_id}/documents",
     response_model=Page[DocumentSummary],
+    summary="List a fund's public documents",
     operation_id="list_public_documents",
     responses=problems(NotFound, BadCursor),
 )
@@ -366,6 +381,7 @@ async def list_public_documents(
 
 @public.get(
     "/funds/{fund_id}/news.atom",
+    summary="Get a fund's public news feed (Atom)",
     operation_id="fund_news_feed",
     response_class=RawResponse,
     responses={
@@ -383,6 +399,7 @@ async def fund_news_feed(fund_id: UUID, uow: UnitOfWorkDep, settings: SettingsDe
 @public.get(
     "/documents/{document_id}",
     response_model=DocumentOut,
+    summary="Get a public document",
     operation_id="get_public_document",
     responses=problems(NotFound),
 )
@@ -394,6 +411,7 @@ async def get_public_document(document_id: UUID, uow: UnitOfWorkDep) -> Document
 
 @public.get(
     "/documents/{document_id}/pdf",
+    summary="Render a public document as PDF",
     operation_id="render_public_document_pdf",
     response_class=RawResponse,
     responses={**_PDF, **problems(NotFound, DocumentRetracted)},
@@ -405,6 +423,7 @@ async def render_public_document_pdf(document_id: UUID, uow: UnitOfWorkDep) -> R
 
 @public.get(
     "/documents/{document_id}/attachments/{attachment_id}",
+    summary="Download a public document's attachment",
     operation_id="download_public_attachment",
     response_class=FileStream,
     responses={

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from disclosure.documents.rules import DocumentKind, DocumentStatus, Visibility
 from kumiai.inputs import RequestBody
+from kumiai.principal import Role
 
 MAX_TITLE = 200
 MAX_BODY = 100_000
@@ -17,6 +18,22 @@ MAX_BODY = 100_000
 
 class DocumentIn(RequestBody):
     """A new document of a fund: its first draft version."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "offering_document",
+                    "title": "Spring tasting event for investors",
+                    "body": (
+                        "The first batch of the seasonal beer is bottled; investors "
+                        "are invited to a tasting at the brewery."
+                    ),
+                    "visibility": "public",
+                }
+            ]
+        }
+    )
 
     kind: DocumentKind
     title: str = Field(min_length=1, max_length=MAX_TITLE)
@@ -27,6 +44,21 @@ class DocumentIn(RequestBody):
 class DocumentEdit(RequestBody):
     """A new version of a document; what is left out is kept from the current version."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Spring tasting event for investors",
+                    "body": (
+                        "The first batch of the seasonal beer is bottled; investors "
+                        "are invited to a tasting at the brewery."
+                    ),
+                    "visibility": "public",
+                }
+            ]
+        }
+    )
+
     title: str | None = Field(default=None, min_length=1, max_length=MAX_TITLE)
     body: str | None = Field(default=None, max_length=MAX_BODY)
     visibility: Visibility | None = None
@@ -34,6 +66,10 @@ class DocumentEdit(RequestBody):
 
 class ReasonIn(RequestBody):
     """Why: required to return a document to draft or to retract it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+    )
 
     reason: str | None = Field(default=None, max_length=500)
 
@@ -51,6 +87,38 @@ class AttachmentOut(BaseModel):
 class VersionOut(BaseModel):
     """One immutable version of a document."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 1,
+                    "title": "Spring tasting event for investors",
+                    "body": (
+                        "The first batch of the seasonal beer is bottled; investors "
+                        "are invited to a tasting at the brewery."
+                    ),
+                    "visibility": "public",
+                    "sha256": "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a",
+                    "attachments": [
+                        {
+                            "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                            "filename": "sales-2027-h1.pdf",
+                            "content_type": "application/pdf",
+                            "size": 482133,
+                            "sha256": (
+                                "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                            ),
+                        }
+                    ],
+                    "data": None,
+                    "author": "staff-0001",
+                    "author_role": "msme",
+                    "created_at": "2026-11-20T10:15:00+09:00",
+                }
+            ]
+        }
+    )
+
     version: int
     title: str
     body: str
@@ -62,13 +130,60 @@ class VersionOut(BaseModel):
         "document, a report's figures; null for written documents"
     )
     author: str
-    author_role: str
+    author_role: Role
     created_at: datetime
 
 
 class DocumentOut(BaseModel):
     """A document as the caller may see it: readers get the published version, staff and the
     business the latest one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "kind": "offering_document",
+                    "status": "draft",
+                    "shown": {
+                        "version": 1,
+                        "title": "Spring tasting event for investors",
+                        "body": (
+                            "The first batch of the seasonal beer is bottled; investors "
+                            "are invited to a tasting at the brewery."
+                        ),
+                        "visibility": "public",
+                        "sha256": (
+                            "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                        ),
+                        "attachments": [
+                            {
+                                "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                                "filename": "sales-2027-h1.pdf",
+                                "content_type": "application/pdf",
+                                "size": 482133,
+                                "sha256": (
+                                    "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e"
+                                    "9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                                ),
+                            }
+                        ],
+                        "data": None,
+                        "author": "staff-0001",
+                        "author_role": "msme",
+                        "created_at": "2026-11-20T10:15:00+09:00",
+                    },
+                    "current_version": 1,
+                    "published_version": 1,
+                    "published_at": "2026-11-20T10:15:00+09:00",
+                    "return_reason": None,
+                    "retraction_reason": None,
+                    "retracted_at": None,
+                }
+            ]
+        }
+    )
 
     id: UUID
     fund_id: UUID
@@ -85,6 +200,24 @@ class DocumentOut(BaseModel):
 
 class DocumentSummary(BaseModel):
     """A line of a list of documents."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "kind": "offering_document",
+                    "status": "draft",
+                    "title": "Spring tasting event for investors",
+                    "visibility": "public",
+                    "published_at": "2026-11-20T10:15:00+09:00",
+                    "version": 1,
+                    "unread": None,
+                }
+            ]
+        }
+    )
 
     id: UUID
     fund_id: UUID

@@ -66,6 +66,7 @@ Files = Annotated[FileStore, Depends(file_store)]
     "/funds/{fund_id}/sales-reports",
     status_code=201,
     response_model=SalesReportOut,
+    summary="Submit a sales report",
     operation_id="submit_sales_report",
     responses=problems(
         Unauthorized,
@@ -104,6 +105,7 @@ async def submit_sales_report(
 @router.get(
     "/funds/{fund_id}/sales-reports",
     response_model=Page[SalesReportOut],
+    summary="List a fund's sales reports",
     operation_id="list_sales_reports",
     responses=problems(Unauthorized, Forbidden, NotFound, BadCursor),
 )
@@ -124,6 +126,7 @@ async def list_sales_reports(
 @router.get(
     "/sales-reports/{report_id}",
     response_model=SalesReportOut,
+    summary="Get a sales report",
     operation_id="get_sales_report",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -139,6 +142,7 @@ async def get_sales_report(
     "/sales-reports/{report_id}/files",
     status_code=201,
     response_model=SalesReportOut,
+    summary="Upload a sales report's file",
     operation_id="upload_sales_report_file",
     openapi_extra=upload_openapi(FILE_TYPES),
     responses=problems(
@@ -189,6 +193,7 @@ async def upload_sales_report_file(
 @router.post(
     "/sales-reports/{report_id}/approve",
     response_model=SalesReportOut,
+    summary="Approve a sales report",
     operation_id="approve_sales_report",
     responses=problems(
         Unauthorized,
@@ -212,6 +217,7 @@ async def approve_sales_report(
 @router.post(
     "/sales-reports/{report_id}/return",
     response_model=SalesReportOut,
+    summary="Return a sales report to the business",
     operation_id="return_sales_report",
     responses=problems(Unauthorized, Forbidden, NotFound, ReportRefused, UnprocessableContent),
 )
@@ -229,6 +235,7 @@ async def return_sales_report(
 @router.get(
     "/funds/{fund_id}/disclosure-schedule",
     response_model=DisclosureScheduleOut,
+    summary="Get a fund's disclosure schedule",
     operation_id="get_disclosure_schedule",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from disclosure.deadlines.rules import DeadlineStatus
 from disclosure.sales.rules import (
@@ -41,6 +41,24 @@ class BreakdownLine(BodyPart):
 class SalesReportIn(RequestBody):
     """A business's sales for one settlement period, confirmed by its accountant."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "period_number": 1,
+                    "sales": 12000000,
+                    "breakdown": [{"label": "Escrow", "amount": 10000}],
+                    "adjustment": 1000000,
+                    "adjustment_reason": None,
+                    "confirmer_kind": "accountant",
+                    "confirmer_name": "Keiko Tanaka, CPA",
+                    "registration_number": "12345",
+                    "confirmed_on": "2027-10-25",
+                }
+            ]
+        }
+    )
+
     period_number: Annotated[int, Strict(), Field(ge=1, le=MAX_PERIOD)] = Field(
         description="The settlement period, 1 for the fund's first"
     )
@@ -72,6 +90,10 @@ class SalesReportIn(RequestBody):
 
 class ReturnIn(RequestBody):
     """Why the report goes back to the business."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+    )
 
     reason: str = Field(min_length=MIN_REASON, max_length=MAX_REASON)
 
@@ -106,6 +128,54 @@ class ReportFileOut(BaseModel):
 
 class SalesReportOut(BaseModel):
     """A sales report as staff and the fund's business see it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                    "period_number": 1,
+                    "period_start": "2027-04-01",
+                    "period_end": "2027-09-30",
+                    "currency": "JPY",
+                    "sales": 12000000,
+                    "breakdown": [{"label": "Escrow", "amount": 10000}],
+                    "adjustment": 1000000,
+                    "adjustment_reason": None,
+                    "confirmation": {
+                        "confirmation_id": "94df21ca-97da-5e14-94bd-34c691a70228",
+                        "confirmer_kind": "accountant",
+                        "confirmer_name": "Keiko Tanaka, CPA",
+                        "registration_number": "12345",
+                        "confirmed_on": "2027-10-25",
+                    },
+                    "status": "submitted",
+                    "submitted_by": "staff-0001",
+                    "submitted_at": "2026-11-20T10:15:00+09:00",
+                    "reviewed_by": "staff-0002",
+                    "reviewed_at": "2026-11-20T10:15:00+09:00",
+                    "return_reason": None,
+                    "document_id": "8ac7c7d8-b6e6-508f-8fc3-a441c87f4a91",
+                    "files": [
+                        {
+                            "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                            "purpose": "supporting",
+                            "filename": "sales-2027-h1.pdf",
+                            "content_type": "application/pdf",
+                            "size": 482133,
+                            "sha256": (
+                                "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                            ),
+                            "uploaded_by": "staff-0001",
+                            "uploaded_at": "2026-11-20T10:15:00+09:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     id: UUID
     fund_id: UUID
@@ -157,6 +227,40 @@ class ScheduledYear(BaseModel):
 
 class DisclosureScheduleOut(BaseModel):
     """What a formed fund reports and when; empty until the fund formed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "periods": [
+                        {
+                            "number": 1,
+                            "starts_on": "2027-04-01",
+                            "ends_on": "2027-09-30",
+                            "due_on": "2027-11-30",
+                            "deadline_status": None,
+                            "met_at": "2026-11-20T10:15:00+09:00",
+                            "overdue_at": None,
+                            "report_id": None,
+                            "report_status": None,
+                        }
+                    ],
+                    "fiscal_years": [
+                        {
+                            "number": 1,
+                            "starts_on": "2027-04-01",
+                            "ends_on": "2027-09-30",
+                            "due_on": "2027-11-30",
+                            "deadline_status": None,
+                            "met_at": "2026-11-20T10:15:00+09:00",
+                            "overdue_at": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     fund_id: UUID
     periods: list[ScheduledPeriod]

@@ -78,6 +78,7 @@ RESOLVE_PROBLEMS = problems(
     "/entries",
     status_code=201,
     response_model=EntryOut,
+    summary="Post a manual journal entry",
     operation_id="post_entry",
     responses={**WRITE_PROBLEMS, 200: {"model": EntryOut, "description": "Replayed"}},
 )
@@ -100,6 +101,7 @@ async def post_entry(
     "/entries/batch",
     status_code=201,
     response_model=EntryBatchOut,
+    summary="Post a batch of manual journal entries",
     operation_id="post_entry_batch",
     responses=WRITE_PROBLEMS | problems(AlreadyResolved),
 )
@@ -117,6 +119,7 @@ async def post_entry_batch(
 @router.post(
     "/entries/{entry_id}/post",
     response_model=EntryOut,
+    summary="Post a pending entry",
     operation_id="post_pending_entry",
     responses=RESOLVE_PROBLEMS,
 )
@@ -143,6 +146,7 @@ async def post_pending(
 @router.post(
     "/entries/{entry_id}/void",
     response_model=EntryOut,
+    summary="Void a pending entry",
     operation_id="void_pending_entry",
     responses=RESOLVE_PROBLEMS,
 )
@@ -170,6 +174,7 @@ async def void_pending(
     "/entries/{entry_id}/reverse",
     status_code=201,
     response_model=EntryOut,
+    summary="Reverse a posted entry",
     operation_id="reverse_entry",
     responses=RESOLVE_PROBLEMS | problems(NotReversible),
 )
@@ -195,6 +200,7 @@ async def reverse(
 @router.get(
     "/entries/{entry_id}",
     response_model=EntryOut,
+    summary="Get a journal entry",
     operation_id="get_entry",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -207,6 +213,7 @@ async def get_entry(entry_id: UUID, principal: Staff, uow: UnitOfWorkDep) -> Ent
 @router.get(
     "/accounts/{code:path}/balance",
     response_model=BalanceOut,
+    summary="Get an account's balance",
     operation_id="get_balance",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -224,6 +231,7 @@ async def get_balance(
 @router.get(
     "/accounts/{code:path}/statement",
     response_model=StatementOut,
+    summary="Get an account's statement",
     operation_id="get_statement",
     responses=problems(Unauthorized, Forbidden, NotFound, BadCursor),
 )
@@ -244,6 +252,7 @@ async def get_statement(
 @router.get(
     "/accounts/{code:path}",
     response_model=AccountOut,
+    summary="Get an account",
     operation_id="get_account",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -256,6 +265,7 @@ async def get_account(code: str, principal: Reader, uow: UnitOfWorkDep) -> Accou
 @router.get(
     "/trial-balance",
     response_model=TrialBalanceOut,
+    summary="Get the trial balance",
     operation_id="get_trial_balance",
     responses=problems(Unauthorized, Forbidden),
 )

@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from kumiai.inputs import Amount, BodyPart, Day, RequestBody
 from kumiai.money import CurrencyCode
-from ledger.books.rules import AccountKind, Direction, EntryType, Origin, Purpose
+from ledger.books.rules import (
+    AccountKind,
+    Direction,
+    EntryType,
+    Origin,
+    OwnerType,
+    PostingStatus,
+    Purpose,
+)
 
 AccountCode = Annotated[
     str,
@@ -102,11 +110,48 @@ class EntryIn(RequestBody, ManualEntry):
 class EntryBatchIn(RequestBody):
     """Many manual entries posted atomically."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "entries": [
+                        {
+                            "description": "Interest credited on the clearing account, November",
+                            "effective_date": "2026-11-30",
+                            "pending": False,
+                            "postings": [
+                                {
+                                    "account": "bank/hokkaido-bank/clearing",
+                                    "amount": 12,
+                                    "direction": "debit",
+                                },
+                                {"account": "platform/fees", "amount": 12, "direction": "credit"},
+                            ],
+                            "purpose": "adjustment",
+                            "reason": "Shown on the bank statement of 30 November",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     entries: list[ManualEntry] = Field(min_length=1, max_length=5000)
 
 
 class ResolutionIn(RequestBody):
     """Post, void or reverse a manual entry."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "description": "Escrow of the fund",
+                    "reason": "The bank statement is for the wrong month",
+                }
+            ]
+        }
+    )
 
     description: str = Field(min_length=3, max_length=500, description="What happened")
     reason: Reason
@@ -117,10 +162,42 @@ class PostingOut(BaseModel):
     direction: Direction
     amount: int
     currency: str
-    status: str
+    status: PostingStatus
 
 
 class EntryOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "seq": 1,
+                    "entry_type": "standard",
+                    "purpose": "deposit",
+                    "description": "Escrow of the fund",
+                    "effective_date": "2026-11-20",
+                    "reference_type": "subscription",
+                    "reference_id": "b1bab230-5f05-552a-bcbf-59c25df4e2dc",
+                    "pending_entry_id": "e01eea8f-dc21-5177-ab01-a6ee274f00c8",
+                    "reverses_entry_id": None,
+                    "origin": "manual",
+                    "reason": "The bank statement is for the wrong month",
+                    "created_by": "staff-0001",
+                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "postings": [
+                        {
+                            "account": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
+                            "direction": "debit",
+                            "amount": 10000,
+                            "currency": "JPY",
+                            "status": "posted",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     id: UUID
     seq: int
     entry_type: EntryType
@@ -139,10 +216,33 @@ class EntryOut(BaseModel):
 
 
 class EntryBatchOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"entries": ["087ab8a8-9e9e-5301-be79-41da5192546f"]}]}
+    )
+
     entries: list[UUID]
 
 
 class BalanceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
+                    "kind": "asset",
+                    "currency": "JPY",
+                    "as_of": "2026-11-20",
+                    "posted": 1000000,
+                    "pending_debits": 1000000,
+                    "pending_credits": 1000000,
+                    "available": 1000000,
+                    "posted_debits": 1000000,
+                    "posted_credits": 1000000,
+                }
+            ]
+        }
+    )
+
     account: str
     kind: AccountKind
     currency: str
@@ -156,11 +256,41 @@ class BalanceOut(BaseModel):
 
 
 class AccountOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "code": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
+                    "kind": "asset",
+                    "currency": "JPY",
+                    "owner_type": "fund",
+                    "owner_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "segregated": True,
+                    "debits_must_not_exceed_credits": True,
+                    "credits_must_not_exceed_debits": True,
+                    "balance": {
+                        "account": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
+                        "kind": "asset",
+                        "currency": "JPY",
+                        "as_of": "2026-11-20",
+                        "posted": 1000000,
+                        "pending_debits": 1000000,
+                        "pending_credits": 1000000,
+                        "available": 1000000,
+                        "posted_debits": 1000000,
+                        "posted_credits": 1000000,
+                    },
+                }
+            ]
+        }
+    )
+
     id: UUID
     code: str
     kind: AccountKind
     currency: str
-    owner_type: str
+    owner_type: OwnerType
     owner_id: str | None
     segregated: bool
     debits_must_not_exceed_credits: bool
@@ -179,6 +309,29 @@ class StatementLine(BaseModel):
 
 
 class StatementOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "account": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
+                    "currency": "JPY",
+                    "lines": [
+                        {
+                            "posting_id": 1,
+                            "entry_id": "d373ebb2-7272-5cc3-a540-b88a6b854ca9",
+                            "effective_date": "2026-11-20",
+                            "description": "Escrow of the fund",
+                            "direction": "debit",
+                            "amount": 10000,
+                            "running_balance": 1000000,
+                        }
+                    ],
+                    "next_cursor": None,
+                }
+            ]
+        }
+    )
+
     account: str
     currency: str
     lines: list[StatementLine]
@@ -193,6 +346,20 @@ class TrialBalanceLine(BaseModel):
 
 
 class TrialBalanceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "balanced": True,
+                    "net_by_currency": {"JPY": 0},
+                    "lines": [
+                        {"currency": "JPY", "kind": "asset", "debits": 1000000, "credits": 1000000}
+                    ],
+                }
+            ]
+        }
+    )
+
     balanced: bool = Field(description="Every currency's debits equal its credits")
     net_by_currency: dict[str, int]
     lines: list[TrialBalanceLine]

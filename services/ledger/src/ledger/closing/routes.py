@@ -21,6 +21,7 @@ Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 @router.get(
     "/funds/{fund_id}/segregation",
     response_model=SegregationReportOut,
+    summary="Get a fund's escrow segregation report",
     operation_id="get_segregation_report",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )

@@ -4,14 +4,37 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from ledger.books.rules import FundStatus
 
 
 class SegregationReportOut(BaseModel):
     """A fund's escrow: what came in, what went out and why, and what is left."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "status": "open",
+                    "status_reason": None,
+                    "currency": "JPY",
+                    "paid_in": 1000000,
+                    "refunded": 1000000,
+                    "released_to_business": 1000000,
+                    "fees": 1000000,
+                    "subsidy": 1000000,
+                    "reversals_net": 1000000,
+                    "balance": 1000000,
+                    "agrees_with_postings": True,
+                }
+            ]
+        }
+    )
+
     fund_id: UUID
-    status: str = Field(description="open, released, closed_failed, release_held")
+    status: FundStatus = Field(description="open, formed, released, closed_failed, release_held")
     status_reason: str | None
     currency: str
     paid_in: int

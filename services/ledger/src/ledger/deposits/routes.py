@@ -32,6 +32,7 @@ Reader = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
     "/deposits",
     status_code=201,
     response_model=DepositOut,
+    summary="Report a deposit",
     operation_id="report_deposit",
     responses={
         **problems(
@@ -60,6 +61,7 @@ async def report_deposit(body: DepositIn, principal: Bank, uow: UnitOfWorkDep) -
 @router.get(
     "/deposits/{deposit_id}",
     response_model=DepositOut,
+    summary="Get a deposit",
     operation_id="get_deposit",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -72,6 +74,7 @@ async def get_deposit(deposit_id: UUID, principal: Reader, uow: UnitOfWorkDep) -
 @router.get(
     "/deposits",
     response_model=Page[DepositOut],
+    summary="List deposits",
     operation_id="list_deposits",
     responses=problems(Unauthorized, Forbidden, NotFound, BadCursor),
 )
@@ -102,6 +105,7 @@ async def list_deposits(
 @router.get(
     "/suspense",
     response_model=Page[DepositOut],
+    summary="List deposits in suspense",
     operation_id="list_suspense",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )
@@ -123,6 +127,7 @@ async def list_suspense(
 @router.post(
     "/deposits/{deposit_id}/match",
     response_model=DepositOut,
+    summary="Match a suspense deposit to a subscription",
     operation_id="match_suspense_deposit",
     responses=problems(Unauthorized, Forbidden, NotFound, NotInSuspense, PaymentNotExpected),
 )

@@ -42,6 +42,27 @@ class DepositIn(RequestBody):
 
 
 class DepositOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "bank_id": "hokkaido-bank",
+                    "bank_transaction_id": "20261201-000123",
+                    "amount": 10000,
+                    "currency": "JPY",
+                    "value_date": "2026-11-20",
+                    "payment_reference": "KM7Q2XH9A4",
+                    "status": "matched",
+                    "reason": "The bank statement is for the wrong month",
+                    "subscription_id": "67a57697-7037-5fb0-8ffe-4591a60ef42c",
+                    "entry_id": "d373ebb2-7272-5cc3-a540-b88a6b854ca9",
+                    "created_at": "2026-11-20T10:15:00+09:00",
+                }
+            ]
+        }
+    )
+
     id: UUID
     bank_id: str
     bank_transaction_id: str
@@ -57,5 +78,16 @@ class DepositOut(BaseModel):
 
 
 class SuspenseMatchIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "subscription_id": "67a57697-7037-5fb0-8ffe-4591a60ef42c",
+                    "note": "Confirmed with the business by phone",
+                }
+            ]
+        }
+    )
+
     subscription_id: UUID
     note: str = Field(min_length=3, max_length=500, description="Why staff matched it")

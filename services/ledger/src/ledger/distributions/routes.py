@@ -21,6 +21,7 @@ Reader = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MSME))]
 @router.get(
     "/funds/{fund_id}/distributions",
     response_model=FundDistributionsOut,
+    summary="List a fund's declared distributions",
     operation_id="list_fund_distributions",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from kumiai.contracts.subscription import FeeKind
+from ledger.books.rules import DistributionStatus
 
 
 class FeeBookedOut(BaseModel):
     """An operation or audit fee booked as receivable from the business."""
 
-    kind: str = Field(description="operation or audit")
+    kind: FeeKind
     fiscal_year: int = Field(description="The calendar year the fund's fiscal year ends in")
     period_number: int = Field(description="The declaration that charged it")
     amount: int
@@ -22,7 +25,7 @@ class DistributionOut(BaseModel):
 
     fund_id: UUID
     period_number: int
-    status: str = Field(description="declared (awaiting payment), funded or paid")
+    status: DistributionStatus = Field(description="declared (awaiting payment), funded or paid")
     currency: str
     business_owes: int = Field(description="fees_total + total_gross + success_fee")
     fees_total: int
@@ -44,6 +47,48 @@ class DistributionOut(BaseModel):
 
 class FundDistributionsOut(BaseModel):
     """A fund's distributions and the fees booked over its term."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "distributions": [
+                        {
+                            "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                            "period_number": 1,
+                            "status": "declared",
+                            "currency": "JPY",
+                            "business_owes": 1000000,
+                            "fees_total": 1000000,
+                            "success_fee": 1000000,
+                            "total_gross": 1800,
+                            "total_tax": 367,
+                            "total_net": 1433,
+                            "investor_count": 214,
+                            "payment_reference": "KM7Q2XH9A4",
+                            "payment_due": "2026-11-20",
+                            "bank_id": "hokkaido-bank",
+                            "batches": 1,
+                            "batches_posted": 1000000,
+                            "payout_count": 1,
+                            "declared_at": "2026-11-20T10:15:00+09:00",
+                            "funded_at": "2026-11-20T10:15:00+09:00",
+                            "paid_at": "2026-11-20T10:15:00+09:00",
+                        }
+                    ],
+                    "fees": [
+                        {
+                            "kind": "operation",
+                            "fiscal_year": 2026,
+                            "period_number": 1,
+                            "amount": 10000,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     fund_id: UUID
     distributions: list[DistributionOut]

@@ -46,6 +46,7 @@ Viewer = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
     "/payouts",
     status_code=201,
     response_model=PayoutOut,
+    summary="Instruct a payout",
     operation_id="instruct_payout",
     responses={
         **problems(
@@ -77,6 +78,7 @@ async def instruct(
 @router.get(
     "/payouts",
     response_model=Page[PayoutOut],
+    summary="List payouts",
     operation_id="list_payouts",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )
@@ -97,6 +99,7 @@ async def list_payouts(
 @router.post(
     "/payouts/{payout_id}/confirm",
     response_model=PayoutOut,
+    summary="Confirm a payout was sent",
     operation_id="confirm_payout",
     responses=problems(Unauthorized, Forbidden, NotFound, PayoutSettled),
 )
@@ -113,6 +116,7 @@ async def confirm(
 @router.post(
     "/payouts/{payout_id}/fail",
     response_model=PayoutOut,
+    summary="Record a failed payout",
     operation_id="fail_payout",
     responses=problems(Unauthorized, Forbidden, NotFound, PayoutSettled),
 )
@@ -129,6 +133,7 @@ async def fail(
 @router.post(
     "/payouts/answers",
     response_model=PayoutAnswersOut,
+    summary="Answer a distribution batch's payouts",
     operation_id="answer_payouts",
     responses=problems(Unauthorized, Forbidden, NotFound, NotOneBatch, PayoutSettled),
 )
@@ -145,6 +150,7 @@ async def answer(body: PayoutAnswersIn, principal: Bank, uow: UnitOfWorkDep) -> 
     "/deposits/{deposit_id}/return",
     status_code=201,
     response_model=PayoutOut,
+    summary="Return a suspense deposit to its payer",
     operation_id="return_suspense_deposit",
     responses=problems(Unauthorized, Forbidden, NotFound, NotInSuspense, UnknownBank),
 )

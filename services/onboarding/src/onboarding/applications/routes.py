@@ -30,6 +30,7 @@ Participant = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MSME, 
     "/msmes/{msme_id}/applications",
     status_code=201,
     response_model=ApplicationOut,
+    summary="Apply to raise money",
     operation_id="submit_application",
     responses=problems(
         Unauthorized, Forbidden, NotFound, UnprocessableContent, IdempotencyKeyReused
@@ -69,6 +70,7 @@ async def submit_application(
 @router.get(
     "/applications",
     response_model=Page[ApplicationOut],
+    summary="List applications",
     operation_id="list_applications",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )
@@ -103,6 +105,7 @@ async def list_applications(
 @router.get(
     "/applications/{application_id}",
     response_model=ApplicationOut,
+    summary="Get an application",
     operation_id="get_application",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -122,6 +125,7 @@ async def get_application(
 @router.post(
     "/applications/{application_id}/transitions",
     response_model=ApplicationOut,
+    summary="Move an application to its next step",
     operation_id="move_application",
     responses=problems(Unauthorized, Forbidden, NotFound, MoveRefused),
 )
@@ -149,6 +153,7 @@ async def move_application(
 @router.post(
     "/applications/{application_id}/decision",
     response_model=ApplicationOut,
+    summary="Record the investment committee's decision",
     operation_id="record_committee_decision",
     responses=problems(
         Unauthorized,

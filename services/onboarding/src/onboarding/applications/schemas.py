@@ -5,14 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kumiai.inputs import Amount, RequestBody
 from kumiai.money import CurrencyCode
+from kumiai.principal import Role
 from onboarding.applications.rules import Step, Vote
 
 
 class ApplicationIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "purpose": "New fermentation tanks for a seasonal beer",
+                    "amount_sought": 10000000,
+                    "currency": "JPY",
+                    "use_of_funds": "Two 2,000-litre fermentation tanks and their installation",
+                    "business_plan_summary": (
+                        "Brew a seasonal beer from local barley and sell it in Hakodate and online."
+                    ),
+                    "municipality_code": "012025",
+                    "introduced_by_municipality": True,
+                }
+            ]
+        }
+    )
+
     purpose: str = Field(min_length=3, max_length=500, description="The project to fund")
     amount_sought: Amount
     currency: CurrencyCode = Field(default="JPY", max_length=3)
@@ -31,7 +50,7 @@ class StepOut(BaseModel):
     from_step: Step | None
     to_step: Step
     actor: str
-    actor_role: str
+    actor_role: Role
     note: str
     at: datetime
 
@@ -44,6 +63,52 @@ class VoteOut(BaseModel):
 
 
 class ApplicationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                    "purpose": "New fermentation tanks for a seasonal beer",
+                    "amount_sought": 10000000,
+                    "currency": "JPY",
+                    "use_of_funds": "Two 2,000-litre fermentation tanks and their installation",
+                    "business_plan_summary": (
+                        "Brew a seasonal beer from local barley and sell it in Hakodate and online."
+                    ),
+                    "municipality_code": "012025",
+                    "referred_by": "hokkaido-bank",
+                    "referrer_id": "hokkaido-bank",
+                    "step": "submitted",
+                    "step_entered_at": "2026-11-20T10:15:00+09:00",
+                    "target_days": 1,
+                    "overdue_days": None,
+                    "allowed_moves": ["submitted"],
+                    "missing_documents": ["Missing documents"],
+                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "history": [
+                        {
+                            "from_step": "submitted",
+                            "to_step": "submitted",
+                            "actor": "staff-0001",
+                            "actor_role": "staff",
+                            "note": "Confirmed with the business by phone",
+                            "at": "2026-11-20T10:15:00+09:00",
+                        }
+                    ],
+                    "committee_votes": [
+                        {
+                            "member": "staff-0003",
+                            "vote": "approve",
+                            "reason": "The bank statement is for the wrong month",
+                            "at": "2026-11-20T10:15:00+09:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     id: UUID
     msme_id: UUID
     purpose: str
@@ -66,6 +131,12 @@ class ApplicationOut(BaseModel):
 
 
 class TransitionIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"to": "submitted", "note": "Confirmed with the business by phone"}]
+        }
+    )
+
     to: Step
     note: str = Field(min_length=3, max_length=2_000, description="What happened, in words")
 
@@ -78,6 +149,23 @@ class VoteIn(RequestBody):
 
 class DecisionIn(RequestBody):
     """The investment committee's votes; the outcome follows from them."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "votes": [
+                        {
+                            "member": "staff-0003",
+                            "vote": "approve",
+                            "reason": "The bank statement is for the wrong month",
+                        }
+                    ],
+                    "note": "Confirmed with the business by phone",
+                }
+            ]
+        }
+    )
 
     votes: list[VoteIn] = Field(min_length=1, max_length=50)
     note: str = Field(min_length=3, max_length=2_000)

@@ -51,6 +51,7 @@ Kind = Annotated[str, Path(max_length=64, description="A kind on the document ch
     "/{kind}",
     status_code=201,
     response_model=DocumentOut,
+    summary="Upload a checklist document",
     operation_id="upload_document",
     openapi_extra=upload_openapi(ALLOWED_CONTENT_TYPES),
     responses=problems(
@@ -104,6 +105,7 @@ async def upload_document(
 @router.get(
     "",
     response_model=ChecklistOut,
+    summary="Get an application's document checklist",
     operation_id="get_document_checklist",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -118,6 +120,7 @@ async def get_checklist(
 @router.get(
     "/{kind}/versions",
     response_model=list[DocumentOut],
+    summary="List a checklist document's versions",
     operation_id="list_document_versions",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -134,6 +137,7 @@ async def list_versions(
 @router.post(
     "/{kind}/versions/{document_id}/review",
     response_model=DocumentOut,
+    summary="Accept or reject a document",
     operation_id="review_document",
     responses=problems(Unauthorized, Forbidden, NotFound, DocumentRefused, UnprocessableContent),
 )
@@ -158,6 +162,7 @@ async def review_document(
 
 @router.get(
     "/{kind}/versions/{document_id}/content",
+    summary="Download a checklist document",
     operation_id="download_document",
     response_class=FileStream,
     responses={

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import JSONResponse
 
 from kumiai.auth import Principal, Role, require_roles
@@ -22,7 +22,7 @@ from onboarding.funds.rules import (
     FundTermsRejected,
     YearlyLimitRefused,
 )
-from onboarding.funds.schemas import CancelIn, FundIn, FundOut
+from onboarding.funds.schemas import TERMS_EXAMPLE, CancelIn, FundIn, FundOut
 from onboarding.settings import SettingsDep
 
 router = APIRouter(prefix="/funds", tags=["funds"])
@@ -36,6 +36,7 @@ Participant = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MSME, 
     "",
     status_code=201,
     response_model=FundOut,
+    summary="Design a fund",
     operation_id="create_fund",
     responses=problems(
         Unauthorized,
@@ -71,11 +72,16 @@ async def create_fund(
 @router.put(
     "/{fund_id}/terms",
     response_model=FundOut,
+    summary="Replace a draft fund's terms",
     operation_id="replace_fund_terms",
     responses=problems(Unauthorized, Forbidden, NotFound, FundTermsRejected, FundStateConflict),
 )
 async def replace_terms(
-    fund_id: UUID, body: FundTerms, principal: Staff, uow: UnitOfWorkDep, settings: SettingsDep
+    fund_id: UUID,
+    body: Annotated[FundTerms, Body(openapi_examples={"terms": {"value": TERMS_EXAMPLE}})],
+    principal: Staff,
+    uow: UnitOfWorkDep,
+    settings: SettingsDep,
 ) -> FundOut:
     """Replace a draft's terms; they freeze when the fund is published."""
     async with uow:
@@ -87,6 +93,7 @@ async def replace_terms(
 @router.post(
     "/{fund_id}/publish",
     response_model=FundOut,
+    summary="Publish a fund",
     operation_id="publish_fund",
     responses=problems(
         Unauthorized,
@@ -119,6 +126,7 @@ async def publish_fund(
 @router.post(
     "/{fund_id}/cancel",
     response_model=FundOut,
+    summary="Cancel a fund",
     operation_id="cancel_fund",
     responses=problems(Unauthorized, Forbidden, NotFound, FundStateConflict),
 )
@@ -133,6 +141,7 @@ async def cancel_fund(
 @router.get(
     "",
     response_model=Page[FundOut],
+    summary="List funds",
     operation_id="list_funds",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )
@@ -154,6 +163,7 @@ async def list_funds(
 @router.get(
     "/{fund_id}",
     response_model=FundOut,
+    summary="Get a fund",
     operation_id="get_fund",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )

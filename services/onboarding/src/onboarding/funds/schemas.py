@@ -3,16 +3,61 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kumiai.inputs import RequestBody
 from onboarding.funds.rules import FundStatus, FundTerms
 
+TERMS_EXAMPLE: dict[str, Any] = {
+    "name": "Hakodate Craft Brewery Fund 2027",
+    "currency": "JPY",
+    "unit_price": 10000,
+    "handling_fee_per_unit": 500,
+    "donation_per_unit": 0,
+    "units_offered": 1000,
+    "formation_threshold_units": 500,
+    "max_units_per_investor": 50,
+    "offering_start": "2027-01-10T10:00:00+09:00",
+    "offering_end": "2027-02-28T23:59:59+09:00",
+    "term_months": 36,
+    "settlement": {"fiscal_year_end_month": 3, "periods_per_year": 2},
+    "revenue_share": {
+        "rate_before_recoup_ppm": 30000,
+        "rate_after_recoup_ppm": 10000,
+        "sales_threshold": 5000000,
+        "plan_sales": 15000000,
+        "early_termination_at_plan_sales": True,
+        "threshold_basis": "per_period",
+    },
+    "fees": {
+        "arrangement_fee": 900000,
+        "operation_fee_rate_ppm": 20000,
+        "audit_fee_first_year": 150000,
+        "audit_fee_later_years": 100000,
+        "success_fee_rate_ppm": 80000,
+    },
+    "perks_per_unit": None,
+    "subordinated": False,
+}
+"""The terms of a realistic fund: JPY 10,000 units, the arrangement fee 900,000."""
+
 
 class FundIn(RequestBody):
     """A fund designed for an approved application; editable until published."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
+                    "terms": TERMS_EXAMPLE,
+                }
+            ]
+        }
+    )
 
     application_id: UUID
     terms: FundTerms
@@ -24,6 +69,61 @@ class EligibilityOut(BaseModel):
 
 
 class FundOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
+                    "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                    "status": "draft",
+                    "terms": {
+                        "name": "Hakodate Craft Brewery Fund 2027",
+                        "currency": "JPY",
+                        "unit_price": 10000,
+                        "handling_fee_per_unit": 500,
+                        "donation_per_unit": 0,
+                        "units_offered": 1000,
+                        "formation_threshold_units": 500,
+                        "max_units_per_investor": 50,
+                        "offering_start": "2027-01-10T10:00:00+09:00",
+                        "offering_end": "2027-02-28T23:59:59+09:00",
+                        "term_months": 36,
+                        "settlement": {"fiscal_year_end_month": 3, "periods_per_year": 2},
+                        "revenue_share": {
+                            "rate_before_recoup_ppm": 30000,
+                            "rate_after_recoup_ppm": 10000,
+                            "sales_threshold": 5000000,
+                            "plan_sales": 15000000,
+                            "early_termination_at_plan_sales": True,
+                            "threshold_basis": "per_period",
+                        },
+                        "fees": {
+                            "arrangement_fee": 900000,
+                            "operation_fee_rate_ppm": 20000,
+                            "audit_fee_first_year": 150000,
+                            "audit_fee_later_years": 100000,
+                            "success_fee_rate_ppm": 80000,
+                        },
+                        "perks_per_unit": None,
+                        "subordinated": False,
+                    },
+                    "target_amount": 10000000,
+                    "investment_per_unit": 10000,
+                    "capital_like_debt": {"eligible": True, "reasons": ["Reasons"]},
+                    "terms_digest": (
+                        "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                    ),
+                    "amount_raised": 10000000,
+                    "status_reason": None,
+                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "published_at": "2026-11-20T10:15:00+09:00",
+                    "opened_at": "2026-11-20T10:15:00+09:00",
+                }
+            ]
+        }
+    )
+
     id: UUID
     application_id: UUID
     msme_id: UUID
@@ -41,4 +141,8 @@ class FundOut(BaseModel):
 
 
 class CancelIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+    )
+
     reason: str = Field(min_length=3, max_length=500)

@@ -27,6 +27,7 @@ Participant = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MSME, 
     "",
     status_code=201,
     response_model=MsmeOut,
+    summary="Register a business",
     operation_id="register_msme",
     responses=problems(
         Unauthorized,
@@ -61,6 +62,7 @@ async def register_msme(
 @router.get(
     "",
     response_model=Page[MsmeOut],
+    summary="List businesses",
     operation_id="list_msmes",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )
@@ -89,6 +91,7 @@ async def list_msmes(
 @router.get(
     "/{msme_id}",
     response_model=MsmeOut,
+    summary="Get a business",
     operation_id="get_msme",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )

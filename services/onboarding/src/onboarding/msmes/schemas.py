@@ -56,6 +56,31 @@ class MsmeContactOut(BaseModel):
 
 
 class MsmeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "corporate_number": "5440001000007",
+                    "company_name": "Hakodate Craft Brewery Co., Ltd.",
+                    "prefecture_code": "01",
+                    "prefecture_name": "Hokkaido",
+                    "municipality_code": "012025",
+                    "industry": "E",
+                    "head_office_address": "1-2-3 Motomachi, Hakodate, Hokkaido",
+                    "referred_by_bank": "hokkaido-bank",
+                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "contact": {
+                        "representative_name": "Taro Yamada",
+                        "contact_name": "Hanako Sato",
+                        "contact_email": "finance@example.jp",
+                        "contact_phone": "+81-138-00-0000",
+                    },
+                }
+            ]
+        }
+    )
+
     id: UUID
     corporate_number: str
     company_name: str

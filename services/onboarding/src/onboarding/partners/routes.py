@@ -41,6 +41,7 @@ PartnerId = Annotated[
     "",
     status_code=201,
     response_model=PartnerOut,
+    summary="Register a partner bank or municipality",
     operation_id="register_partner",
     responses=problems(
         Unauthorized,
@@ -75,6 +76,7 @@ async def register_partner(
 @router.get(
     "",
     response_model=Page[PartnerOut],
+    summary="List partners",
     operation_id="list_partners",
     responses=problems(Unauthorized, Forbidden, BadCursor),
 )
@@ -96,6 +98,7 @@ async def list_partners(
 @router.get(
     "/{partner_id}",
     response_model=PartnerOut,
+    summary="Get a partner",
     operation_id="get_partner",
     responses=problems(Unauthorized, Forbidden, NotFound),
 )
@@ -108,6 +111,7 @@ async def get_partner(partner_id: PartnerId, principal: Staff, uow: UnitOfWorkDe
 @router.post(
     "/{partner_id}/suspend",
     response_model=PartnerOut,
+    summary="Suspend a partner",
     operation_id="suspend_partner",
     responses=problems(
         Unauthorized,
@@ -135,6 +139,7 @@ async def suspend_partner(
 @router.post(
     "/{partner_id}/reinstate",
     response_model=PartnerOut,
+    summary="Reinstate a partner",
     operation_id="reinstate_partner",
     responses=problems(
         Unauthorized,

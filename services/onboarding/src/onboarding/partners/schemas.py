@@ -42,12 +42,32 @@ class PartnerIn(RequestBody):
 
 
 class PartnerStatusIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+    )
+
     reason: str = Field(
         min_length=3, max_length=500, description="Why; kept in the audit trail and the event"
     )
 
 
 class PartnerOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner_id": "hokkaido-bank",
+                    "kind": "bank",
+                    "name": "Hakodate Craft Brewery Fund 2027",
+                    "zengin_code": "0116",
+                    "status": "active",
+                    "version": 1,
+                    "registered_at": "2026-11-20T10:15:00+09:00",
+                }
+            ]
+        }
+    )
+
     partner_id: str
     kind: PartnerKind
     name: str

@@ -66,6 +66,7 @@ def _document(filename: str, content: bytes) -> Response:
 @router.post(
     "/simulations/distributions",
     response_model=SimulationOut,
+    summary="Simulate a fund's distributions",
     operation_id="simulate_distributions",
     responses=problems(InvalidDistribution, UnprocessableContent),
 )
@@ -81,6 +82,7 @@ def simulate_distributions(body: SimulationIn) -> SimulationOut:
 @router.get(
     "/investors/{investor_id}/distributions",
     response_model=Page[StatementLine],
+    summary="List an investor's distributions",
     operation_id="list_investor_distributions",
     responses=problems(Unauthorized, Forbidden, InvestorNotFound, BadCursor),
 )
@@ -106,6 +108,7 @@ LINE = "/investors/{investor_id}/distributions/{fund_id}/{period_number}"
 @router.get(
     LINE,
     response_model=StatementLine,
+    summary="Get one period's distribution to an investor",
     operation_id="get_investor_distribution",
     responses=problems(Unauthorized, Forbidden, InvestorNotFound, StatementLineNotFound),
 )
@@ -129,6 +132,7 @@ async def get_investor_distribution(
 
 @router.get(
     f"{LINE}/statement.pdf",
+    summary="Download a distribution statement (PDF)",
     operation_id="get_investor_distribution_statement_pdf",
     response_class=RawResponse,
     responses={
@@ -159,6 +163,7 @@ async def get_investor_distribution_statement_pdf(
 
 @router.get(
     "/payment-records/{year}.csv",
+    summary="Export a year's payment records (CSV)",
     operation_id="export_payment_records",
     response_class=RawResponse,
     responses={
@@ -191,6 +196,7 @@ RECORD_PROBLEMS = problems(Unauthorized, Forbidden, InvestorNotFound, YearNotOve
 # Before the JSON route: its {year} would otherwise take "2027.pdf" and refuse it.
 @router.get(
     f"{RECORD}.pdf",
+    summary="Download an investor's yearly payment record (PDF)",
     operation_id="get_investor_payment_record_pdf",
     response_class=RawResponse,
     responses={**_pdf("The year's payment record"), **RECORD_PROBLEMS},
@@ -210,6 +216,7 @@ async def get_investor_payment_record_pdf(
 @router.get(
     RECORD,
     response_model=PaymentRecordOut,
+    summary="Get an investor's yearly payment record",
     operation_id="get_investor_payment_record",
     responses=RECORD_PROBLEMS,
 )

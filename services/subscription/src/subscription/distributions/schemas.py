@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, Field, Strict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from kumiai.inputs import MAX_AMOUNT, AmountOrZero, BodyPart, Count, RequestBody
 from subscription.distributions.payment_records import PaymentStatus
@@ -61,6 +61,31 @@ class PeriodIn(BodyPart):
 class SimulationIn(RequestBody):
     """Terms, a register (or just the number of units, held by one holder) and the sales of
     each period in order."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "terms": {
+                        "unit_price": 10000,
+                        "handling_fee_per_unit": 500,
+                        "donation_per_unit": 0,
+                        "rate_before_recoup_ppm": 30000,
+                        "rate_after_recoup_ppm": 10000,
+                        "sales_threshold": 5000000,
+                        "threshold_basis": "per_period",
+                        "plan_sales": 15000000,
+                        "early_termination_at_plan_sales": True,
+                        "success_fee_rate_ppm": 80000,
+                        "perks_per_unit": None,
+                    },
+                    "holders": [{"holder": "ヤマダ タロウ", "units": 3}],
+                    "units": None,
+                    "periods": [{"sales": 12000000, "adjustment": 1000000}],
+                }
+            ]
+        }
+    )
 
     terms: TermsIn
     holders: list[HolderIn] | None = Field(
@@ -117,6 +142,50 @@ class PeriodOut(BaseModel):
 
 
 class SimulationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "units": 3,
+                    "recoup_sales": 40000000,
+                    "matured_at_period": None,
+                    "periods": [
+                        {
+                            "number": 1,
+                            "sales": 12000000,
+                            "adjustment": 1000000,
+                            "cumulative_sales": 12000000,
+                            "distributable_sales": 1000000,
+                            "below_recoup": 1000000,
+                            "above_recoup": 1000000,
+                            "distributable_amount": 1000000,
+                            "per_unit": 600,
+                            "retained": 1000000,
+                            "success_fee": 1000000,
+                            "total_gross": 1800,
+                            "total_tax": 367,
+                            "total_net": 1433,
+                            "last": True,
+                            "holders": [
+                                {
+                                    "holder": "ヤマダ タロウ",
+                                    "units": 3,
+                                    "gross": 1800,
+                                    "tax": 367,
+                                    "net": 1433,
+                                    "cumulative_gross": 1800,
+                                    "cumulative_tax": 367,
+                                    "remaining_to_recoup": 1000000,
+                                    "perk": None,
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     units: int
     recoup_sales: int = Field(
         description="Cumulative distributable sales at which investors recoup their investment"
@@ -127,6 +196,32 @@ class SimulationOut(BaseModel):
 
 class StatementLine(BaseModel):
     """One period's distribution to the investor: what it holds, gets, and has left to recoup."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "fund_name": "Hakodate Craft Brewery Fund 2027",
+                    "period_number": 1,
+                    "period_start": "2027-04-01",
+                    "period_end": "2027-09-30",
+                    "units": 3,
+                    "per_unit": 600,
+                    "gross": 1800,
+                    "tax": 367,
+                    "net": 1433,
+                    "cumulative_gross": 1800,
+                    "cumulative_tax": 367,
+                    "remaining_to_recoup": 1000000,
+                    "perk": None,
+                    "declared_at": "2026-11-20T10:15:00+09:00",
+                    "paid_on": "2026-11-20",
+                    "payment_status": "declared",
+                }
+            ]
+        }
+    )
 
     fund_id: UUID
     fund_name: str
@@ -165,6 +260,30 @@ class FundPaymentsOut(PaymentTotalsOut):
 class PaymentRecordOut(BaseModel):
     """What an investor was paid in a calendar year (by the day in Japan it was paid), per
     fund and in total: for the investor's tax return and records."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "investor_id": "fd717220-2d46-5093-b414-ac86a9302ddb",
+                    "year": 2026,
+                    "available_from": "2026-11-20",
+                    "funds": [
+                        {
+                            "payments": 1,
+                            "gross": 1800,
+                            "tax": 367,
+                            "net": 1433,
+                            "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                            "fund_name": "Hakodate Craft Brewery Fund 2027",
+                            "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                        }
+                    ],
+                    "totals": {"payments": 1, "gross": 1800, "tax": 367, "net": 1433},
+                }
+            ]
+        }
+    )
 
     investor_id: UUID
     year: int

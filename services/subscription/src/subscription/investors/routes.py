@@ -52,6 +52,7 @@ router = APIRouter(tags=["investors"])
     "/investors",
     status_code=201,
     response_model=InvestorOut,
+    summary="Register an investor",
     operation_id="register_investor",
     responses=problems(
         Unauthorized,
@@ -90,6 +91,7 @@ async def register_investor(
 @router.get(
     "/investors/{investor_id}",
     response_model=InvestorOut,
+    summary="Get an investor",
     operation_id="get_investor",
     responses=problems(Unauthorized, Forbidden, InvestorNotFound),
 )
@@ -105,6 +107,7 @@ async def get_investor(
 @router.post(
     "/investors/{investor_id}/verification",
     response_model=InvestorOut,
+    summary="Record an investor's identity check",
     operation_id="verify_investor",
     responses=problems(Unauthorized, Forbidden, InvestorNotFound),
 )
@@ -125,7 +128,12 @@ async def verify_investor(
         )
 
 
-@router.get("/risk-notice", response_model=RiskNoticeOut, operation_id="get_risk_notice")
+@router.get(
+    "/risk-notice",
+    response_model=RiskNoticeOut,
+    summary="Get the current risk notice",
+    operation_id="get_risk_notice",
+)
 async def get_risk_notice(settings: SettingsDep) -> RiskNoticeOut:
     """The risk notice every investor acknowledges before a first subscription."""
     return service.risk_notice(version=settings.risk_notice_version)
@@ -134,6 +142,7 @@ async def get_risk_notice(settings: SettingsDep) -> RiskNoticeOut:
 @router.post(
     "/investors/{investor_id}/risk-acknowledgements",
     response_model=InvestorOut,
+    summary="Acknowledge the risk notice",
     operation_id="acknowledge_risk_notice",
     responses=problems(Unauthorized, Forbidden, InvestorNotFound, StaleRiskNotice),
 )
@@ -160,6 +169,7 @@ async def acknowledge_risk(
 @router.get(
     "/investors/{investor_id}/payout-account",
     response_model=InvestorPayoutAccountOut,
+    summary="Get an investor's payout account",
     operation_id="get_investor_payout_account",
     responses=problems(Unauthorized, Forbidden, InvestorNotFound, PayoutNotFound),
 )

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kumiai.auth import TENANT
 from kumiai.inputs import RequestBody
+from subscription.investors.rules import VerificationStatus
 
 AccountType = Literal["ordinary", "current", "savings"]
 
@@ -34,6 +35,29 @@ class PersonalDetails(RequestBody):
 
 
 class InvestorIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "personal": {
+                        "full_name": "Ichiro Suzuki",
+                        "address": "4-5-6 Suehiro-cho, Hakodate, Hokkaido",
+                        "phone": "+81-90-0000-0000",
+                        "email": "ichiro.suzuki@example.jp",
+                        "payout_account": {
+                            "bank_code": "0116",
+                            "branch_code": "101",
+                            "account_type": "ordinary",
+                            "account_number": "1234567",
+                            "account_holder": "ヤマダ タロウ",
+                        },
+                    },
+                    "verifying_bank_id": "hokkaido-bank",
+                }
+            ]
+        }
+    )
+
     personal: PersonalDetails
     verifying_bank_id: str | None = Field(
         default=None,
@@ -62,11 +86,43 @@ class PersonalDetailsOut(BaseModel):
 
 
 class InvestorOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "verifying_bank_id": "hokkaido-bank",
+                    "verification": "verified",
+                    "verified_by": "hokkaido-bank",
+                    "verified_at": "2026-11-20T10:15:00+09:00",
+                    "risk_notice_version": "2026-11",
+                    "risk_acknowledged_at": "2026-11-20T10:15:00+09:00",
+                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "personal": {
+                        "full_name": "Ichiro Suzuki",
+                        "address": "4-5-6 Suehiro-cho, Hakodate, Hokkaido",
+                        "phone": "+81-90-0000-0000",
+                        "email": "ichiro.suzuki@example.jp",
+                        "payout_account": {
+                            "bank_code": "0116",
+                            "branch_code": "101",
+                            "account_type": "ordinary",
+                            "account_number": "1234567",
+                            "account_holder": "ヤマダ タロウ",
+                        },
+                    },
+                }
+            ]
+        }
+    )
+
     id: UUID
     verifying_bank_id: str | None = Field(
         description="The partner bank the investor chose to check its identity"
     )
-    verification: str = Field(description="unverified, pending, verified or rejected")
+    verification: VerificationStatus = Field(
+        description="unverified, pending, verified or rejected"
+    )
     verified_by: str | None
     verified_at: datetime | None
     risk_notice_version: str | None = Field(description="The version acknowledged, if any")
@@ -80,6 +136,22 @@ class InvestorOut(BaseModel):
 class InvestorPayoutAccountOut(PayoutAccountOut):
     """Where payouts to an investor go; every read is recorded."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bank_code": "0116",
+                    "branch_code": "101",
+                    "account_type": "ordinary",
+                    "account_number": "1234567",
+                    "account_holder": "ヤマダ タロウ",
+                    "investor_id": "fd717220-2d46-5093-b414-ac86a9302ddb",
+                    "payout_id": "cfab7a6a-defb-5f7f-b658-7860731b3461",
+                }
+            ]
+        }
+    )
+
     investor_id: UUID
     payout_id: UUID | None = Field(
         description="The payout this read was recorded for (always set for a bank)"
@@ -87,14 +159,36 @@ class InvestorPayoutAccountOut(PayoutAccountOut):
 
 
 class VerificationIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"status": "pending", "note": "Confirmed with the business by phone"}]
+        }
+    )
+
     status: Literal["pending", "verified", "rejected"]
     note: str = Field(min_length=3, max_length=500, description="How it was verified, or why not")
 
 
 class RiskNoticeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": "2026-11",
+                    "text": (
+                        "Returns follow the business's sales; you may lose "
+                        "part or all of the money you invest."
+                    ),
+                }
+            ]
+        }
+    )
+
     version: str
     text: str
 
 
 class RiskAcknowledgementIn(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": "2026-11"}]})
+
     version: str = Field(min_length=1, max_length=50)

@@ -24,6 +24,7 @@ router = APIRouter(prefix="/offerings", tags=["offerings"])
 @router.get(
     "",
     response_model=Page[OfferingOut],
+    summary="List offerings",
     operation_id="list_offerings",
     responses=problems(BadCursor),
 )
@@ -38,6 +39,7 @@ async def list_offerings(
 @router.get(
     "/{fund_id}",
     response_model=OfferingOut,
+    summary="Get an offering",
     operation_id="get_offering",
     responses=problems(OfferingNotFound),
 )
@@ -50,6 +52,7 @@ async def get_offering(fund_id: UUID, uow: UnitOfWorkDep) -> OfferingOut:
 @router.post(
     "/{fund_id}/cancel",
     response_model=OfferingOut,
+    summary="Withdraw an offering",
     operation_id="cancel_offering",
     responses=problems(Unauthorized, Forbidden, OfferingNotFound, CancelRefusedClosed),
 )

@@ -5,14 +5,45 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kumiai.inputs import RequestBody
-from subscription.offerings.rules import OfferingPhase
+from subscription.offerings.rules import OfferingPhase, OfferingStatus
 
 
 class OfferingOut(BaseModel):
     """A fund on offer and its public progress."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                    "name": "Hakodate Craft Brewery Fund 2027",
+                    "currency": "JPY",
+                    "unit_price": 10000,
+                    "handling_fee_per_unit": 500,
+                    "donation_per_unit": 0,
+                    "price_per_unit_with_fee": 10500,
+                    "units_offered": 1000,
+                    "units_sold": 640,
+                    "units_confirmed": 600,
+                    "investors": 214,
+                    "formation_threshold_units": 500,
+                    "max_units_per_investor": 50,
+                    "offering_start": "2027-01-10T10:00:00+09:00",
+                    "offering_end": "2027-02-28T23:59:59+09:00",
+                    "terms_digest": (
+                        "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                    ),
+                    "status": "open",
+                    "phase": "scheduled",
+                    "days_left": 12,
+                }
+            ]
+        }
+    )
 
     fund_id: UUID
     msme_id: UUID
@@ -31,10 +62,14 @@ class OfferingOut(BaseModel):
     offering_start: datetime
     offering_end: datetime
     terms_digest: str | None = Field(description="Acknowledge it when subscribing")
-    status: str = Field(description="open, closed_succeeded, closed_failed or cancelled")
+    status: OfferingStatus = Field(description="open, closed_succeeded, closed_failed or cancelled")
     phase: OfferingPhase
     days_left: int
 
 
 class OfferingCancelIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+    )
+
     reason: str = Field(min_length=3, max_length=500)

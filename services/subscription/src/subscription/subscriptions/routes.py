@@ -40,6 +40,7 @@ router = APIRouter(tags=["subscriptions"])
     "/offerings/{fund_id}/subscriptions",
     status_code=201,
     response_model=SubscriptionOut,
+    summary="Subscribe to an offering",
     operation_id="subscribe",
     responses=problems(
         Unauthorized,
@@ -81,6 +82,7 @@ async def subscribe(
 @router.post(
     "/subscriptions/{subscription_id}/cancel",
     response_model=SubscriptionOut,
+    summary="Cancel a subscription",
     operation_id="cancel_subscription",
     responses=problems(Unauthorized, Forbidden, SubscriptionNotFound, CancelNotAllowed),
 )
@@ -98,12 +100,14 @@ async def cancel_subscription(
 @router.get(
     "/subscriptions/{subscription_id}",
     response_model=SubscriptionOut,
+    summary="Get a subscription",
     operation_id="get_subscription",
     responses=problems(Unauthorized, Forbidden, SubscriptionNotFound),
 )
 async def get_subscription(
     subscription_id: UUID, principal: InvestorOrStaff, uow: UnitOfWorkDep
 ) -> SubscriptionOut:
+    """One subscription: its units, amount due, payment reference and deadline, and status."""
     async with uow:
         return await service.get(uow, subscription_id=subscription_id, principal=principal)
 
@@ -133,6 +137,7 @@ MY_PAGE = problems(Unauthorized, Forbidden, InvestorNotFound, BadCursor)
 @router.get(
     "/investors/{investor_id}/subscriptions",
     response_model=Page[SubscriptionOut],
+    summary="List an investor's subscriptions",
     operation_id="list_investor_subscriptions",
     responses=MY_PAGE,
 )
@@ -151,6 +156,7 @@ async def list_subscriptions(
 @router.get(
     "/investors/{investor_id}/payments-due",
     response_model=Page[SubscriptionOut],
+    summary="List an investor's payments due",
     operation_id="list_investor_payments_due",
     responses=MY_PAGE,
 )
@@ -168,6 +174,7 @@ async def list_payments_due(
 @router.get(
     "/investors/{investor_id}/cancellations",
     response_model=Page[SubscriptionOut],
+    summary="List an investor's cancelled subscriptions",
     operation_id="list_investor_cancellations",
     responses=MY_PAGE,
 )
@@ -185,6 +192,7 @@ async def list_cancellations(
 @router.get(
     "/investors/{investor_id}/holdings",
     response_model=list[HoldingOut],
+    summary="List an investor's holdings",
     operation_id="list_investor_holdings",
     responses=problems(Unauthorized, Forbidden, InvestorNotFound),
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kumiai.contracts.ledger import RefundReason
 from kumiai.inputs import RequestBody, StrictInt
@@ -16,6 +16,19 @@ from subscription.subscriptions.rules import SubscriptionStatus
 
 
 class SubscriptionIn(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "units": 3,
+                    "terms_digest": (
+                        "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                    ),
+                }
+            ]
+        }
+    )
+
     units: StrictInt = Field(gt=0, le=100_000, description="A JSON integer")
     terms_digest: str | None = Field(
         default=None,
@@ -26,6 +39,34 @@ class SubscriptionIn(RequestBody):
 
 
 class SubscriptionOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "investor_id": "fd717220-2d46-5093-b414-ac86a9302ddb",
+                    "units": 3,
+                    "unit_price": 10000,
+                    "handling_fee_per_unit": 500,
+                    "amount_due": 31500,
+                    "currency": "JPY",
+                    "payment_reference": "KM7Q2XH9A4",
+                    "payment_deadline": "2026-11-27T23:59:59+09:00",
+                    "cooling_off_until": "2026-11-28T10:15:00+09:00",
+                    "status": "placed",
+                    "amount_paid": 31500,
+                    "cancel_reason": None,
+                    "refund_reason": None,
+                    "placed_at": "2026-11-20T10:15:00+09:00",
+                    "confirmed_at": "2026-11-20T10:15:00+09:00",
+                    "cancelled_at": None,
+                    "refunded_at": None,
+                }
+            ]
+        }
+    )
+
     id: UUID
     fund_id: UUID
     investor_id: UUID
@@ -52,6 +93,20 @@ class CancelIn(RequestBody):
 
 
 class HoldingOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    "fund_name": "Hakodate Craft Brewery Fund 2027",
+                    "units": 3,
+                    "amount_paid": 31500,
+                    "frozen": False,
+                }
+            ]
+        }
+    )
+
     fund_id: UUID
     fund_name: str
     units: int

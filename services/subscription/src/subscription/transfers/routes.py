@@ -39,6 +39,7 @@ router = APIRouter(tags=["distributions"])
 @router.get(
     "/funds/{fund_id}/distributions/{period_number}/transfer-file",
     response_class=Response,
+    summary="Download a distribution's bank transfer file",
     operation_id="get_distribution_transfer_file",
     responses={
         **TRANSFER_FILE_RESPONSE,

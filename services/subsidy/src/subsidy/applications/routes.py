@@ -38,6 +38,7 @@ Reader = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MUNICIPALIT
     "/programmes/{programme_id}/applications",
     status_code=201,
     response_model=ProgrammeApplicationOut,
+    summary="Apply to a grant programme",
     operation_id="apply_to_programme",
     responses=problems(
         Unauthorized,
@@ -79,6 +80,7 @@ async def apply_to_programme(
 @router.get(
     "/programmes/{programme_id}/applications",
     response_model=Page[ProgrammeApplicationOut],
+    summary="List a programme's applications",
     operation_id="list_programme_applications",
     responses=problems(Unauthorized, Forbidden, UnknownProgramme, BadCursor),
 )
@@ -100,6 +102,7 @@ async def list_programme_applications(
 @router.get(
     "/programme-applications/{programme_application_id}",
     response_model=ProgrammeApplicationOut,
+    summary="Get a programme application",
     operation_id="get_programme_application",
     responses=problems(Unauthorized, Forbidden, UnknownProgrammeApplication),
 )
@@ -117,6 +120,7 @@ async def get_programme_application(
 @router.put(
     "/programme-applications/{programme_application_id}/review",
     response_model=ProgrammeApplicationOut,
+    summary="Review a programme application",
     operation_id="review_programme_application",
     responses=problems(
         Unauthorized,
@@ -146,6 +150,7 @@ async def review_programme_application(
 @router.post(
     "/programme-applications/{programme_application_id}/decline",
     response_model=ProgrammeApplicationOut,
+    summary="Decline a programme application",
     operation_id="decline_programme_application",
     responses=problems(
         Unauthorized, Forbidden, UnknownProgrammeApplication, NotUnderReview, UnprocessableContent

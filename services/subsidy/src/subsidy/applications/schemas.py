@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from kumiai.inputs import BodyPart, RequestBody
+from kumiai.principal import Role
 from subsidy.applications.rules import (
     MARK_MAX,
     MAX_COMMENT,
@@ -20,6 +21,17 @@ from subsidy.programmes.rules import CRITERION_KEY, K_CITY_CRITERIA, MAX_CRITERI
 
 class ApplyIn(RequestBody):
     """A business applies to a programme with its onboarding application."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
+                    "summary": "Investors are invited to taste the first seasonal beer.",
+                }
+            ]
+        }
+    )
 
     application_id: UUID = Field(
         description="The business's onboarding application; it must name the programme's "
@@ -60,6 +72,10 @@ class ReviewIn(RequestBody):
 class DeclineIn(RequestBody):
     """Why the application is passed over."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+    )
+
     reason: str = Field(min_length=1, max_length=MAX_REASON)
 
 
@@ -73,7 +89,7 @@ class SheetOut(BaseModel):
     """One reviewer's sheet."""
 
     reviewer: str = Field(description="The reviewer's token subject")
-    reviewer_role: str
+    reviewer_role: Role
     marks: list[MarkOut]
     comment: str
     reviewed_at: datetime
@@ -81,6 +97,46 @@ class SheetOut(BaseModel):
 
 class ProgrammeApplicationOut(BaseModel):
     """An application to a programme and its score."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "programme_id": "b6bb55d8-a7e1-5837-b765-39fcdf61e51b",
+                    "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
+                    "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                    "municipality_code": "012025",
+                    "summary": "Investors are invited to taste the first seasonal beer.",
+                    "status": "applied",
+                    "score": "72.75",
+                    "score_centi": 7275,
+                    "reviewers": 1,
+                    "passed": True,
+                    "applied_by": "staff-0001",
+                    "applied_at": "2026-11-20T10:15:00+09:00",
+                    "decline_reason": None,
+                    "declined_by": None,
+                    "declined_at": None,
+                    "sheets": [
+                        {
+                            "reviewer": "staff-0002",
+                            "reviewer_role": "municipality",
+                            "marks": [
+                                {
+                                    "criterion": "local_demand",
+                                    "mark": 75,
+                                    "comment": "A clear plan with local demand",
+                                }
+                            ],
+                            "comment": "A clear plan with local demand",
+                            "reviewed_at": "2026-11-20T10:15:00+09:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     id: UUID
     programme_id: UUID

@@ -41,6 +41,7 @@ Reader = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.MUNICIPALIT
     "/programme-applications/{programme_application_id}/award",
     status_code=201,
     response_model=AwardOut,
+    summary="Award a subsidy",
     operation_id="award_subsidy",
     responses=problems(
         Unauthorized,
@@ -85,6 +86,7 @@ async def award_subsidy(
 @router.get(
     "/awards",
     response_model=Page[AwardOut],
+    summary="List awards",
     operation_id="list_awards",
     responses=problems(Unauthorized, Forbidden, BadCursor, UnprocessableContent),
 )
@@ -112,6 +114,7 @@ async def list_awards(
 @router.get(
     "/awards/{award_id}",
     response_model=AwardOut,
+    summary="Get an award",
     operation_id="get_award",
     responses=problems(Unauthorized, Forbidden, UnknownAward),
 )
@@ -124,6 +127,7 @@ async def get_award(award_id: UUID, principal: Reader, uow: UnitOfWorkDep) -> Aw
 @router.post(
     "/awards/{award_id}/revoke",
     response_model=AwardOut,
+    summary="Revoke an award",
     operation_id="revoke_award",
     responses=problems(Unauthorized, Forbidden, UnknownAward, NotRevocable, UnprocessableContent),
 )

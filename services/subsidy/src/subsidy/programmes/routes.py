@@ -45,6 +45,7 @@ MunicipalityFilter = Annotated[
     "/programmes",
     status_code=201,
     response_model=ProgrammeOut,
+    summary="Create a grant programme",
     operation_id="create_programme",
     responses=problems(
         Unauthorized,
@@ -79,6 +80,7 @@ async def create_programme(
 @router.get(
     "/programmes",
     response_model=Page[ProgrammeOut],
+    summary="List grant programmes",
     operation_id="list_programmes",
     responses=problems(Unauthorized, Forbidden, BadCursor, UnprocessableContent),
 )
@@ -106,6 +108,7 @@ async def list_programmes(
 @router.get(
     "/programmes/{programme_id}",
     response_model=ProgrammeOut,
+    summary="Get a grant programme",
     operation_id="get_programme",
     responses=problems(Unauthorized, Forbidden, UnknownProgramme),
 )
@@ -119,6 +122,7 @@ async def get_programme(programme_id: UUID, principal: Reader, uow: UnitOfWorkDe
 @router.post(
     "/programmes/{programme_id}/close-applications",
     response_model=ProgrammeOut,
+    summary="Close a programme's applications",
     operation_id="close_applications",
     responses=problems(Unauthorized, Forbidden, UnknownProgramme, ApplicationsNotOpen),
 )

@@ -114,6 +114,43 @@ class CriterionOut(BaseModel):
 class ProgrammeOut(BaseModel):
     """A programme, with what its awards have used of its budget."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "municipality_code": "012025",
+                    "name": "Hakodate Craft Brewery Fund 2027",
+                    "fiscal_year": 2026,
+                    "currency": "JPY",
+                    "budget": 5000000,
+                    "max_awards": 5,
+                    "coverage_ppm": 900000,
+                    "cap_per_award": 800000,
+                    "applications_open_at": "2026-06-01T00:00:00+09:00",
+                    "applications_close_at": "2026-07-31T17:00:00+09:00",
+                    "taking_applications": True,
+                    "criteria": [
+                        {
+                            "key": "local_demand",
+                            "title": "Spring tasting event for investors",
+                            "weight": 40,
+                        }
+                    ],
+                    "pass_mark": 60,
+                    "reviewers_required": 2,
+                    "lapses_if_fund_fails": True,
+                    "reserved": 1000000,
+                    "budget_left": 1000000,
+                    "awards_count": 1,
+                    "awards_left": 1000000,
+                    "created_by": "staff-0001",
+                    "created_at": "2026-11-20T10:15:00+09:00",
+                }
+            ]
+        }
+    )
+
     id: UUID
     municipality_code: str
     name: str

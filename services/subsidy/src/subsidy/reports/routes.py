@@ -22,7 +22,7 @@ from subsidy.programmes.rules import (
 )
 from subsidy.reports import service
 from subsidy.reports.programme_report import ProgrammeReportOut
-from subsidy.reports.schemas import LeverageOut
+from subsidy.reports.schemas import PROGRAMME_REPORT_EXAMPLE, LeverageOut
 
 router = APIRouter(tags=["reports"])
 
@@ -65,8 +65,12 @@ def _download(media_type: str, description: str) -> dict[int | str, dict[str, An
 @router.get(
     "/programmes/{programme_id}/report",
     response_model=ProgrammeReportOut,
+    summary="Get a programme's report",
     operation_id="get_programme_report",
-    responses=problems(Unauthorized, Forbidden, UnknownProgramme),
+    responses={
+        **problems(Unauthorized, Forbidden, UnknownProgramme),
+        200: {"content": {"application/json": {"example": PROGRAMME_REPORT_EXAMPLE}}},
+    },
 )
 async def get_programme_report(
     programme_id: UUID, principal: Runner, uow: UnitOfWorkDep
@@ -81,6 +85,7 @@ async def get_programme_report(
 @router.get(
     "/leverage",
     response_model=LeverageOut,
+    summary="Get the leverage report",
     operation_id="get_leverage",
     responses=LEVERAGE_PROBLEMS,
 )
@@ -102,6 +107,7 @@ async def get_leverage(
 
 @router.get(
     "/leverage.csv",
+    summary="Download the leverage report (CSV)",
     operation_id="get_leverage_csv",
     response_class=Response,
     responses={
@@ -129,6 +135,7 @@ async def get_leverage_csv(
 
 @router.get(
     "/leverage.svg",
+    summary="Download the leverage chart (SVG)",
     operation_id="get_leverage_chart",
     response_class=Response,
     responses={

@@ -4,7 +4,7 @@ decimal string ("7.4"), so no client reads it through a binary float."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
@@ -131,3 +131,44 @@ def leverage_out(table: LeverageTable) -> LeverageOut:
             ratio=total.ratio,
         ),
     )
+
+
+PROGRAMME_REPORT_EXAMPLE: dict[str, Any] = {
+    "programme_id": "b6bb55d8-a7e1-5837-b765-39fcdf61e51b",
+    "municipality_code": "012025",
+    "name": "Hakodate Craft Brewery Fund 2027",
+    "fiscal_year": 2026,
+    "currency": "JPY",
+    "budget": 5000000,
+    "used": 1000000,
+    "left": 1000000,
+    "max_awards": 5,
+    "awards_used": 1000000,
+    "awards_left": 1000000,
+    "pass_mark": 60,
+    "reviewers_required": 2,
+    "applications_close_at": "2026-07-31T17:00:00+09:00",
+    "applicants": [
+        {
+            "programme_application_id": "5757d112-c5f9-5fd3-b6b7-69c099ee6b6a",
+            "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
+            "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
+            "municipality_code": "012025",
+            "status": "applied",
+            "score": "72.75",
+            "score_centi": 7275,
+            "rank": 1,
+            "reviewers": 1,
+            "passed": True,
+            "award": {
+                "award_id": "a10d09b8-b49b-5c8f-84e6-496a22adfcd5",
+                "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                "amount": 10000,
+                "status": "granted",
+                "granted_at": "2026-11-20T10:15:00+09:00",
+                "repayment_due": 1000000,
+            },
+        }
+    ],
+}
+"""A programme's report as the frontend receives it (the model lives beside its query)."""
