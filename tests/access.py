@@ -72,6 +72,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("onboarding", "suspend_partner"): STAFF_ONLY,
     ("onboarding", "reinstate_partner"): STAFF_ONLY,
     ("onboarding", "list_audit_records"): STAFF_ONLY,
+    # A bank reads its own referrals; another bank asking for them is told no such bank.
+    ("onboarding", "list_bank_referrals"): admit(STAFF_, BANK, owners=(BANK,)),
+    ("onboarding", "list_bank_referrals_csv"): admit(STAFF_, BANK, owners=(BANK,)),
     # -- subscription -------------------------------------------------------------------
     ("subscription", "list_offerings"): PUBLIC,
     ("subscription", "get_offering"): PUBLIC,

@@ -87,6 +87,8 @@ class World:
             "programme_application_id": self.programme_application,
             "award_id": self.award,
             "partner_id": "spare-bank",
+            # the bank that referred the world's business
+            "bank_id": "hokkaido-bank",
             # disclosure objects the world does not make: admitted callers get 404
             "attachment_id": "9a0c3f4e-1b2d-4e5f-8a6b-7c8d9e0f1a2b",
             "report_id": "5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e",

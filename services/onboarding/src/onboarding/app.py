@@ -17,6 +17,7 @@ from onboarding.funds import service as fund_service
 from onboarding.handlers import HANDLERS
 from onboarding.msmes import routes as msmes
 from onboarding.partners import routes as partners
+from onboarding.referrals import routes as referrals
 from onboarding.settings import Settings
 
 SERVICE_ROOT = service_root(__file__)
@@ -29,8 +30,10 @@ def service_spec(settings: Settings) -> ServiceSpec:
         title="Kumiai onboarding",
         description=(
             "Businesses (MSMEs), their applications through due diligence and screening, "
-            "documents, and fund terms; publishes FundOpened. Keeps the registry of partner "
-            "banks and municipalities (PartnerRegistered, PartnerStatusChanged)."
+            "documents, and fund terms; publishes FundOpened and records each fund's outcome "
+            "(FundClosed). Keeps the registry of partner banks and municipalities "
+            "(PartnerRegistered, PartnerStatusChanged), and shows each bank the businesses it "
+            "referred with their funds' capital-like debt eligibility."
         ),
         routers=[
             msmes.router,
@@ -38,6 +41,7 @@ def service_spec(settings: Settings) -> ServiceSpec:
             documents.router,
             funds.router,
             partners.router,
+            referrals.router,
             audit.router,
         ],
         handlers=HANDLERS,

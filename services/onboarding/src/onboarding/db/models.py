@@ -183,6 +183,9 @@ class Fund(Base):
     published_by: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the offering closed (FundClosed); a formed fund's term runs from that day
+    # (onboarding.referrals.rules.ecldb_eligibility).
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditRecord(AuditTrail, Base):

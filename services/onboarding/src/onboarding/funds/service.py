@@ -313,7 +313,8 @@ async def list_funds(
 
 
 async def record_closing(uow: UnitOfWork, *, event: FundClosed) -> None:
-    """The offering ended: remember the outcome and what was raised (for the yearly limit)."""
+    """The offering ended: remember the outcome, what was raised (for the yearly limit) and
+    when (a formed fund's term runs from then); a repeated announcement changes nothing."""
     fund = await store.find(uow.session, event.fund_id, lock=True)
     if fund is None:
         return
@@ -323,3 +324,4 @@ async def record_closing(uow: UnitOfWork, *, event: FundClosed) -> None:
     status, raised = closed
     fund.status = status.value
     fund.amount_raised = raised
+    fund.closed_at = event.closed_at
