@@ -378,7 +378,7 @@ def test_08_cooling_off_ends_with_the_eighth_day_in_japan_and_has_a_floor() -> N
     real_key = "k1:" + base64.b64encode(b"k" * 32).decode()
     production: dict[str, Any] = {
         "environment": "production",
-        "jwt_secret": "p" * 40,
+        "jwt_jwks_url": "https://id.example/protocol/openid-connect/certs",
         "data_keys": real_key,
     }
     assert Settings.model_validate(production).cooling_off_days == 8

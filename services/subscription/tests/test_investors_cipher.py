@@ -212,6 +212,10 @@ def test_production_refuses_the_development_key_under_any_id() -> None:
     real = base64.b64encode(bytes(range(32))).decode()
     for setting in (DEVELOPMENT_KEY_SETTING, f"k2:{real},old:{development_key}"):
         with pytest.raises(ValidationError, match="development key"):
-            Settings(environment="production", data_keys=setting, jwt_secret="s" * 40)
-    allowed = Settings(environment="production", data_keys=f"k2:{real}", jwt_secret="s" * 40)
+            Settings(
+                environment="production", data_keys=setting, jwt_jwks_url="https://id.example/certs"
+            )
+    allowed = Settings(
+        environment="production", data_keys=f"k2:{real}", jwt_jwks_url="https://id.example/certs"
+    )
     assert allowed.data_keys.get_secret_value() == f"k2:{real}"

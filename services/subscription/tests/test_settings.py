@@ -13,7 +13,7 @@ from subscription.settings import Settings
 
 PRODUCTION: dict[str, Any] = {
     "environment": "production",
-    "jwt_secret": "a-production-secret-of-at-least-32-characters",
+    "jwt_jwks_url": "https://id.example/protocol/openid-connect/certs",
     "data_keys": "k1:" + base64.b64encode(bytes(range(32))).decode(),
 }
 

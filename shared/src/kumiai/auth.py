@@ -1,8 +1,13 @@
 """Bearer JWT authentication and role/tenant authorisation.
 
 A token carries a role and the tenant it acts for (its MSME, investor, bank,
-municipality or service id). HS256 with a configured secret in development;
-RS256 keys from a JWKS URL when one is configured.
+municipality or service id). In production tokens come from the operator's
+identity provider: signed RS256, PS256 or ES256 with a key of its JWKS
+(``kumiai.jwks``), naming the key (``kid``) and this service's audience
+(``kumiai-<service>``), and living at most an hour. In development and tests,
+HS256 with the development secret and audience ``kumiai`` (``kumiai token``).
+Role and tenant are read from the claims ``jwt_role_claim`` and
+``jwt_tenant_claim`` (``role`` and ``tenant`` unless mapped).
 
 Who may call is decided in two places: the route's ``require_roles`` (which
 roles, and which of the platform's own services) and, for partner banks and
@@ -22,12 +27,15 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kumiai.errors import Forbidden, Unauthorized
+from kumiai.jwks import KEY_TYPES, JwksKeys, UnknownSigningKey
+from kumiai.partner_calls import remember_principal
 from kumiai.partners import partner_directory
 from kumiai.principal import PARTNER_ROLES as PARTNER_ROLES
 from kumiai.principal import PLATFORM_SERVICES as PLATFORM_SERVICES
 from kumiai.principal import Principal as Principal
 from kumiai.principal import Role as Role
-from kumiai.settings import ServiceSettings
+from kumiai.ratelimit import PartnerRateLimit
+from kumiai.settings import DEVELOPMENT_AUDIENCE, ServiceSettings
 
 # Tenants are ids: UUIDs, partner slugs, JIS codes, service names.
 TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")
@@ -54,7 +62,6 @@ _TOKEN_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.InvalidAlgorithmError, "the token is signed with an algorithm not accepted here"),
     (jwt.MissingRequiredClaimError, "the token lacks a required claim (exp, iat, sub, iss, aud)"),
     (jwt.DecodeError, "the token is not a well-formed JWT"),
-    (jwt.PyJWKClientError, "the token's signing key is not known"),
 )
 
 
@@ -66,52 +73,102 @@ def _token_problem(exc: jwt.PyJWTError) -> str:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens against the configured secret or JWKS."""
+    """Verifies bearer tokens: against the identity provider's JWKS when one is
+    configured, else against the development secret."""
 
-    def __init__(self, settings: ServiceSettings) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        service: str | None = None,
+        keys: JwksKeys | None = None,
+    ) -> None:
         self._settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._audience = settings.token_audience(service)
+        self._max_lifetime_s = settings.token_max_lifetime_s
+        self._keys = keys or (
+            JwksKeys(
+                settings.jwt_jwks_url,
+                refresh_s=settings.jwt_jwks_refresh_s,
+                min_refetch_s=settings.jwt_jwks_min_refetch_s,
+                timeout_s=settings.jwt_jwks_timeout_s,
+            )
+            if settings.jwt_jwks_url
+            else None
+        )
 
-    def verify(self, token: str) -> Principal:
+    @property
+    def keys(self) -> JwksKeys | None:
+        """The identity provider's keys, when tokens are verified against a JWKS."""
+        return self._keys
+
+    async def verify(self, token: str) -> Principal:
         """The caller a token names; ``InvalidToken`` (401) for anything doubtful."""
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken(f"the token is longer than {MAX_TOKEN_BYTES} bytes")
         settings = self._settings
         try:
-            if self._jwks is not None:
-                key: Any = self._jwks.get_signing_key_from_jwt(token).key
-                algorithms = ["RS256"]
+            if self._keys is not None:
+                key, algorithms = await self._signing_key(self._keys, token)
             else:
-                key = settings.jwt_secret.get_secret_value()
-                algorithms = ["HS256"]
+                key, algorithms = settings.jwt_secret.get_secret_value(), ["HS256"]
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=algorithms,
-                audience=settings.jwt_audience,
+                audience=self._audience,
                 issuer=settings.jwt_issuer,
                 leeway=settings.jwt_leeway_s,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(_token_problem(exc)) from exc
-        return _principal(claims, max_lifetime_s=settings.jwt_max_lifetime_s)
+        return _principal(
+            claims,
+            max_lifetime_s=self._max_lifetime_s,
+            role_claim=settings.jwt_role_claim,
+            tenant_claim=settings.jwt_tenant_claim,
+        )
+
+    @staticmethod
+    async def _signing_key(keys: JwksKeys, token: str) -> tuple[Any, list[str]]:
+        header = jwt.get_unverified_header(token)
+        alg = header.get("alg")
+        if not isinstance(alg, str) or alg not in KEY_TYPES:
+            raise InvalidToken("the token is signed with an algorithm not accepted here")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("the token's header names no signing key (kid)")
+        try:
+            found = await keys.key(kid)
+        except UnknownSigningKey:
+            raise InvalidToken("the token's signing key is not known") from None
+        if not found.accepts(alg):
+            raise InvalidToken("the token's algorithm does not match its signing key")
+        return found.key, [alg]
 
 
-def _principal(claims: dict[str, Any], *, max_lifetime_s: int) -> Principal:
+def _principal(
+    claims: dict[str, Any],
+    *,
+    max_lifetime_s: int,
+    role_claim: str = "role",
+    tenant_claim: str = "tenant",
+) -> Principal:
     exp, iat = claims["exp"], claims["iat"]
     if not isinstance(exp, int | float) or not isinstance(iat, int | float):
         raise InvalidToken("exp and iat must be numeric dates")
     if exp - iat > max_lifetime_s:
         raise InvalidToken(f"the token lives longer than the {max_lifetime_s} s allowed")
-    subject, role_claim, tenant = claims.get("sub"), claims.get("role"), claims.get("tenant")
+    subject, role_value = claims.get("sub"), claims.get(role_claim)
+    tenant = claims.get(tenant_claim)
     if not isinstance(subject, str) or not subject or len(subject) > 200:
         raise InvalidToken("the token's subject must be a non-empty string")
     try:
-        role = Role(str(role_claim))
+        role = Role(role_value) if isinstance(role_value, str) else None
     except ValueError:
-        raise InvalidToken("the token lacks a valid role or tenant claim") from None
-    if not isinstance(tenant, str) or not TENANT.match(tenant):
+        role = None
+    if role is None or not isinstance(tenant, str) or not TENANT.match(tenant):
         raise InvalidToken("the token lacks a valid role or tenant claim")
     if role is Role.SERVICE and tenant not in PLATFORM_SERVICES:
         raise InvalidToken("a service token must name one of the platform's services")
@@ -125,7 +182,7 @@ def mint_token(
     tenant: str,
     subject: str | None = None,
     issuer: str = "kumiai",
-    audience: str = "kumiai",
+    audience: str = DEVELOPMENT_AUDIENCE,
     ttl: timedelta = timedelta(hours=12),
 ) -> str:
     """An HS256 development token (the ``kumiai token`` command)."""
@@ -153,12 +210,17 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("a bearer token is required")
     verifier: TokenVerifier = request.app.state.token_verifier
-    principal = verifier.verify(credentials.credentials)
-    directory = partner_directory(request)
-    if principal.role in PARTNER_ROLES and not await directory.is_active(
-        principal.role.value, principal.tenant
-    ):
-        raise UnknownPartner(f"{principal.role.value} {principal.tenant!r} is not a partner")
+    principal = await verifier.verify(credentials.credentials)
+    if principal.role in PARTNER_ROLES:
+        # Recorded whatever the answer (kumiai.partner_calls), a suspended partner's attempts
+        # included; counted against the partner's rate before its registry entry is looked up.
+        remember_principal(request.scope, principal)
+        limit: PartnerRateLimit | None = getattr(request.app.state, "partner_rate_limit", None)
+        if limit is not None:
+            limit.check(principal)
+        directory = partner_directory(request)
+        if not await directory.is_active(principal.role.value, principal.tenant):
+            raise UnknownPartner(f"{principal.role.value} {principal.tenant!r} is not a partner")
     return principal
 
 

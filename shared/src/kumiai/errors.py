@@ -33,7 +33,9 @@ from kumiai.problems import NotFound as NotFound
 from kumiai.problems import PayloadTooLarge as PayloadTooLarge
 from kumiai.problems import Problem as Problem
 from kumiai.problems import ProblemError as ProblemError
+from kumiai.problems import RateLimited as RateLimited
 from kumiai.problems import ServiceUnavailable as ServiceUnavailable
+from kumiai.problems import SigningKeysUnavailable as SigningKeysUnavailable
 from kumiai.problems import Unauthorized as Unauthorized
 from kumiai.problems import UnprocessableContent as UnprocessableContent
 from kumiai.problems import problems as problems
@@ -49,7 +51,7 @@ def problem_response(
 
 def _answer(request: Request, error: ProblemError) -> JSONResponse:
     return problem_response(
-        error.status, error.to_problem(instance=request.url.path), dict(error.headers)
+        error.status, error.to_problem(instance=request.url.path), error.response_headers()
     )
 
 

@@ -56,6 +56,29 @@ def create_partner_registry_v1() -> None:
     )
 
 
+def create_partner_calls_v1() -> None:
+    """Create the append-only record of partners' requests (``kumiai.partner_calls``)."""
+    from alembic import op
+
+    op.create_table(
+        "partner_calls",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column("partner_id", sa.Text(), nullable=False),
+        sa.Column("role", sa.Text(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("method", sa.Text(), nullable=False),
+        sa.Column("route", sa.Text(), nullable=False),
+        sa.Column("path", sa.Text(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_partner_calls"),
+    )
+    op.create_index("ix_partner_calls_partner", "partner_calls", ["partner_id", "id"])
+    append_only_v1("partner_calls")
+
+
 def run_env(target_metadata: MetaData) -> None:
     """The body of a service's ``migrations/env.py``: online migrations over asyncpg."""
     config = context.config

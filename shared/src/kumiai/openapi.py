@@ -78,6 +78,13 @@ def _document_operation(operation: dict[str, Any]) -> None:
     if operation.get("security"):
         responses.setdefault("401", _problem_response("Authentication required"))
         responses.setdefault("403", _problem_response("Not allowed"))
+        responses.setdefault(
+            "429",
+            _problem_response(
+                "A bank or municipality over its request rate (rate-limited)",
+                headers=_RETRY_AFTER,
+            ),
+        )
     responses.setdefault(
         "503",
         _problem_response("The database is unavailable; retry later", headers=_RETRY_AFTER),

@@ -146,6 +146,24 @@ partners = Table(
     CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
 )
 
+# Every request made with a partner's token (kumiai.partner_calls): append-only.
+partner_calls = Table(
+    "partner_calls",
+    platform_metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("partner_id", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("route", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("request_id", Text, nullable=True),
+    Index("ix_partner_calls_partner", "partner_id", "id"),
+)
+
 PLATFORM_TABLES_V1 = (
     "outbox_events",
     "outbox_subjects",

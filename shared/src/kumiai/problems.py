@@ -49,6 +49,10 @@ class ProblemError(Exception):
         self.detail = detail
         self.extra = extra
 
+    def response_headers(self) -> dict[str, str]:
+        """Headers of this answer: the type's own, plus any this instance adds."""
+        return dict(self.headers)
+
     def to_problem(self, instance: str | None = None) -> dict[str, Any]:
         body = Problem(
             type=PROBLEM_BASE + self.problem,
@@ -97,6 +101,28 @@ class ServiceUnavailable(ProblemError):
     problem = "unavailable"
     title = "Service unavailable"
     headers = {"Retry-After": "1"}
+
+
+class SigningKeysUnavailable(ServiceUnavailable):
+    """The identity provider's keys could not be fetched and none are cached: not the
+    caller's fault, so not a 401."""
+
+    problem = "signing-keys-unavailable"
+    title = "The identity provider's signing keys could not be fetched"
+    headers = {"Retry-After": "5"}
+
+
+class RateLimited(ProblemError):
+    status = 429
+    problem = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after_s = max(1, retry_after_s)
+
+    def response_headers(self) -> dict[str, str]:
+        return {**self.headers, "Retry-After": str(self.retry_after_s)}
 
 
 class MalformedJson(ProblemError):

@@ -1,7 +1,8 @@
 """Service defaults: one FastAPI app shape for every service.
 
-Health, readiness, metrics, problem details, auth, request context, and the
-relay and consumer started with the app and stopped with it.
+Health, readiness, metrics, problem details, auth (with each partner's rate
+limit and the record of its calls), request context, and the relay and consumer
+started with the app and stopped with it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from kumiai.observability import (
 )
 from kumiai.openapi import document_problems
 from kumiai.outbox import Relay
+from kumiai.partner_calls import PartnerCallsMiddleware
 from kumiai.partners import PARTNER_HANDLERS, PartnerDirectory
+from kumiai.ratelimit import PartnerRateLimit
 from kumiai.settings import ServiceSettings
 from kumiai.timers import Timer, run_timer
 from kumiai.topics import consumer_group, dead_letter_topic, events_topic, relay_marker_topic
@@ -219,7 +222,11 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         dependencies=[Depends(refuse_unknown_query)],
     )
     app.state.runtime = runtime
-    app.state.token_verifier = TokenVerifier(settings)
+    app.state.token_verifier = TokenVerifier(settings, service=spec.name)
+    rate = settings.partner_rate_limit
+    app.state.partner_rate_limit = (
+        PartnerRateLimit(rate_per_s=rate[0], burst=rate[1]) if rate is not None else None
+    )
     metrics_registry = CollectorRegistry()
     _install_worker_metrics(metrics_registry, runtime)
     app.add_middleware(
@@ -227,6 +234,9 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         large_bodies=spec.large_bodies,
     )
+    # Outside the guard, so a request the guard re-runs after a lost race is one line;
+    # inside the request context, so the line carries the request id.
+    app.add_middleware(PartnerCallsMiddleware, sessions=runtime.sessions)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(metrics_registry, spec.name))
     install_problem_handlers(app)
 
