@@ -8,6 +8,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kumiai.auth import Principal
@@ -57,7 +58,7 @@ async def latest_applications(
     rows = await session.scalars(
         select(Application)
         .where(Application.msme_id.in_(msme_ids))
-        .distinct(Application.msme_id)
+        .ext(distinct_on(Application.msme_id))
         .order_by(Application.msme_id, Application.created_at.desc(), Application.id.desc())
     )
     return {application.msme_id: application for application in rows}
