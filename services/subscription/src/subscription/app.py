@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from kumiai.cipher import FieldCipher
 from kumiai.service import ServiceSpec, build_service_app, service_root
 from kumiai.timers import Timer
 from subscription.audit import routes as audit
 from subscription.distributions import routes as distributions
 from subscription.handlers import handlers
 from subscription.investors import routes as investors
-from subscription.investors.cipher import FieldCipher
 from subscription.offerings import routes as offerings
 from subscription.offerings import service as offerings_service
 from subscription.settings import Settings

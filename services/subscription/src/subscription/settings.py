@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from kumiai import zengin
+from kumiai.cipher import DEVELOPMENT_KEY_SETTING, FieldCipher
 from kumiai.inputs import MAX_AMOUNT
 from kumiai.settings import Environment, ServiceSettings
-from subscription.investors.cipher import DEVELOPMENT_KEY_SETTING, FieldCipher
 from subscription.subscriptions.rules import STATUTORY_COOLING_OFF_DAYS
 
 # Environments where periods shorter than the regulation's may be set, so tests run in seconds.

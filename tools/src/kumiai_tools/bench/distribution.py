@@ -27,6 +27,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from kumiai.auth import Role
+from kumiai.cipher import FieldCipher
 from kumiai.contracts.disclosure import SalesReported
 from kumiai.db import UnitOfWork, create_engine, session_factory
 from kumiai.events import Envelope
@@ -40,7 +41,6 @@ from kumiai_tools.testing import bearer, sample_fund_opened
 from subscription.distributions import rules
 from subscription.distributions import service as distributions
 from subscription.distributions.rules import PeriodSales
-from subscription.investors.cipher import FieldCipher
 
 Report = Callable[[str, float, str], None]
 T = TypeVar("T")

@@ -23,10 +23,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from kumiai.auth import Role, mint_token
+from kumiai.cipher import DEVELOPMENT_KEY_SETTING, FieldCipher
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
 from kumiai_tools.devstack import free_port, wait_for_port
 from kumiai_tools.loadgen import encode_request, run_load
-from subscription.investors.cipher import DEVELOPMENT_KEY_SETTING, FieldCipher
 from subscription.settings import Settings
 
 Report = Callable[[str, float, str], None]

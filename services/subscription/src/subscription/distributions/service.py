@@ -11,6 +11,7 @@ from uuid import UUID
 
 import structlog
 
+from kumiai.cipher import FieldCipher
 from kumiai.contracts.disclosure import SalesReported
 from kumiai.contracts.subscription import (
     MAX_ALLOCATION_LINES,
@@ -40,7 +41,6 @@ from subscription.distributions.schemas import (
     StatementLine,
 )
 from subscription.investors import rules as investor_rules
-from subscription.investors.cipher import FieldCipher
 from subscription.investors.schemas import PersonalDetailsOut
 from subscription.offerings.rules import OfferingStatus
 from subscription.subscriptions import rules as subscription_rules

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from kumiai.auth import require_roles
+from kumiai.cipher import FieldCipher
 from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.idempotency import IdempotencyKey, IdempotencyKeyReused, run_idempotent
 from kumiai.principal import Principal, Role
 from kumiai.service import UnitOfWorkDep
 from subscription.investors import service
-from subscription.investors.cipher import FieldCipher
 from subscription.investors.rules import (
     AlreadyRegistered,
     InvestorNotFound,

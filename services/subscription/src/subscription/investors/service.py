@@ -8,6 +8,7 @@ from uuid import UUID
 
 import structlog
 
+from kumiai.cipher import FieldCipher
 from kumiai.contracts.ledger import PayoutInstructed
 from kumiai.db import UnitOfWork
 from kumiai.principal import Principal
@@ -16,7 +17,6 @@ from subscription.audit import service as audit
 from subscription.audit.rules import AuditEntity
 from subscription.db.models import Investor
 from subscription.investors import rules, store
-from subscription.investors.cipher import FieldCipher
 from subscription.investors.rules import Standing, VerificationStatus
 from subscription.investors.schemas import (
     InvestorIn,

@@ -8,10 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from kumiai.auth import Principal, Role, require_roles
+from kumiai.cipher import FieldCipher
 from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.service import UnitOfWorkDep
 from kumiai.uploads import file_headers
-from subscription.investors.cipher import FieldCipher
 from subscription.settings import SettingsDep
 from subscription.transfers import service
 from subscription.transfers.rules import (

@@ -13,13 +13,13 @@ from uuid import UUID
 import structlog
 
 from kumiai import zengin
+from kumiai.cipher import FieldCipher
 from kumiai.contracts.ledger import DistributionPaid, DistributionPayoutsInstructed
 from kumiai.db import UnitOfWork
 from kumiai.periods import japan_date
 from kumiai.principal import Principal
 from kumiai.problems import ServiceUnavailable
 from subscription.investors import rules as investor_rules
-from subscription.investors.cipher import FieldCipher
 from subscription.transfers import rules, store
 from subscription.transfers.rules import Untransferable
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subscription.investors.cipher import DEVELOPMENT_KEY_SETTING, DecryptionFailed, FieldCipher
+from kumiai.cipher import DEVELOPMENT_KEY_SETTING, DecryptionFailed, FieldCipher
 
 OLD_KEY = bytes(range(32))
 NEW_KEY = bytes(range(32, 64))
