@@ -79,6 +79,44 @@ def create_partner_calls_v1() -> None:
     append_only_v1("partner_calls")
 
 
+def partner_calls_retention_v1() -> None:
+    """Let the retention delete partners' calls older than 30 days (``kumiai.partner_calls``);
+    any change, and the delete of a younger line, stays refused."""
+    from alembic import op
+
+    op.create_index("ix_partner_calls_at", "partner_calls", ["at"])
+    op.execute("DROP TRIGGER partner_calls_append_only ON partner_calls")
+    op.execute(
+        "CREATE TRIGGER partner_calls_append_only BEFORE UPDATE ON partner_calls "
+        "FOR EACH STATEMENT EXECUTE FUNCTION kumiai_refuse_change()"
+    )
+    op.execute(
+        "CREATE OR REPLACE FUNCTION kumiai_refuse_recent_partner_call_delete() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "IF OLD.at > now() - interval '30 days' THEN "
+        "RAISE EXCEPTION 'DELETE of a partner call younger than 30 days is refused: the table "
+        "is append-only until then' USING ERRCODE = 'restrict_violation'; "
+        "END IF; RETURN OLD; END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER partner_calls_retention BEFORE DELETE ON partner_calls "
+        "FOR EACH ROW EXECUTE FUNCTION kumiai_refuse_recent_partner_call_delete()"
+    )
+
+
+def partner_calls_retention_v1_downgrade() -> None:
+    from alembic import op
+
+    op.execute("DROP TRIGGER partner_calls_retention ON partner_calls")
+    op.execute("DROP FUNCTION kumiai_refuse_recent_partner_call_delete()")
+    op.execute("DROP TRIGGER partner_calls_append_only ON partner_calls")
+    op.execute(
+        "CREATE TRIGGER partner_calls_append_only BEFORE UPDATE OR DELETE ON partner_calls "
+        "FOR EACH STATEMENT EXECUTE FUNCTION kumiai_refuse_change()"
+    )
+    op.drop_index("ix_partner_calls_at", table_name="partner_calls")
+
+
 def run_env(target_metadata: MetaData) -> None:
     """The body of a service's ``migrations/env.py``: online migrations over asyncpg."""
     config = context.config

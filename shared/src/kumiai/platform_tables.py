@@ -162,6 +162,8 @@ partner_calls = Table(
     Column("duration_ms", Integer, nullable=False),
     Column("request_id", Text, nullable=True),
     Index("ix_partner_calls_partner", "partner_id", "id"),
+    # The period filter and the retention (migration helper partner_calls_retention_v1).
+    Index("ix_partner_calls_at", "at"),
 )
 
 PLATFORM_TABLES_V1 = (

@@ -41,7 +41,8 @@ from kumiai.observability import (
 )
 from kumiai.openapi import document_problems
 from kumiai.outbox import Relay
-from kumiai.partner_calls import PartnerCallsMiddleware
+from kumiai.partner_call_routes import partner_calls_router
+from kumiai.partner_calls import PartnerCallsMiddleware, retention_timer
 from kumiai.partners import PARTNER_HANDLERS, PartnerDirectory
 from kumiai.ratelimit import PartnerRateLimit
 from kumiai.settings import ServiceSettings
@@ -71,7 +72,8 @@ class ServiceSpec:
     def all_handlers(self) -> dict[str, Handler]:
         """The service's handlers, plus the partner registry's for every service that
         hears onboarding (its owner writes the registry itself)."""
-        extra = PARTNER_HANDLERS if "onboarding" in self.consumes else {}
+        hears_owner = "onboarding" in self.consumes and self.name != "onboarding"
+        extra = PARTNER_HANDLERS if hears_owner else {}
         return {**extra, **self.handlers}
 
 
@@ -81,17 +83,22 @@ WORKER_CONNECTIONS = 3
 
 
 class ServiceRuntime:
-    """Per-process resources of a service: database, relay, consumer."""
+    """Per-process resources of a service: database, relay, consumer, timers."""
 
     def __init__(self, spec: ServiceSpec, settings: ServiceSettings) -> None:
         self.spec = spec
         self.settings = settings
         ns = settings.topic_namespace
         self.topic = events_topic(spec.name, ns)
+        # The service's own timers, and those every service runs.
+        self.timers: tuple[Timer, ...] = (
+            *spec.timers,
+            retention_timer(settings.partner_calls_retention_days),
+        )
         self.engine: AsyncEngine = create_engine(
             settings.database_url,
             pool_size=settings.database_pool_size
-            + (WORKER_CONNECTIONS + len(spec.timers) if settings.run_workers else 0),
+            + (WORKER_CONNECTIONS + len(self.timers) if settings.run_workers else 0),
         )
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.relay = Relay(
@@ -137,7 +144,7 @@ class ServiceRuntime:
                 asyncio.create_task(
                     run_timer(timer, self.unit_of_work), name=f"{self.spec.name}-{timer.name}"
                 )
-                for timer in self.spec.timers
+                for timer in self.timers
             ),
         ]
 
@@ -277,6 +284,7 @@ def build_service_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
 
     for router in spec.routers:
         app.include_router(router)
+    app.include_router(partner_calls_router(service=spec.name, unit_of_work=unit_of_work))
     document_problems(app)
     return app
 

@@ -16,6 +16,8 @@ DEVELOPMENT_JWT_SECRET = "kumiai-development-secret-change-me-0123456789"  # noq
 DEVELOPMENT_AUDIENCE = "kumiai"
 """The audience of development tokens (``kumiai token``), the same for every service."""
 DEFAULT_PARTNER_RATE_PER_S = 20.0
+MIN_PARTNER_CALLS_RETENTION_DAYS = 30
+"""A month of partner calls is always kept, to answer a partner about what it did."""
 
 
 class Environment(StrEnum):
@@ -112,6 +114,12 @@ class ServiceSettings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1)
     broker_check_interval_s: float = Field(default=1.0, gt=0)
     outbox_retention_hours: float = Field(default=7 * 24, gt=0)
+    partner_calls_retention_days: int = Field(
+        default=400,
+        ge=MIN_PARTNER_CALLS_RETENTION_DAYS,
+        description="Days each partner call is kept in partner_calls (a year, and a margin "
+        "to answer about it); older lines are deleted",
+    )
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
 

@@ -1,0 +1,24 @@
+"""Partners' calls older than the retention may be deleted (kumiai.partner_calls): any change,
+and the delete of a line younger than 30 days, stays refused.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-29
+"""
+
+from collections.abc import Sequence
+
+from kumiai.migrations import partner_calls_retention_v1, partner_calls_retention_v1_downgrade
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    partner_calls_retention_v1()
+
+
+def downgrade() -> None:
+    partner_calls_retention_v1_downgrade()
