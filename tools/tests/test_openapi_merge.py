@@ -49,3 +49,11 @@ def test_same_named_schemas_that_differ_are_kept_apart() -> None:
     assert ref["schema"]["$ref"] == "#/components/schemas/SubsidyItem"
     shared = merged["paths"]["/disclosure/c"]["get"]["responses"]["200"]["content"]
     assert shared["application/json"]["schema"]["$ref"] == "#/components/schemas/Item"
+
+
+def test_a_renamed_schema_carries_its_new_name_as_title() -> None:
+    """Generators name their classes after the title: two classes must not share one."""
+    a = _doc("/a", "Item", {"type": "object", "title": "Item", "properties": {"a": {}}})
+    b = _doc("/b", "Item", {"type": "object", "title": "Item", "properties": {"b": {}}})
+    schemas = merge_openapi([("ledger", a), ("subsidy", b)])["components"]["schemas"]
+    assert (schemas["Item"]["title"], schemas["SubsidyItem"]["title"]) == ("Item", "SubsidyItem")

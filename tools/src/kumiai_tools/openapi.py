@@ -39,6 +39,9 @@ def merge_openapi(documents: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, 
             text = text.replace(f'"{REF}{old}"', f'"{REF}{new}"')
         doc = json.loads(text)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
+            if name in renames and schema.get("title") == name:
+                # Generators name their classes after the title: keep it the schema's name.
+                schema["title"] = renames[name]
             schemas[renames.get(name, name)] = schema
         merged["components"]["securitySchemes"].update(
             doc.get("components", {}).get("securitySchemes", {})
@@ -61,10 +64,14 @@ def merge_openapi(documents: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, 
         for operation in operations.values():
             if not isinstance(operation, dict):
                 continue
-            for response in operation.get("responses", {}).values():
-                media = response.get("content", {}).get("application/json", {})
+            parts = [operation.get("requestBody", {}), *operation.get("responses", {}).values()]
+            for part in parts:
+                media = part.get("content", {}).get("application/json", {})
+                examples = [e.get("value") for e in (media.get("examples") or {}).values()]
                 if "example" in media:
-                    _restore_nulls(media["example"], media.get("schema", {}), schemas)
+                    examples.append(media["example"])
+                for example in examples:
+                    _restore_nulls(example, media.get("schema", {}), schemas)
     _page_examples(schemas)
     return merged
 
@@ -77,7 +84,8 @@ def _nullable(schema: dict[str, Any]) -> bool:
 
 def _restore_nulls(example: Any, schema: dict[str, Any], schemas: dict[str, Any]) -> None:
     """Put back the nulls of an example: each service's document leaves out every null
-    value, so a required property that may be null and is missing was null."""
+    value, so a property that may be null and is missing was null (every example shows
+    every property, tests/unit/test_openapi_examples.py)."""
     while "$ref" in schema:
         schema = schemas.get(schema["$ref"].removeprefix(REF), {})
     options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
@@ -85,8 +93,8 @@ def _restore_nulls(example: Any, schema: dict[str, Any], schemas: dict[str, Any]
         _restore_nulls(example, options[0], schemas)
     elif isinstance(example, dict):
         properties = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if name not in example and _nullable(properties.get(name, {})):
+        for name in properties:
+            if name not in example and _nullable(properties[name]):
                 example[name] = None
         for name, value in example.items():
             if name in properties:
