@@ -46,6 +46,11 @@ MATRIX: dict[tuple[str, str], Access] = {
         for name in ("onboarding", "subscription", "ledger", "disclosure", "subsidy")
         for probe in ("healthz", "readyz", "metrics")
     },
+    # -- every service: the record of partners' calls (kumiai.partner_call_routes) ------
+    **{
+        (name, f"list_{name}_partner_calls"): STAFF_ONLY
+        for name in ("onboarding", "subscription", "ledger", "disclosure", "subsidy")
+    },
     # -- onboarding ---------------------------------------------------------------------
     ("onboarding", "register_msme"): admit(STAFF_, MSME, BANK),
     ("onboarding", "list_msmes"): admit(STAFF_, BANK),
@@ -75,6 +80,24 @@ MATRIX: dict[tuple[str, str], Access] = {
     # A bank reads its own referrals; another bank asking for them is told no such bank.
     ("onboarding", "list_bank_referrals"): admit(STAFF_, BANK, owners=(BANK,)),
     ("onboarding", "list_bank_referrals_csv"): admit(STAFF_, BANK, owners=(BANK,)),
+    # A partner manages its own webhook endpoints (staff any partner's); another partner
+    # asking is told there are none.
+    **{
+        ("onboarding", operation): admit(STAFF_, BANK, MUNICIPALITY, owners=(BANK, MUNICIPALITY))
+        for operation in (
+            "register_webhook_endpoint",
+            "list_webhook_endpoints",
+            "get_webhook_endpoint",
+            "disable_webhook_endpoint",
+            "enable_webhook_endpoint",
+            "get_webhook_secret",
+            "rotate_webhook_secret",
+            "list_webhook_deliveries",
+            "get_webhook_delivery",
+            "redeliver_webhook",
+        )
+    },
+    ("onboarding", "list_all_webhook_endpoints"): STAFF_ONLY,
     # -- subscription -------------------------------------------------------------------
     ("subscription", "list_offerings"): PUBLIC,
     ("subscription", "get_offering"): PUBLIC,

@@ -234,6 +234,31 @@ async def publish(
     return published
 
 
+async def publish_referred(
+    client: httpx.AsyncClient, msme_id: str, bank: dict[str, str], **terms: Any
+) -> dict[str, Any]:
+    """A new application of a business the bank referred (it starts at the initial
+    meeting), walked to ready, and its fund published (open at once if started)."""
+    application = await apply(client, msme_id, bank)
+    await move(client, application["id"], *TO_AGREEMENT[1:], "agreement_and_documents")
+    await accept_all_documents(client, application["id"])
+    await move(client, application["id"], "committee_decision")
+    await approve(client, application["id"])
+    await move(client, application["id"], "msme_confirmation", "ready")
+    draft = await call(
+        client,
+        "POST",
+        "/funds",
+        201,
+        json={"application_id": application["id"], "terms": fund_terms(**terms)},
+        headers=STAFF,
+    )
+    fund: dict[str, Any] = await call(
+        client, "POST", f"/funds/{draft['id']}/publish", headers=STAFF
+    )
+    return fund
+
+
 async def offering(client: httpx.AsyncClient, fund_id: str) -> dict[str, Any] | None:
     response = await client.get(f"/offerings/{fund_id}")
     if response.status_code == 404:

@@ -17,16 +17,12 @@ from helpers import (
     BANK,
     OTHER_BANK,
     STAFF,
-    TO_AGREEMENT,
     SettingsFactory,
-    accept_all_documents,
     apply,
-    approve,
     call,
     fetch,
-    fund_terms,
-    move,
     publish_events,
+    publish_referred,
     register,
 )
 from kumiai.auth import Role
@@ -35,29 +31,6 @@ from kumiai.periods import japan_date
 from kumiai.topics import events_topic
 from kumiai_tools.catalog import service
 from kumiai_tools.testing import bearer, eventually, running
-
-
-async def _published(client: httpx.AsyncClient, msme_id: str, **terms: Any) -> dict[str, Any]:
-    """A new application of a referred business (it starts at the initial meeting), walked
-    to ready, and its fund published (open at once)."""
-    application = await apply(client, msme_id, BANK)
-    await move(client, application["id"], *TO_AGREEMENT[1:], "agreement_and_documents")
-    await accept_all_documents(client, application["id"])
-    await move(client, application["id"], "committee_decision")
-    await approve(client, application["id"])
-    await move(client, application["id"], "msme_confirmation", "ready")
-    draft = await call(
-        client,
-        "POST",
-        "/funds",
-        201,
-        json={"application_id": application["id"], "terms": fund_terms(**terms)},
-        headers=STAFF,
-    )
-    fund: dict[str, Any] = await call(
-        client, "POST", f"/funds/{draft['id']}/publish", headers=STAFF
-    )
-    return fund
 
 
 def _closed(fund: dict[str, Any], outcome: FundOutcome, at: datetime) -> FundClosed:
@@ -101,10 +74,12 @@ async def test_a_bank_reads_its_referrals_with_each_funds_eligibility_as_json_an
         farm = await register(client, BANK)
         farm_application = await apply(client, farm["id"], BANK)
         await register(client, STAFF)  # not the bank's referral
-        long = await _published(
-            client, brewery["id"], name="=酒蔵の再建 Sake brewery", term_months=72
+        long = await publish_referred(
+            client, brewery["id"], BANK, name="=酒蔵の再建 Sake brewery", term_months=72
         )
-        short = await _published(client, brewery["id"], name="Tasting room", term_months=48)
+        short = await publish_referred(
+            client, brewery["id"], BANK, name="Tasting room", term_months=48
+        )
         topic = events_topic("subscription", settings.topic_namespace)
         bootstrap = settings.kafka_bootstrap_servers
         # The long fund's closing is announced twice (a second announcement, as after a

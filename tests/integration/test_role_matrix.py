@@ -43,6 +43,15 @@ OTHER_MSME = str(uuid.uuid4())
 PARAM = re.compile(r"\{([a-z_]+)(?::path)?\}")
 
 
+# Staff (and non-partners) address the spare bank registered in the world, and objects it
+# does not have; a partner role its own endpoint and delivery.
+WEBHOOK_PATH_VALUES = {
+    "partner_id": "spare-bank",
+    "endpoint_id": "0b7c9e61-4f0e-4a8e-9d3f-3d1f8c2a5b71",
+    "delivery_id": "5d9a2f0c-1b3e-4c6d-8e7f-9a0b1c2d3e4f",
+}
+
+
 @dataclass
 class World:
     """Objects made through the real flows, each owned by one tenant per role."""
@@ -62,9 +71,19 @@ class World:
     award: str = ""
     tokens: dict[Role, dict[str, str]] = field(default_factory=dict)
     others: dict[Role, dict[str, str]] = field(default_factory=dict)
+    webhook_endpoints: dict[Role, str] = field(default_factory=dict)
+    """Each partner role's webhook endpoint, and one delivery of it."""
+    webhook_deliveries: dict[Role, str] = field(default_factory=dict)
 
     def path_value(self, name: str, role: Role | None) -> str:
         """The world's object for a path parameter (accounts: the caller's own)."""
+        if name in WEBHOOK_PATH_VALUES:
+            mine = {
+                "partner_id": {Role.BANK: "hokkaido-bank", Role.MUNICIPALITY: "012025"},
+                "endpoint_id": self.webhook_endpoints,
+                "delivery_id": self.webhook_deliveries,
+            }[name]
+            return mine.get(role or Role.STAFF, WEBHOOK_PATH_VALUES[name])
         if name == "code":
             return {
                 Role.INVESTOR: f"investor/{self.investor}/wallet",
@@ -86,7 +105,6 @@ class World:
             "programme_id": self.programme,
             "programme_application_id": self.programme_application,
             "award_id": self.award,
-            "partner_id": "spare-bank",
             # the bank that referred the world's business
             "bank_id": "hokkaido-bank",
             # disclosure objects the world does not make: admitted callers get 404
@@ -126,6 +144,11 @@ def _bodies(world: World) -> dict[tuple[str, str], Any]:
         },
         ("onboarding", "suspend_partner"): reason,
         ("onboarding", "reinstate_partner"): reason,
+        ("onboarding", "register_webhook_endpoint"): {
+            "url": "https://hooks.example.jp/matrix",
+            "event_types": ["fund.closed"],
+        },
+        ("onboarding", "rotate_webhook_secret"): {"overlap_s": 60},
         ("subscription", "cancel_offering"): reason,
         ("subscription", "register_investor"): {"personal": _personal()},
         ("subscription", "verify_investor"): {"status": "verified", "note": "role matrix"},
@@ -229,7 +252,9 @@ async def platform(
         yield clients
 
 
-async def _build_world(clients: dict[str, httpx.AsyncClient], ledger_url: str) -> World:
+async def _build_world(
+    clients: dict[str, httpx.AsyncClient], ledger_url: str, onboarding_url: str
+) -> World:
     onboard, subs, ledger = clients["onboarding"], clients["subscription"], clients["ledger"]
     world = World()
     # A business referred by the world's bank, walked to an open fund.
@@ -361,6 +386,7 @@ async def _build_world(clients: dict[str, httpx.AsyncClient], ledger_url: str) -
     )
     world.entry = entry["id"]
     await _build_subsidy_world(clients["subsidy"], world)
+    await _build_webhook_world(clients["onboarding"], onboarding_url, world)
     world.tokens = {
         Role.STAFF: STAFF,
         Role.MSME: bearer(Role.MSME, world.msme),
@@ -376,6 +402,35 @@ async def _build_world(clients: dict[str, httpx.AsyncClient], ledger_url: str) -
         Role.MUNICIPALITY: bearer(Role.MUNICIPALITY, "011002"),
     }
     return world
+
+
+async def _build_webhook_world(
+    onboarding: httpx.AsyncClient, database_url: str, world: World
+) -> None:
+    """A webhook endpoint of the world's bank and of its municipality, each with one
+    delivery (written as the delivery worker's queue would hold it)."""
+    partners = {Role.BANK: "hokkaido-bank", Role.MUNICIPALITY: "012025"}
+    for role, partner in partners.items():
+        endpoint = await call(
+            onboarding,
+            "POST",
+            f"/partners/{partner}/webhook-endpoints",
+            201,
+            # Nothing listens there: a redelivery the matrix asks for fails at once.
+            json={"url": "http://127.0.0.1:9/matrix", "event_types": ["fund.closed"]},
+            headers=STAFF,
+        )
+        world.webhook_endpoints[role] = endpoint["endpoint_id"]
+        [row] = await fetch(
+            database_url,
+            "INSERT INTO webhook_deliveries (id, endpoint_id, message_id, event_type, subject,"
+            " body, status, attempts, next_attempt_at) VALUES (gen_random_uuid(), $1, $2,"
+            " 'fund.closed', $3, '{}', 'delivered', 1, now()) RETURNING id",
+            uuid.UUID(endpoint["endpoint_id"]),
+            f"msg_matrix_{role.value}",
+            world.fund,
+        )
+        world.webhook_deliveries[role] = str(row["id"])
 
 
 async def _build_subsidy_world(subsidy: httpx.AsyncClient, world: World) -> None:
@@ -488,7 +543,11 @@ async def test_every_operation_answers_each_role_as_the_table_says(
     settings_for: SettingsFactory,
 ) -> None:
     async with platform(settings_for) as clients:
-        world = await _build_world(clients, settings_for("ledger").database_url)
+        world = await _build_world(
+            clients,
+            settings_for("ledger").database_url,
+            settings_for("onboarding").database_url,
+        )
         documents = {
             info.name: service(info.name)
             .create_app(info.settings_class()(run_workers=False))

@@ -20,5 +20,11 @@ def test_only_staff_read_the_trail(role: Role) -> None:
             check_reader(caller)
 
 
-def test_the_trail_records_businesses_applications_funds_and_partners() -> None:
-    assert [e.value for e in AuditEntity] == ["msme", "application", "fund", "partner"]
+def test_the_trail_records_businesses_applications_funds_partners_and_webhooks() -> None:
+    assert [e.value for e in AuditEntity] == [
+        "msme",
+        "application",
+        "fund",
+        "partner",
+        "webhook_endpoint",
+    ]

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from kumiai.files import LocalDirectoryStore
 from kumiai.service import ServiceSpec, build_service_app, service_root
+from kumiai.settings import Environment
 from kumiai.timers import Timer
 from onboarding.applications import routes as applications
 from onboarding.audit import routes as audit
@@ -19,6 +20,8 @@ from onboarding.msmes import routes as msmes
 from onboarding.partners import routes as partners
 from onboarding.referrals import routes as referrals
 from onboarding.settings import Settings
+from onboarding.webhooks import routes as webhooks
+from onboarding.webhooks import service as webhook_service
 
 SERVICE_ROOT = service_root(__file__)
 
@@ -32,8 +35,9 @@ def service_spec(settings: Settings) -> ServiceSpec:
             "Businesses (MSMEs), their applications through due diligence and screening, "
             "documents, and fund terms; publishes FundOpened and records each fund's outcome "
             "(FundClosed). Keeps the registry of partner banks and municipalities "
-            "(PartnerRegistered, PartnerStatusChanged), and shows each bank the businesses it "
-            "referred with their funds' capital-like debt eligibility."
+            "(PartnerRegistered, PartnerStatusChanged), shows each bank the businesses it "
+            "referred with their funds' capital-like debt eligibility, and sends partners the "
+            "events they may see as signed webhooks (Standard Webhooks)."
         ),
         routers=[
             msmes.router,
@@ -42,10 +46,13 @@ def service_spec(settings: Settings) -> ServiceSpec:
             funds.router,
             partners.router,
             referrals.router,
+            webhooks.router,
+            webhooks.staff_router,
             audit.router,
         ],
         handlers=HANDLERS,
-        consumes=["subscription"],
+        # Every service: partners' webhooks tell of events from all of them.
+        consumes=["onboarding", "subscription", "ledger", "subsidy", "disclosure"],
         timers=[
             Timer(
                 "open-funds",
@@ -54,7 +61,18 @@ def service_spec(settings: Settings) -> ServiceSpec:
                     grace=timedelta(seconds=settings.late_opening_grace_s),
                 ),
                 interval_s=1.0,
-            )
+            ),
+            Timer(
+                "deliver-webhooks",
+                webhook_service.deliverer(
+                    cipher=settings.webhook_cipher(),
+                    policy=settings.retry_policy(),
+                    timeout_s=settings.webhook_timeout_s,
+                    batch=settings.webhook_batch,
+                    production=settings.environment is Environment.PRODUCTION,
+                ),
+                interval_s=settings.webhook_interval_s,
+            ),
         ],
         large_bodies=[documents.upload_body(settings.document_max_bytes)],
     )

@@ -156,12 +156,22 @@ class DecisionIn(RequestBody):
                 {
                     "votes": [
                         {
-                            "member": "staff-0003",
+                            "member": "committee-01",
                             "vote": "approve",
-                            "reason": "The bank statement is for the wrong month",
-                        }
+                            "reason": "Steady sales for ten years and strong local support",
+                        },
+                        {
+                            "member": "committee-02",
+                            "vote": "approve",
+                            "reason": "The tanks' cost is backed by two suppliers' quotes",
+                        },
+                        {
+                            "member": "committee-03",
+                            "vote": "approve",
+                            "reason": "Recoup is within the term at the planned sales",
+                        },
                     ],
-                    "note": "Confirmed with the business by phone",
+                    "note": "Approved at the monthly investment committee",
                 }
             ]
         }

@@ -22,6 +22,7 @@ class AuditEntity(StrEnum):
     APPLICATION = "application"
     FUND = "fund"
     PARTNER = "partner"
+    WEBHOOK_ENDPOINT = "webhook_endpoint"
 
 
 def may_read(principal: Principal) -> bool:

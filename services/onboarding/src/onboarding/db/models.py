@@ -12,15 +12,17 @@ from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kumiai.db import AuditTrail, StoredFileColumns, created_at_column, new_metadata
@@ -186,6 +188,123 @@ class Fund(Base):
     # When the offering closed (FundClosed); a formed fund's term runs from that day
     # (onboarding.referrals.rules.ecldb_eligibility).
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookEndpoint(Base):
+    """Where a partner wants to hear the events it may see (onboarding.webhooks)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        # The values of onboarding.webhooks.rules.EndpointStatus and DisabledReason.
+        CheckConstraint("status IN ('enabled', 'disabled')", name="status_known"),
+        CheckConstraint(
+            "(status = 'enabled') = (disabled_reason IS NULL)", name="disabled_has_reason"
+        ),
+        CheckConstraint(
+            "disabled_reason IN ('failing', 'gone', 'by_partner', 'by_staff')",
+            name="disabled_reason_known",
+        ),
+        CheckConstraint("cardinality(event_types) >= 1", name="hears_something"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    partner_id: Mapped[str] = mapped_column(Text, index=True)
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    status: Mapped[str] = mapped_column(Text)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # When the first of the current run of failed attempts happened; cleared by a success.
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = created_at_column()
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookSecret(Base):
+    """A signing secret of an endpoint, encrypted at rest; the current one has no end."""
+
+    __tablename__ = "webhook_secrets"
+    __table_args__ = (
+        # One current secret per endpoint (onboarding.webhooks.service.rotate_secret).
+        Index(
+            "uq_webhook_secrets_current",
+            "endpoint_id",
+            unique=True,
+            postgresql_where="expires_at IS NULL",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[UUID] = mapped_column(ForeignKey("webhook_endpoints.id"), index=True)
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebhookDelivery(Base):
+    """One message to one endpoint, kept until delivered and after (the delivery log)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        # The values of onboarding.webhooks.rules.DeliveryStatus.
+        CheckConstraint("status IN ('pending', 'delivered')", name="status_known"),
+        CheckConstraint("attempts >= 0", name="attempts_counted"),
+        # An event is announced to an endpoint once, however often it is handled.
+        UniqueConstraint("endpoint_id", "message_id", name="uq_webhook_deliveries_message"),
+        # The head of each (endpoint, subject) line, and what falls due.
+        Index(
+            "ix_webhook_deliveries_line",
+            "endpoint_id",
+            "subject",
+            "seq",
+            postgresql_where="status = 'pending'",
+        ),
+        Index(
+            "ix_webhook_deliveries_due", "next_attempt_at", postgresql_where="status = 'pending'"
+        ),
+        Index("ix_webhook_deliveries_endpoint", "endpoint_id", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    id: Mapped[UUID] = mapped_column(unique=True)
+    endpoint_id: Mapped[UUID] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    message_id: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class WebhookAttempt(Base):
+    """One try at sending a delivery: when, the answer, how long (append-only)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[UUID] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    manual: Mapped[bool] = mapped_column(Boolean)
+
+
+class FundBacker(Base):
+    """A municipality whose grant backs a fund: it hears the fund's news from the grant on."""
+
+    __tablename__ = "fund_backers"
+
+    award_id: Mapped[UUID] = mapped_column(primary_key=True)
+    fund_id: Mapped[UUID] = mapped_column(index=True)
+    municipality_code: Mapped[str] = mapped_column(Text)
 
 
 class AuditRecord(AuditTrail, Base):

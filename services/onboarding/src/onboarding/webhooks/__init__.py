@@ -1,0 +1,1 @@
+"""Partners' webhooks: endpoints, signed deliveries in order per subject, retries, the log."""
