@@ -2,7 +2,9 @@
 
 Every operation says in a line what it does and in a paragraph how; every JSON
 request body and every JSON success answer carries an example, and every example
-in the document is valid against the schema it illustrates. Properties that name
+in the document is valid against the schema it illustrates and shows every property
+it declares (null where nullable); figures the services compute (payment references,
+amounts due, the terms' digest, a simulation) are what they compute. Properties that name
 a state or a category (``status``, ``kind``, ``role``, ...) are enumerations, so a
 generated client gets a type with the values rather than a free string.
 """
@@ -11,13 +13,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from functools import cache
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from kumiai.references import is_valid_reference
 from kumiai_tools.cli import merged_openapi
+from onboarding.funds.rules import FundTerms, capital_like_debt
+from subscription.distributions.schemas import SimulationIn
+from subscription.distributions.service import simulate
 
 REF = "#/components/schemas/"
 
@@ -177,6 +184,138 @@ def test_every_example_is_valid_against_its_schema() -> None:
     ]
     assert examples, "the document has no examples at all"
     assert not invalid, "\n".join(invalid)
+
+
+# Properties an example may leave out, and why. Free-form objects (``additionalProperties``
+# without declared properties) have no declared shape, so there is nothing to leave out.
+INCOMPLETE_ALLOWED: dict[tuple[str, str], str] = {}
+
+
+def _options(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """The concrete shapes a schema allows (``anyOf``/``oneOf`` unfolded, ``$ref`` resolved)."""
+    schema = _resolve(schema)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return [option for branch in schema[key] for option in _options(branch)]
+    if len(schema.get("allOf", [])) == 1:
+        return _options(schema["allOf"][0])
+    return [schema]
+
+
+def _missing_properties(value: Any, schema: dict[str, Any], where: str) -> Iterator[str]:
+    """Every object inside ``value`` that leaves out a property its schema declares."""
+    if value is None:
+        return
+    options = [option for option in _options(schema) if option.get("type") != "null"]
+    if len(options) > 1:
+        # A union: the example illustrates the branch it is valid against.
+        options = [option for option in options if not _validate(value, option)] or options
+    if not options:
+        return
+    shape = options[0]
+    properties = shape.get("properties", {})
+    if isinstance(value, dict) and properties:
+        title = shape.get("title", "")
+        missing = [
+            name
+            for name in properties
+            if name not in value and (title, name) not in INCOMPLETE_ALLOWED
+        ]
+        if missing:
+            yield f"{where or 'the top'} ({title or 'object'}) leaves out {missing}"
+        for name, inner in value.items():
+            if name in properties:
+                yield from _missing_properties(inner, properties[name], f"{where}/{name}")
+    elif isinstance(value, dict) and isinstance(shape.get("additionalProperties"), dict):
+        for key, inner in value.items():
+            yield from _missing_properties(inner, shape["additionalProperties"], f"{where}/{key}")
+    elif isinstance(value, list) and isinstance(shape.get("items"), dict):
+        for index, inner in enumerate(value):
+            yield from _missing_properties(inner, shape["items"], f"{where}[{index}]")
+
+
+def test_every_example_shows_every_property() -> None:
+    """A frontend developer sees the whole shape: optional properties too, null if nullable."""
+    incomplete = [
+        f"{where}: {problem}"
+        for where, example, schema in _all_examples()
+        for problem in _missing_properties(example, schema, "")
+    ]
+    assert not incomplete, "\n".join(incomplete)
+
+
+def test_the_completeness_check_sees_a_missing_nested_property() -> None:
+    """The check itself: a property left out two levels down, in an array item, is found."""
+    schema = {
+        "type": "object",
+        "title": "Outer",
+        "properties": {
+            "lines": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "title": "Line",
+                    "properties": {
+                        "amount": {"type": "integer"},
+                        "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                    },
+                },
+            }
+        },
+    }
+    complete = {"lines": [{"amount": 1, "note": None}]}
+    assert list(_missing_properties(complete, schema, "")) == []
+    assert list(_missing_properties({"lines": [{"amount": 1}]}, schema, "")) == [
+        "/lines[0] (Line) leaves out ['note']"
+    ]
+
+
+def _values(example: Any, key: str) -> Iterator[Any]:
+    """Every value of ``key`` anywhere inside ``example``."""
+    if isinstance(example, dict):
+        for name, value in example.items():
+            if name == key:
+                yield value
+            yield from _values(value, key)
+    elif isinstance(example, list):
+        for value in example:
+            yield from _values(value, key)
+
+
+def _component_example(name: str) -> dict[str, Any]:
+    example: dict[str, Any] = _document()["components"]["schemas"][name]["examples"][0]
+    return example
+
+
+def test_payment_references_in_examples_carry_their_check_character() -> None:
+    """A reference the platform issues is KM, ten characters and a check character."""
+    wrong = [
+        f"{where}: {reference}"
+        for where, example, _ in _all_examples()
+        for reference in _values(example, "payment_reference")
+        if reference is not None and not is_valid_reference(reference)
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_subscription_example_owes_units_times_price_and_fee() -> None:
+    example = _component_example("SubscriptionOut")
+    price = example["unit_price"] + example["handling_fee_per_unit"]
+    assert example["amount_due"] == example["units"] * price
+
+
+def test_fund_example_is_what_its_terms_imply() -> None:
+    example = _component_example("FundOut")
+    terms = FundTerms.model_validate(example["terms"])
+    assert example["terms_digest"] == terms.digest()
+    assert example["target_amount"] == terms.target_amount
+    assert example["investment_per_unit"] == terms.investment_per_unit
+    assert example["capital_like_debt"] == asdict(capital_like_debt(terms))
+
+
+def test_simulation_example_is_what_the_simulation_answers() -> None:
+    request = SimulationIn.model_validate(_component_example("SimulationIn"))
+    assert simulate(request).model_dump(mode="json") == _component_example("SimulationOut")
 
 
 def _free_string(schema: dict[str, Any]) -> bool:

@@ -35,9 +35,9 @@ class AnnualReportIn(RequestBody):
                     "use_of_funds": "Two 2,000-litre fermentation tanks and their installation",
                     "confirmation": {
                         "kind": "accountant",
-                        "name": "Hakodate Craft Brewery Fund 2027",
+                        "name": "Keiko Tanaka, CPA",
                         "registration_number": "12345",
-                        "confirmed_on": "2027-10-25",
+                        "confirmed_on": "2028-05-20",
                     },
                 }
             ]
@@ -57,17 +57,52 @@ class AnnualReportOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
+                # The fund's second fiscal year (April to March), from AnnualReportIn's
+                # example and the year's approved sales reports and distributions.
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "e7a1c3d5-2b4f-4a6e-9c8d-0f1e2d3c4b5a",
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
-                    "fiscal_year": 2026,
+                    "fiscal_year": 2028,
                     "starts_on": "2027-04-01",
-                    "ends_on": "2027-09-30",
-                    "status": "draft",
-                    "facts": {},
-                    "total_sales": 12000000,
-                    "document_id": "8ac7c7d8-b6e6-508f-8fc3-a441c87f4a91",
-                    "published_at": "2026-11-20T10:15:00+09:00",
+                    "ends_on": "2028-03-31",
+                    "status": "published",
+                    "facts": {
+                        "fund_name": "Hakodate Craft Brewery Fund 2027",
+                        "fiscal_year": 2028,
+                        "starts_on": "2027-04-01",
+                        "ends_on": "2028-03-31",
+                        "overview": "A craft brewery in Hakodate making beer from Hokkaido barley.",
+                        "use_of_funds": "Two 2,000-litre fermentation tanks and their installation",
+                        "sales": [
+                            {
+                                "number": 2,
+                                "starts_on": "2027-04-01",
+                                "ends_on": "2027-09-30",
+                                "sales": 12000000,
+                                "adjustment": 0,
+                            },
+                            {
+                                "number": 3,
+                                "starts_on": "2027-10-01",
+                                "ends_on": "2028-03-31",
+                                "sales": 9000000,
+                                "adjustment": -300000,
+                            },
+                        ],
+                        "distributions": [
+                            {"total": 210000, "per_unit": 210, "paid_on": "2027-12-20"},
+                            {"total": 111000, "per_unit": 111, "paid_on": None},
+                        ],
+                        "confirmation": {
+                            "kind": "accountant",
+                            "name": "Keiko Tanaka, CPA",
+                            "registration_number": "12345",
+                            "confirmed_on": "2028-05-20",
+                        },
+                    },
+                    "total_sales": 20700000,
+                    "document_id": "4b8f2d6a-1c3e-4d5f-8a7b-9c0d1e2f3a4b",
+                    "published_at": "2028-06-10T10:00:00+09:00",
                 }
             ]
         }

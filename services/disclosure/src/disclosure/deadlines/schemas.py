@@ -17,16 +17,16 @@ class DeadlineOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "9d2e4f6a-8b0c-4d1e-a3f5-7b9c1d3e5f70",
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
                     "item": "sales_report",
-                    "number": 1,
+                    "number": 2,
                     "covers_from": "2027-04-01",
                     "covers_to": "2027-09-30",
                     "due_on": "2027-11-30",
-                    "status": "open",
+                    "status": "met",
                     "overdue_at": None,
-                    "met_at": "2026-11-20T10:15:00+09:00",
+                    "met_at": "2027-10-28T16:05:00+09:00",
                 }
             ]
         }

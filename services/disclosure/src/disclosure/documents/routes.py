@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.responses import Response as RawResponse
 
@@ -56,6 +56,11 @@ Files = Annotated[FileStore, Depends(file_store)]
 
 _PDF: dict[int | str, dict[str, Any]] = {
     200: {"description": "The document as PDF", "content": {"application/pdf": BINARY}}
+}
+
+# ReasonIn's own example returns a document to draft; a retraction gives its own reason.
+RETRACTION_EXAMPLES = {
+    "retraction": {"value": {"reason": "The tasting was cancelled; a new date will follow"}}
 }
 
 
@@ -339,7 +344,10 @@ async def publish_document(document_id: UUID, principal: Staff, uow: UnitOfWorkD
     responses=_ACT,
 )
 async def retract_document(
-    document_id: UUID, body: ReasonIn, principal: Staff, uow: UnitOfWorkDep
+    document_id: UUID,
+    body: Annotated[ReasonIn, Body(openapi_examples=RETRACTION_EXAMPLES)],
+    principal: Staff,
+    uow: UnitOfWorkDep,
 ) -> DocumentOut:
     """Withdraw a published document, saying why; the record stays (staff)."""
     return await _act(uow, document_id, Action.RETRACT, body, principal)

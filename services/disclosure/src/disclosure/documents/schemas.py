@@ -23,7 +23,7 @@ class DocumentIn(RequestBody):
         json_schema_extra={
             "examples": [
                 {
-                    "kind": "offering_document",
+                    "kind": "fund_news",
                     "title": "Spring tasting event for investors",
                     "body": (
                         "The first batch of the seasonal beer is bottled; investors "
@@ -48,10 +48,10 @@ class DocumentEdit(RequestBody):
         json_schema_extra={
             "examples": [
                 {
-                    "title": "Spring tasting event for investors",
+                    "title": "Spring tasting event for investors, 22 May",
                     "body": (
                         "The first batch of the seasonal beer is bottled; investors "
-                        "are invited to a tasting at the brewery."
+                        "are invited to a tasting at the brewery on 22 May from 14:00."
                     ),
                     "visibility": "public",
                 }
@@ -68,7 +68,9 @@ class ReasonIn(RequestBody):
     """Why: required to return a document to draft or to retract it."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+        json_schema_extra={
+            "examples": [{"reason": "Please give the tasting's date and how many can come"}]
+        }
     )
 
     reason: str | None = Field(default=None, max_length=500)
@@ -84,40 +86,37 @@ class AttachmentOut(BaseModel):
     sha256: str
 
 
+VERSION_EXAMPLE: dict[str, Any] = {
+    "version": 1,
+    "title": "Spring tasting event for investors",
+    "body": (
+        "The first batch of the seasonal beer is bottled; investors "
+        "are invited to a tasting at the brewery."
+    ),
+    "visibility": "public",
+    # rules.digest(body)
+    "sha256": "96039ac87691822dd6602de24085acd44358ba06f48e761629084ceabf5cd2e8",
+    "attachments": [
+        {
+            "id": "2c8e5b1a-7d3f-4a9e-b6c2-5f1e8d3a7b40",
+            "filename": "first-batch.jpg",
+            "content_type": "image/jpeg",
+            "size": 482133,
+            "sha256": "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a",
+        }
+    ],
+    "data": None,
+    "author": "msme:087dbff6-c310-5df2-b21e-cd1f21c575a8",
+    "author_role": "msme",
+    "created_at": "2027-05-10T15:30:00+09:00",
+}
+"""A business's fund news with a photo (its documents are news and notices)."""
+
+
 class VersionOut(BaseModel):
     """One immutable version of a document."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "version": 1,
-                    "title": "Spring tasting event for investors",
-                    "body": (
-                        "The first batch of the seasonal beer is bottled; investors "
-                        "are invited to a tasting at the brewery."
-                    ),
-                    "visibility": "public",
-                    "sha256": "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a",
-                    "attachments": [
-                        {
-                            "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
-                            "filename": "sales-2027-h1.pdf",
-                            "content_type": "application/pdf",
-                            "size": 482133,
-                            "sha256": (
-                                "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
-                            ),
-                        }
-                    ],
-                    "data": None,
-                    "author": "staff-0001",
-                    "author_role": "msme",
-                    "created_at": "2026-11-20T10:15:00+09:00",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [VERSION_EXAMPLE]})
 
     version: int
     title: str
@@ -142,41 +141,14 @@ class DocumentOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "8f6e4d2c-0b1a-4c3e-9d5f-7a9b1c3d5e7f",
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
-                    "kind": "offering_document",
-                    "status": "draft",
-                    "shown": {
-                        "version": 1,
-                        "title": "Spring tasting event for investors",
-                        "body": (
-                            "The first batch of the seasonal beer is bottled; investors "
-                            "are invited to a tasting at the brewery."
-                        ),
-                        "visibility": "public",
-                        "sha256": (
-                            "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
-                        ),
-                        "attachments": [
-                            {
-                                "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
-                                "filename": "sales-2027-h1.pdf",
-                                "content_type": "application/pdf",
-                                "size": 482133,
-                                "sha256": (
-                                    "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e"
-                                    "9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
-                                ),
-                            }
-                        ],
-                        "data": None,
-                        "author": "staff-0001",
-                        "author_role": "msme",
-                        "created_at": "2026-11-20T10:15:00+09:00",
-                    },
+                    "kind": "fund_news",
+                    "status": "published",
+                    "shown": VERSION_EXAMPLE,
                     "current_version": 1,
                     "published_version": 1,
-                    "published_at": "2026-11-20T10:15:00+09:00",
+                    "published_at": "2027-05-11T09:40:00+09:00",
                     "return_reason": None,
                     "retraction_reason": None,
                     "retracted_at": None,
@@ -205,15 +177,16 @@ class DocumentSummary(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    # A line of an investor's My page (others get unread null).
+                    "id": "8f6e4d2c-0b1a-4c3e-9d5f-7a9b1c3d5e7f",
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
-                    "kind": "offering_document",
-                    "status": "draft",
+                    "kind": "fund_news",
+                    "status": "published",
                     "title": "Spring tasting event for investors",
                     "visibility": "public",
-                    "published_at": "2026-11-20T10:15:00+09:00",
+                    "published_at": "2027-05-11T09:40:00+09:00",
                     "version": 1,
-                    "unread": None,
+                    "unread": True,
                 }
             ]
         }

@@ -45,10 +45,13 @@ class SalesReportIn(RequestBody):
         json_schema_extra={
             "examples": [
                 {
-                    "period_number": 1,
+                    "period_number": 2,
                     "sales": 12000000,
-                    "breakdown": [{"label": "Escrow", "amount": 10000}],
-                    "adjustment": 1000000,
+                    "breakdown": [
+                        {"label": "Sold at the brewery", "amount": 7200000},
+                        {"label": "Online shop", "amount": 4800000},
+                    ],
+                    "adjustment": 0,
                     "adjustment_reason": None,
                     "confirmer_kind": "accountant",
                     "confirmer_name": "Keiko Tanaka, CPA",
@@ -92,7 +95,9 @@ class ReturnIn(RequestBody):
     """Why the report goes back to the business."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+        json_schema_extra={
+            "examples": [{"reason": "The breakdown leaves out the online shop's sales"}]
+        }
     )
 
     reason: str = Field(min_length=MIN_REASON, max_length=MAX_REASON)
@@ -133,16 +138,19 @@ class SalesReportOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "2d4f6a8c-0e1b-4a3c-8e5f-7b9d1f3a5c7e",
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
                     "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
-                    "period_number": 1,
+                    "period_number": 2,
                     "period_start": "2027-04-01",
                     "period_end": "2027-09-30",
                     "currency": "JPY",
                     "sales": 12000000,
-                    "breakdown": [{"label": "Escrow", "amount": 10000}],
-                    "adjustment": 1000000,
+                    "breakdown": [
+                        {"label": "Sold at the brewery", "amount": 7200000},
+                        {"label": "Online shop", "amount": 4800000},
+                    ],
+                    "adjustment": 0,
                     "adjustment_reason": None,
                     "confirmation": {
                         "confirmation_id": "94df21ca-97da-5e14-94bd-34c691a70228",
@@ -151,25 +159,25 @@ class SalesReportOut(BaseModel):
                         "registration_number": "12345",
                         "confirmed_on": "2027-10-25",
                     },
-                    "status": "submitted",
-                    "submitted_by": "staff-0001",
-                    "submitted_at": "2026-11-20T10:15:00+09:00",
+                    "status": "approved",
+                    "submitted_by": "msme:087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                    "submitted_at": "2027-10-28T16:05:00+09:00",
                     "reviewed_by": "staff-0002",
-                    "reviewed_at": "2026-11-20T10:15:00+09:00",
+                    "reviewed_at": "2027-11-24T09:55:00+09:00",
                     "return_reason": None,
                     "document_id": "8ac7c7d8-b6e6-508f-8fc3-a441c87f4a91",
                     "files": [
                         {
-                            "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
-                            "purpose": "supporting",
-                            "filename": "sales-2027-h1.pdf",
+                            "id": "c41d7e2a-9b35-4f18-8e6d-2a7b9c0d1e53",
+                            "purpose": "confirmation",
+                            "filename": "confirmation-2027-h1.pdf",
                             "content_type": "application/pdf",
                             "size": 482133,
                             "sha256": (
                                 "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
                             ),
-                            "uploaded_by": "staff-0001",
-                            "uploaded_at": "2026-11-20T10:15:00+09:00",
+                            "uploaded_by": "msme:087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                            "uploaded_at": "2027-10-28T16:02:00+09:00",
                         }
                     ],
                 }
@@ -233,29 +241,62 @@ class DisclosureScheduleOut(BaseModel):
             "examples": [
                 {
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
+                    # Formed on 28 February 2027, fiscal years ending in March, two settlement
+                    # periods a year (the first periods and years of its 36 months shown).
                     "periods": [
                         {
                             "number": 1,
+                            "starts_on": "2027-02-28",
+                            "ends_on": "2027-03-31",
+                            "due_on": "2027-05-31",
+                            "deadline_status": "met",
+                            "met_at": "2027-05-20T11:00:00+09:00",
+                            "overdue_at": None,
+                            "report_id": "6a8c0e2f-4b1d-4f3a-9c5e-7d9f1b3d5f71",
+                            "report_status": "approved",
+                        },
+                        {
+                            "number": 2,
                             "starts_on": "2027-04-01",
                             "ends_on": "2027-09-30",
                             "due_on": "2027-11-30",
-                            "deadline_status": None,
-                            "met_at": "2026-11-20T10:15:00+09:00",
+                            "deadline_status": "met",
+                            "met_at": "2027-10-28T16:05:00+09:00",
+                            "overdue_at": None,
+                            "report_id": "2d4f6a8c-0e1b-4a3c-8e5f-7b9d1f3a5c7e",
+                            "report_status": "approved",
+                        },
+                        {
+                            "number": 3,
+                            "starts_on": "2027-10-01",
+                            "ends_on": "2028-03-31",
+                            "due_on": "2028-05-31",
+                            "deadline_status": "open",
+                            "met_at": None,
                             "overdue_at": None,
                             "report_id": None,
                             "report_status": None,
-                        }
+                        },
                     ],
                     "fiscal_years": [
                         {
-                            "number": 1,
-                            "starts_on": "2027-04-01",
-                            "ends_on": "2027-09-30",
-                            "due_on": "2027-11-30",
-                            "deadline_status": None,
-                            "met_at": "2026-11-20T10:15:00+09:00",
+                            "number": 2027,
+                            "starts_on": "2027-02-28",
+                            "ends_on": "2027-03-31",
+                            "due_on": "2027-06-30",
+                            "deadline_status": "met",
+                            "met_at": "2027-06-15T10:30:00+09:00",
                             "overdue_at": None,
-                        }
+                        },
+                        {
+                            "number": 2028,
+                            "starts_on": "2027-04-01",
+                            "ends_on": "2028-03-31",
+                            "due_on": "2028-06-30",
+                            "deadline_status": "open",
+                            "met_at": None,
+                            "overdue_at": None,
+                        },
                     ],
                 }
             ]

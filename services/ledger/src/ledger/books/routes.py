@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 
 from kumiai.auth import Principal, Role, require_roles
@@ -53,6 +53,23 @@ Reader = Annotated[
     Depends(require_roles(Role.STAFF, Role.INVESTOR, Role.BANK, Role.MSME, Role.MUNICIPALITY)),
 ]
 RequiredKey = RequiredIdempotencyKey
+# ResolutionIn's own example posts a pending entry; voiding and reversing give theirs.
+VOID_EXAMPLES = {
+    "void": {
+        "value": {
+            "description": "Interest not credited after all",
+            "reason": "The bank statement of 30 November does not show it",
+        }
+    }
+}
+REVERSAL_EXAMPLES = {
+    "reversal": {
+        "value": {
+            "description": "Interest of November booked twice",
+            "reason": "The same interest was already booked on 30 November",
+        }
+    }
+}
 WRITE_PROBLEMS = problems(
     Unauthorized,
     Forbidden,
@@ -152,7 +169,7 @@ async def post_pending(
 )
 async def void_pending(
     entry_id: UUID,
-    body: ResolutionIn,
+    body: Annotated[ResolutionIn, Body(openapi_examples=VOID_EXAMPLES)],
     principal: Staff,
     uow: UnitOfWorkDep,
     idempotency_key: RequiredKey,
@@ -180,7 +197,7 @@ async def void_pending(
 )
 async def reverse(
     entry_id: UUID,
-    body: ResolutionIn,
+    body: Annotated[ResolutionIn, Body(openapi_examples=REVERSAL_EXAMPLES)],
     principal: Staff,
     uow: UnitOfWorkDep,
     idempotency_key: RequiredKey,

@@ -74,13 +74,21 @@ class ManualEntry(BodyPart):
                     "reason": "Shown on the bank statement of 30 November",
                     "effective_date": "2026-11-30",
                     "pending": False,
+                    "reference_type": None,
+                    "reference_id": None,
                     "postings": [
                         {
                             "account": "bank/hokkaido-bank/clearing",
                             "direction": "debit",
                             "amount": 12,
+                            "currency": "JPY",
                         },
-                        {"account": "platform/fees", "direction": "credit", "amount": 12},
+                        {
+                            "account": "platform/fees",
+                            "direction": "credit",
+                            "amount": 12,
+                            "currency": "JPY",
+                        },
                     ],
                 }
             ]
@@ -119,13 +127,21 @@ class EntryBatchIn(RequestBody):
                             "description": "Interest credited on the clearing account, November",
                             "effective_date": "2026-11-30",
                             "pending": False,
+                            "reference_type": None,
+                            "reference_id": None,
                             "postings": [
                                 {
                                     "account": "bank/hokkaido-bank/clearing",
                                     "amount": 12,
                                     "direction": "debit",
+                                    "currency": "JPY",
                                 },
-                                {"account": "platform/fees", "amount": 12, "direction": "credit"},
+                                {
+                                    "account": "platform/fees",
+                                    "amount": 12,
+                                    "direction": "credit",
+                                    "currency": "JPY",
+                                },
                             ],
                             "purpose": "adjustment",
                             "reason": "Shown on the bank statement of 30 November",
@@ -146,8 +162,8 @@ class ResolutionIn(RequestBody):
         json_schema_extra={
             "examples": [
                 {
-                    "description": "Escrow of the fund",
-                    "reason": "The bank statement is for the wrong month",
+                    "description": "Interest confirmed on the bank statement",
+                    "reason": "The bank statement of 30 November shows the credit",
                 }
             ]
         }
@@ -166,32 +182,40 @@ class PostingOut(BaseModel):
 
 
 class EntryOut(BaseModel):
+    # The answer to EntryIn's example.
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
-                    "seq": 1,
+                    "id": "087ab8a8-9e9e-5301-be79-41da5192546f",
+                    "seq": 1842,
                     "entry_type": "standard",
-                    "purpose": "deposit",
-                    "description": "Escrow of the fund",
-                    "effective_date": "2026-11-20",
-                    "reference_type": "subscription",
-                    "reference_id": "b1bab230-5f05-552a-bcbf-59c25df4e2dc",
-                    "pending_entry_id": "e01eea8f-dc21-5177-ab01-a6ee274f00c8",
+                    "purpose": "adjustment",
+                    "description": "Interest credited on the clearing account, November",
+                    "effective_date": "2026-11-30",
+                    "reference_type": None,
+                    "reference_id": None,
+                    "pending_entry_id": None,
                     "reverses_entry_id": None,
                     "origin": "manual",
-                    "reason": "The bank statement is for the wrong month",
+                    "reason": "Shown on the bank statement of 30 November",
                     "created_by": "staff-0001",
-                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "created_at": "2026-11-30T16:20:00+09:00",
                     "postings": [
                         {
-                            "account": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
+                            "account": "bank/hokkaido-bank/clearing",
                             "direction": "debit",
-                            "amount": 10000,
+                            "amount": 12,
                             "currency": "JPY",
                             "status": "posted",
-                        }
+                        },
+                        {
+                            "account": "platform/fees",
+                            "direction": "credit",
+                            "amount": 12,
+                            "currency": "JPY",
+                            "status": "posted",
+                        },
                     ],
                 }
             ]
@@ -228,16 +252,18 @@ class BalanceOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
+                    # A fund's escrow at the end of a day of its offering: 602 units of 10,500
+                    # paid in, 2 of them refunded in cooling-off.
                     "account": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
-                    "kind": "asset",
+                    "kind": "liability",
                     "currency": "JPY",
-                    "as_of": "2026-11-20",
-                    "posted": 1000000,
-                    "pending_debits": 1000000,
-                    "pending_credits": 1000000,
-                    "available": 1000000,
-                    "posted_debits": 1000000,
-                    "posted_credits": 1000000,
+                    "as_of": "2027-02-16",
+                    "posted": 6300000,
+                    "pending_debits": 0,
+                    "pending_credits": 0,
+                    "available": 6300000,
+                    "posted_debits": 21000,
+                    "posted_credits": 6321000,
                 }
             ]
         }
@@ -260,26 +286,26 @@ class AccountOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "1a3c5e7f-9b2d-4f6a-8c0e-2d4f6a8c0e1b",
                     "code": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
-                    "kind": "asset",
+                    "kind": "liability",
                     "currency": "JPY",
                     "owner_type": "fund",
                     "owner_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
                     "segregated": True,
                     "debits_must_not_exceed_credits": True,
-                    "credits_must_not_exceed_debits": True,
+                    "credits_must_not_exceed_debits": False,
                     "balance": {
                         "account": "fund/8827e4a4-fadc-514f-80f0-6e35216eb81c/escrow",
-                        "kind": "asset",
+                        "kind": "liability",
                         "currency": "JPY",
-                        "as_of": "2026-11-20",
-                        "posted": 1000000,
-                        "pending_debits": 1000000,
-                        "pending_credits": 1000000,
-                        "available": 1000000,
-                        "posted_debits": 1000000,
-                        "posted_credits": 1000000,
+                        "as_of": None,
+                        "posted": 6300000,
+                        "pending_debits": 0,
+                        "pending_credits": 0,
+                        "available": 6300000,
+                        "posted_debits": 21000,
+                        "posted_credits": 6321000,
                     },
                 }
             ]
@@ -317,14 +343,23 @@ class StatementOut(BaseModel):
                     "currency": "JPY",
                     "lines": [
                         {
-                            "posting_id": 1,
+                            "posting_id": 5630,
+                            "entry_id": "b1bab230-5f05-552a-bcbf-59c25df4e2dc",
+                            "effective_date": "2027-01-12",
+                            "description": "Deposit 20270112-000087 from bank hokkaido-bank",
+                            "direction": "credit",
+                            "amount": 52500,
+                            "running_balance": 52500,
+                        },
+                        {
+                            "posting_id": 5671,
                             "entry_id": "d373ebb2-7272-5cc3-a540-b88a6b854ca9",
-                            "effective_date": "2026-11-20",
-                            "description": "Escrow of the fund",
-                            "direction": "debit",
-                            "amount": 10000,
-                            "running_balance": 1000000,
-                        }
+                            "effective_date": "2027-01-13",
+                            "description": "Deposit 20270113-000123 from bank hokkaido-bank",
+                            "direction": "credit",
+                            "amount": 31500,
+                            "running_balance": 84000,
+                        },
                     ],
                     "next_cursor": None,
                 }
@@ -353,7 +388,14 @@ class TrialBalanceOut(BaseModel):
                     "balanced": True,
                     "net_by_currency": {"JPY": 0},
                     "lines": [
-                        {"currency": "JPY", "kind": "asset", "debits": 1000000, "credits": 1000000}
+                        {"currency": "JPY", "kind": "asset", "debits": 6321012, "credits": 21000},
+                        {
+                            "currency": "JPY",
+                            "kind": "liability",
+                            "debits": 42000,
+                            "credits": 6342000,
+                        },
+                        {"currency": "JPY", "kind": "revenue", "debits": 0, "credits": 12},
                     ],
                 }
             ]

@@ -15,18 +15,21 @@ class SegregationReportOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
+                # 1,000 units of 10,500 released, 2 units refunded in cooling-off; fees
+                # due: handling 500,000 and arrangement 900,000, no municipal grant:
+                # paid_in = refunded + released_to_business + fees + balance.
                 {
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
-                    "status": "open",
+                    "status": "released",
                     "status_reason": None,
                     "currency": "JPY",
-                    "paid_in": 1000000,
-                    "refunded": 1000000,
-                    "released_to_business": 1000000,
-                    "fees": 1000000,
-                    "subsidy": 1000000,
-                    "reversals_net": 1000000,
-                    "balance": 1000000,
+                    "paid_in": 10521000,
+                    "refunded": 21000,
+                    "released_to_business": 9100000,
+                    "fees": 1400000,
+                    "subsidy": 0,
+                    "reversals_net": 0,
+                    "balance": 0,
                     "agrees_with_postings": True,
                 }
             ]

@@ -20,11 +20,11 @@ class DepositIn(RequestBody):
         json_schema_extra={
             "examples": [
                 {
-                    "bank_transaction_id": "20261201-000123",
+                    "bank_transaction_id": "20270113-000123",
                     "amount": 31500,
                     "currency": "JPY",
-                    "value_date": "2026-12-01",
-                    "payment_reference": "KM7Q2XH9A4",
+                    "value_date": "2027-01-13",
+                    "payment_reference": "KM7Q2XH9A4B61",
                 }
             ]
         },
@@ -48,16 +48,16 @@ class DepositOut(BaseModel):
                 {
                     "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
                     "bank_id": "hokkaido-bank",
-                    "bank_transaction_id": "20261201-000123",
-                    "amount": 10000,
+                    "bank_transaction_id": "20270113-000123",
+                    "amount": 31500,
                     "currency": "JPY",
-                    "value_date": "2026-11-20",
-                    "payment_reference": "KM7Q2XH9A4",
+                    "value_date": "2027-01-13",
+                    "payment_reference": "KM7Q2XH9A4B61",
                     "status": "matched",
-                    "reason": "The bank statement is for the wrong month",
+                    "reason": None,
                     "subscription_id": "67a57697-7037-5fb0-8ffe-4591a60ef42c",
                     "entry_id": "d373ebb2-7272-5cc3-a540-b88a6b854ca9",
-                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "created_at": "2027-01-13T09:01:00+09:00",
                 }
             ]
         }
@@ -83,7 +83,8 @@ class SuspenseMatchIn(RequestBody):
             "examples": [
                 {
                     "subscription_id": "67a57697-7037-5fb0-8ffe-4591a60ef42c",
-                    "note": "Confirmed with the business by phone",
+                    "note": "The investor left out the reference's check character; amount "
+                    "and name agree",
                 }
             ]
         }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 
 from kumiai.auth import Principal, Role, require_roles
@@ -40,6 +40,10 @@ Payer = Annotated[Principal, Depends(require_roles(Role.STAFF, Role.INVESTOR))]
 Bank = Annotated[Principal, Depends(require_roles(Role.BANK))]
 Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
 Viewer = Annotated[Principal, Depends(require_roles(Role.BANK, Role.STAFF))]
+
+
+# The schema's own example is a confirmation's note; a failure gives the bank's reason.
+FAILURE_EXAMPLES = {"failed": {"value": {"note": "The account was closed"}}}
 
 
 @router.post(
@@ -121,7 +125,10 @@ async def confirm(
     responses=problems(Unauthorized, Forbidden, NotFound, PayoutSettled),
 )
 async def fail(
-    payout_id: UUID, body: PayoutResultIn, principal: Bank, uow: UnitOfWorkDep
+    payout_id: UUID,
+    body: Annotated[PayoutResultIn, Body(openapi_examples=FAILURE_EXAMPLES)],
+    principal: Bank,
+    uow: UnitOfWorkDep,
 ) -> PayoutOut:
     """The transfer failed: the pending entry is voided and the money is back where it was."""
     async with uow:

@@ -26,11 +26,11 @@ class PayoutIn(RequestBody):
         json_schema_extra={
             "examples": [
                 {
-                    "account": "investor/6f1c2a9e-3b1d-4c55-9d61-2f8f0b7a1c11/wallet",
-                    "amount": 10000,
+                    "account": "investor/fd717220-2d46-5093-b414-ac86a9302ddb/wallet",
+                    "amount": 1260,
                     "currency": "JPY",
                     "bank_id": "hokkaido-bank",
-                    "reference": "KM7Q2XH9A4",
+                    "reference": "Wallet balance paid out at the investor's request",
                 }
             ]
         }
@@ -38,7 +38,7 @@ class PayoutIn(RequestBody):
 
     account: AccountCode = Field(
         description="investor/<id>/wallet or msme/<id>/payable",
-        examples=["investor/6f1c2a9e-3b1d-4c55-9d61-2f8f0b7a1c11/wallet"],
+        examples=["investor/fd717220-2d46-5093-b414-ac86a9302ddb/wallet"],
     )
     amount: Amount
     currency: CurrencyCode = "JPY"
@@ -55,21 +55,22 @@ class PayoutOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
+                # An investor's net of a distribution (ledger.distributions.rules.payout_orders).
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "f4511570-330b-5cbd-a30d-560d1f0444b2",
                     "bank_id": "hokkaido-bank",
                     "account": "investor/fd717220-2d46-5093-b414-ac86a9302ddb/wallet",
-                    "amount": 10000,
+                    "amount": 630,
                     "currency": "JPY",
                     "status": "instructed",
-                    "reference": "KM7Q2XH9A4",
+                    "reference": "Distribution 8827e4a4-fadc-514f-80f0-6e35216eb81c/2",
                     "beneficiary": "investor",
-                    "beneficiary_id": "41648de2-cad7-570b-8ee5-3d41d73f05d4",
+                    "beneficiary_id": "fd717220-2d46-5093-b414-ac86a9302ddb",
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
                     "deposit_id": None,
                     "pending_entry_id": "e01eea8f-dc21-5177-ab01-a6ee274f00c8",
                     "resolution_entry_id": None,
-                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "created_at": "2027-12-20T10:00:00+09:00",
                 }
             ]
         }
@@ -95,7 +96,7 @@ class PayoutOut(BaseModel):
 
 class PayoutResultIn(RequestBody):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"note": "Confirmed with the business by phone"}]}
+        json_schema_extra={"examples": [{"note": "Credited to the account on 22 December"}]}
     )
 
     note: str = Field(min_length=3, max_length=500, description="The bank's words")
@@ -103,7 +104,9 @@ class PayoutResultIn(RequestBody):
 
 class SuspenseReturnIn(RequestBody):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"note": "Confirmed with the business by phone"}]}
+        json_schema_extra={
+            "examples": [{"note": "Quotes no reference we issued; the payer asked for it back"}]
+        }
     )
 
     note: str = Field(min_length=3, max_length=500, description="Why the money goes back")
@@ -127,10 +130,15 @@ class PayoutAnswersIn(RequestBody):
                 {
                     "answers": [
                         {
-                            "payout_id": "cfab7a6a-defb-5f7f-b658-7860731b3461",
+                            "payout_id": "f4511570-330b-5cbd-a30d-560d1f0444b2",
                             "outcome": "confirmed",
-                            "note": "Confirmed with the business by phone",
-                        }
+                            "note": "Credited to the account on 22 December",
+                        },
+                        {
+                            "payout_id": "cfab7a6a-defb-5f7f-b658-7860731b3461",
+                            "outcome": "failed",
+                            "note": "The account was closed",
+                        },
                     ]
                 }
             ]
@@ -145,10 +153,11 @@ class PayoutAnswersOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "batch_entry_id": "a300cb2d-767d-5b9a-aeb7-398cc0162b7a",
-                    "answered": 1,
-                    "unchanged": 1,
-                    "unanswered": 1,
+                    # The answers of the request's example: 298 of the batch's 300 remain.
+                    "batch_entry_id": "e01eea8f-dc21-5177-ab01-a6ee274f00c8",
+                    "answered": 2,
+                    "unchanged": 0,
+                    "unanswered": 298,
                     "settled_entry_id": None,
                 }
             ]

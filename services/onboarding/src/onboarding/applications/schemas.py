@@ -26,7 +26,7 @@ class ApplicationIn(RequestBody):
                         "Brew a seasonal beer from local barley and sell it in Hakodate and online."
                     ),
                     "municipality_code": "012025",
-                    "introduced_by_municipality": True,
+                    "introduced_by_municipality": False,
                 }
             ]
         }
@@ -63,11 +63,13 @@ class VoteOut(BaseModel):
 
 
 class ApplicationOut(BaseModel):
+    # The answer to the committee's approval (``record_committee_decision``, whose request
+    # example gives the votes) of an application the bank referred.
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "f962d406-45aa-56e9-bde3-de54530c4aef",
                     "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
                     "purpose": "New fermentation tanks for a seasonal beer",
                     "amount_sought": 10000000,
@@ -77,32 +79,93 @@ class ApplicationOut(BaseModel):
                         "Brew a seasonal beer from local barley and sell it in Hakodate and online."
                     ),
                     "municipality_code": "012025",
-                    "referred_by": "hokkaido-bank",
+                    "referred_by": "bank",
                     "referrer_id": "hokkaido-bank",
-                    "step": "submitted",
+                    "step": "offering_preparation",
                     "step_entered_at": "2026-11-20T10:15:00+09:00",
-                    "target_days": 1,
+                    "target_days": 21,
                     "overdue_days": None,
-                    "allowed_moves": ["submitted"],
-                    "missing_documents": ["Missing documents"],
-                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "allowed_moves": ["msme_confirmation", "withdrawn", "rejected"],
+                    "missing_documents": [],
+                    "created_at": "2026-09-01T10:00:00+09:00",
                     "history": [
                         {
-                            "from_step": "submitted",
-                            "to_step": "submitted",
+                            "from_step": None,
+                            "to_step": "initial_meeting",
+                            "actor": "hokkaido-bank-api",
+                            "actor_role": "bank",
+                            "note": "submitted; introduced by bank hokkaido-bank",
+                            "at": "2026-09-01T10:00:00+09:00",
+                        },
+                        {
+                            "from_step": "initial_meeting",
+                            "to_step": "staff_judgement",
                             "actor": "staff-0001",
                             "actor_role": "staff",
-                            "note": "Confirmed with the business by phone",
+                            "note": "Initial meeting held with the president at the brewery",
+                            "at": "2026-09-08T15:00:00+09:00",
+                        },
+                        {
+                            "from_step": "staff_judgement",
+                            "to_step": "onsite_interview",
+                            "actor": "staff-0001",
+                            "actor_role": "staff",
+                            "note": "Sales and borrowings within our criteria",
+                            "at": "2026-09-15T11:00:00+09:00",
+                        },
+                        {
+                            "from_step": "onsite_interview",
+                            "to_step": "project_meeting",
+                            "actor": "staff-0001",
+                            "actor_role": "staff",
+                            "note": "Brewery and tank site visited",
+                            "at": "2026-09-24T16:30:00+09:00",
+                        },
+                        {
+                            "from_step": "project_meeting",
+                            "to_step": "agreement_and_documents",
+                            "actor": "staff-0001",
+                            "actor_role": "staff",
+                            "note": "Project scope agreed with the business",
+                            "at": "2026-10-01T14:00:00+09:00",
+                        },
+                        {
+                            "from_step": "agreement_and_documents",
+                            "to_step": "committee_decision",
+                            "actor": "staff-0002",
+                            "actor_role": "staff",
+                            "note": "Every document accepted",
+                            "at": "2026-10-27T09:30:00+09:00",
+                        },
+                        {
+                            "from_step": "committee_decision",
+                            "to_step": "offering_preparation",
+                            "actor": "staff-0002",
+                            "actor_role": "staff",
+                            "note": "committee approved: Approved at the monthly investment "
+                            "committee",
                             "at": "2026-11-20T10:15:00+09:00",
-                        }
+                        },
                     ],
                     "committee_votes": [
                         {
-                            "member": "staff-0003",
+                            "member": "committee-01",
                             "vote": "approve",
-                            "reason": "The bank statement is for the wrong month",
+                            "reason": "Steady sales for ten years and strong local support",
                             "at": "2026-11-20T10:15:00+09:00",
-                        }
+                        },
+                        {
+                            "member": "committee-02",
+                            "vote": "approve",
+                            "reason": "The tanks' cost is backed by two suppliers' quotes",
+                            "at": "2026-11-20T10:15:00+09:00",
+                        },
+                        {
+                            "member": "committee-03",
+                            "vote": "approve",
+                            "reason": "Recoup is within the term at the planned sales",
+                            "at": "2026-11-20T10:15:00+09:00",
+                        },
                     ],
                 }
             ]
@@ -133,7 +196,12 @@ class ApplicationOut(BaseModel):
 class TransitionIn(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"to": "submitted", "note": "Confirmed with the business by phone"}]
+            "examples": [
+                {
+                    "to": "staff_judgement",
+                    "note": "Initial meeting held with the president at the brewery",
+                }
+            ]
         }
     )
 

@@ -3,37 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kumiai.inputs import RequestBody
-from onboarding.documents.rules import DocumentStatus
+from onboarding.documents.rules import CHECKLIST, DocumentStatus
+
+DOCUMENT_EXAMPLE: dict[str, Any] = {
+    "id": "5e7a9c1b-3d2f-4e6a-8b0c-9d1e2f3a4b6c",
+    "kind": "financial_statements",
+    "version": 1,
+    "filename": "financial-statements-fy2023-fy2025.pdf",
+    "content_type": "application/pdf",
+    "size": 482133,
+    "sha256": "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a",
+    "status": "accepted",
+    "review_reason": None,
+    "reviewed_by": "staff-0002",
+    "reviewed_at": "2026-10-22T11:30:00+09:00",
+    "uploaded_by": "msme:087dbff6-c310-5df2-b21e-cd1f21c575a8",
+    "uploaded_at": "2026-10-20T14:02:00+09:00",
+}
 
 
 class DocumentOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
-                    "kind": "financial_statements",
-                    "version": 1,
-                    "filename": "sales-2027-h1.pdf",
-                    "content_type": "application/pdf",
-                    "size": 482133,
-                    "sha256": "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a",
-                    "status": "accepted",
-                    "review_reason": None,
-                    "reviewed_by": "staff-0002",
-                    "reviewed_at": "2026-11-20T10:15:00+09:00",
-                    "uploaded_by": "staff-0001",
-                    "uploaded_at": "2026-11-20T10:15:00+09:00",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [DOCUMENT_EXAMPLE]})
 
     id: UUID
     kind: str
@@ -58,37 +54,28 @@ class ChecklistItemOut(BaseModel):
 
 
 class ChecklistOut(BaseModel):
+    # Midway through due diligence: the financial statements accepted, the rest to come.
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "items": [
                         {
-                            "kind": "financial_statements",
-                            "title": "Spring tasting event for investors",
-                            "required": True,
-                            "current": {
-                                "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
-                                "kind": "financial_statements",
-                                "version": 1,
-                                "filename": "sales-2027-h1.pdf",
-                                "content_type": "application/pdf",
-                                "size": 482133,
-                                "sha256": (
-                                    "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e"
-                                    "9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
-                                ),
-                                "status": "accepted",
-                                "review_reason": None,
-                                "reviewed_by": "staff-0002",
-                                "reviewed_at": "2026-11-20T10:15:00+09:00",
-                                "uploaded_by": "staff-0001",
-                                "uploaded_at": "2026-11-20T10:15:00+09:00",
-                            },
+                            "kind": item.kind,
+                            "title": item.title,
+                            "required": item.required,
+                            "current": DOCUMENT_EXAMPLE
+                            if item.kind == DOCUMENT_EXAMPLE["kind"]
+                            else None,
                         }
+                        for item in CHECKLIST
                     ],
-                    "missing": ["Missing"],
-                    "complete": True,
+                    "missing": [
+                        item.kind
+                        for item in CHECKLIST
+                        if item.required and item.kind != DOCUMENT_EXAMPLE["kind"]
+                    ],
+                    "complete": False,
                 }
             ]
         }
@@ -103,7 +90,11 @@ class ReviewIn(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"decision": "accepted", "reason": "The bank statement is for the wrong month"}
+                {
+                    "decision": "rejected",
+                    "reason": "The trial balance is September's; please upload October's",
+                },
+                {"decision": "accepted", "reason": None},
             ]
         }
     )

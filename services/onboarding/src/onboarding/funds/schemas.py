@@ -73,10 +73,10 @@ class FundOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
                     "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
                     "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
-                    "status": "draft",
+                    "status": "open",
                     "terms": TERMS_EXAMPLE,
                     "target_amount": 10000000,
                     "investment_per_unit": 10000,
@@ -88,14 +88,15 @@ class FundOut(BaseModel):
                             "investors are not subordinated",
                         ],
                     },
+                    # FundTerms(**TERMS_EXAMPLE).digest()
                     "terms_digest": (
-                        "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                        "ec54a52a2474c58de57d99570af5547e08d29abec4e108d10401329e5f7e1746"
                     ),
-                    "amount_raised": 10000000,
+                    "amount_raised": None,
                     "status_reason": None,
-                    "created_at": "2026-11-20T10:15:00+09:00",
-                    "published_at": "2026-11-20T10:15:00+09:00",
-                    "opened_at": "2026-11-20T10:15:00+09:00",
+                    "created_at": "2026-11-25T13:40:00+09:00",
+                    "published_at": "2027-01-05T11:00:00+09:00",
+                    "opened_at": "2027-01-10T10:00:00+09:00",
                 }
             ]
         }
@@ -119,7 +120,9 @@ class FundOut(BaseModel):
 
 class CancelIn(RequestBody):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+        json_schema_extra={
+            "examples": [{"reason": "The business postponed the project to next year"}]
+        }
     )
 
     reason: str = Field(min_length=3, max_length=500)

@@ -60,8 +60,8 @@ class MsmeOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
-                    "corporate_number": "5440001000007",
+                    "id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
+                    "corporate_number": "7000012050002",
                     "company_name": "Hakodate Craft Brewery Co., Ltd.",
                     "prefecture_code": "01",
                     "prefecture_name": "Hokkaido",
@@ -69,7 +69,7 @@ class MsmeOut(BaseModel):
                     "industry": "E",
                     "head_office_address": "1-2-3 Motomachi, Hakodate, Hokkaido",
                     "referred_by_bank": "hokkaido-bank",
-                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "created_at": "2026-09-01T09:45:00+09:00",
                     "contact": {
                         "representative_name": "Taro Yamada",
                         "contact_name": "Hanako Sato",

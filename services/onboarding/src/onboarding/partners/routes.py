@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path
 from fastapi.responses import JSONResponse
 
 from kumiai.auth import Principal, Role, require_roles
@@ -25,6 +25,11 @@ from onboarding.partners.schemas import PartnerIn, PartnerOut, PartnerStatusIn
 router = APIRouter(prefix="/partners", tags=["partners"])
 
 Staff = Annotated[Principal, Depends(require_roles(Role.STAFF))]
+
+# The schema's own example is a suspension's reason; a reinstatement gives its own.
+REINSTATEMENT_EXAMPLES = {
+    "reinstated": {"value": {"reason": "The bank renewed its partnership agreement"}}
+}
 
 PartnerId = Annotated[
     str,
@@ -150,7 +155,10 @@ async def suspend_partner(
     ),
 )
 async def reinstate_partner(
-    partner_id: PartnerId, body: PartnerStatusIn, principal: Staff, uow: UnitOfWorkDep
+    partner_id: PartnerId,
+    body: Annotated[PartnerStatusIn, Body(openapi_examples=REINSTATEMENT_EXAMPLES)],
+    principal: Staff,
+    uow: UnitOfWorkDep,
 ) -> PartnerOut:
     """Reinstate a suspended partner: its tokens are accepted again."""
     async with uow:

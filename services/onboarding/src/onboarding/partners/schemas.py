@@ -22,7 +22,12 @@ class PartnerIn(RequestBody):
                     "name": "Hokkaido Bank",
                     "zengin_code": "0116",
                 },
-                {"partner_id": "012025", "kind": "municipality", "name": "Hakodate City"},
+                {
+                    "partner_id": "012025",
+                    "kind": "municipality",
+                    "name": "Hakodate City",
+                    "zengin_code": None,
+                },
             ]
         }
     )
@@ -43,7 +48,9 @@ class PartnerIn(RequestBody):
 
 class PartnerStatusIn(RequestBody):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+        json_schema_extra={
+            "examples": [{"reason": "The bank reported that its API credentials leaked"}]
+        }
     )
 
     reason: str = Field(
@@ -58,11 +65,11 @@ class PartnerOut(BaseModel):
                 {
                     "partner_id": "hokkaido-bank",
                     "kind": "bank",
-                    "name": "Hakodate Craft Brewery Fund 2027",
+                    "name": "Hokkaido Bank",
                     "zengin_code": "0116",
                     "status": "active",
                     "version": 1,
-                    "registered_at": "2026-11-20T10:15:00+09:00",
+                    "registered_at": "2026-08-20T10:00:00+09:00",
                 }
             ]
         }

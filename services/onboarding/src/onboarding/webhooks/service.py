@@ -20,7 +20,7 @@ import httpx
 import structlog
 
 from kumiai.auth import Principal, Role
-from kumiai.cipher import FieldCipher
+from kumiai.cipher import DecryptionFailed, FieldCipher
 from kumiai.contracts.subsidy import SubsidyGranted, SubsidyRevoked
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
@@ -39,6 +39,8 @@ from onboarding.webhooks.schemas import (
 )
 
 log = structlog.get_logger(__name__)
+
+UNSIGNABLE = "the endpoint's signing secret cannot be decrypted with the configured keys"
 
 DELIVERY_WORKER = Principal(
     subject="onboarding:webhook-delivery", role=Role.SERVICE, tenant="onboarding"
@@ -418,27 +420,33 @@ def deliverer(
             return 0
         secrets = await store.live_secrets(session, {d.endpoint_id for d in due}, now=now)
 
-        def in_force(endpoint_id: UUID) -> list[str]:
-            return [
-                cipher.decrypt(blob, context=_secret_context(endpoint_id)).decode("ascii")
-                for _, blob in secrets.get(endpoint_id, [])
-            ]
+        def in_force(endpoint_id: UUID) -> list[str] | None:
+            try:
+                return [
+                    cipher.decrypt(blob, context=_secret_context(endpoint_id)).decode("ascii")
+                    for _, blob in secrets.get(endpoint_id, [])
+                ] or None
+            except DecryptionFailed:
+                return None
+
+        async def attempt(client: httpx.AsyncClient, due: store.Due) -> sender.Outcome:
+            signing = in_force(due.endpoint_id)
+            if signing is None:
+                # Not the endpoint's fault, nor the message's: the keys are misconfigured.
+                log.error("webhook secret cannot be decrypted", endpoint_id=str(due.endpoint_id))
+                return sender.Outcome(None, UNSIGNABLE, 0)
+            return await sender.send(
+                client,
+                url=due.url,
+                message_id=due.message_id,
+                body=due.body,
+                secrets=signing,
+                at=now,
+                production=production,
+            )
 
         async with httpx.AsyncClient(timeout=timeout_s, follow_redirects=False) as client:
-            outcomes = await asyncio.gather(
-                *(
-                    sender.send(
-                        client,
-                        url=d.url,
-                        message_id=d.message_id,
-                        body=d.body,
-                        secrets=in_force(d.endpoint_id),
-                        at=now,
-                        production=production,
-                    )
-                    for d in due
-                )
-            )
+            outcomes = await asyncio.gather(*(attempt(client, d) for d in due))
         healthy: set[UUID] = set()
         failing: set[UUID] = set()
         for d, outcome in zip(due, outcomes, strict=True):

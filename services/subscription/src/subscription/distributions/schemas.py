@@ -4,7 +4,7 @@ and the yearly payment records."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
@@ -79,9 +79,15 @@ class SimulationIn(RequestBody):
                         "success_fee_rate_ppm": 80000,
                         "perks_per_unit": None,
                     },
-                    "holders": [{"holder": "ヤマダ タロウ", "units": 3}],
+                    "holders": [
+                        {"holder": "スズキ イチロウ", "units": 3},
+                        {"holder": "other investors", "units": 997},
+                    ],
                     "units": None,
-                    "periods": [{"sales": 12000000, "adjustment": 1000000}],
+                    "periods": [
+                        {"sales": 12000000, "adjustment": 0},
+                        {"sales": 9000000, "adjustment": -300000},
+                    ],
                 }
             ]
         }
@@ -141,50 +147,101 @@ class PeriodOut(BaseModel):
     holders: list[HolderOut]
 
 
-class SimulationOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
+SIMULATION_EXAMPLE: dict[str, Any] = {
+    "units": 1000,
+    "recoup_sales": 333333334,
+    "matured_at_period": 2,
+    "periods": [
+        {
+            "number": 1,
+            "sales": 12000000,
+            "adjustment": 0,
+            "cumulative_sales": 12000000,
+            "distributable_sales": 7000000,
+            "below_recoup": 7000000,
+            "above_recoup": 0,
+            "distributable_amount": 210000,
+            "per_unit": 210,
+            "retained": 0,
+            "success_fee": 0,
+            "total_gross": 210000,
+            "total_tax": 0,
+            "total_net": 210000,
+            "last": False,
+            "holders": [
                 {
+                    "holder": "other investors",
+                    "units": 997,
+                    "gross": 209370,
+                    "tax": 0,
+                    "net": 209370,
+                    "cumulative_gross": 209370,
+                    "cumulative_tax": 0,
+                    "remaining_to_recoup": 10259130,
+                    "perk": None,
+                },
+                {
+                    "holder": "スズキ イチロウ",
                     "units": 3,
-                    "recoup_sales": 40000000,
-                    "matured_at_period": None,
-                    "periods": [
-                        {
-                            "number": 1,
-                            "sales": 12000000,
-                            "adjustment": 1000000,
-                            "cumulative_sales": 12000000,
-                            "distributable_sales": 1000000,
-                            "below_recoup": 1000000,
-                            "above_recoup": 1000000,
-                            "distributable_amount": 1000000,
-                            "per_unit": 600,
-                            "retained": 1000000,
-                            "success_fee": 1000000,
-                            "total_gross": 1800,
-                            "total_tax": 367,
-                            "total_net": 1433,
-                            "last": True,
-                            "holders": [
-                                {
-                                    "holder": "ヤマダ タロウ",
-                                    "units": 3,
-                                    "gross": 1800,
-                                    "tax": 367,
-                                    "net": 1433,
-                                    "cumulative_gross": 1800,
-                                    "cumulative_tax": 367,
-                                    "remaining_to_recoup": 1000000,
-                                    "perk": None,
-                                }
-                            ],
-                        }
-                    ],
-                }
-            ]
-        }
-    )
+                    "gross": 630,
+                    "tax": 0,
+                    "net": 630,
+                    "cumulative_gross": 630,
+                    "cumulative_tax": 0,
+                    "remaining_to_recoup": 30870,
+                    "perk": None,
+                },
+            ],
+        },
+        {
+            "number": 2,
+            "sales": 9000000,
+            "adjustment": -300000,
+            "cumulative_sales": 20700000,
+            "distributable_sales": 3700000,
+            "below_recoup": 3700000,
+            "above_recoup": 0,
+            "distributable_amount": 111000,
+            "per_unit": 111,
+            "retained": 0,
+            "success_fee": 0,
+            "total_gross": 111000,
+            "total_tax": 0,
+            "total_net": 111000,
+            "last": True,
+            "holders": [
+                {
+                    "holder": "other investors",
+                    "units": 997,
+                    "gross": 110667,
+                    "tax": 0,
+                    "net": 110667,
+                    "cumulative_gross": 320037,
+                    "cumulative_tax": 0,
+                    "remaining_to_recoup": 10148463,
+                    "perk": None,
+                },
+                {
+                    "holder": "スズキ イチロウ",
+                    "units": 3,
+                    "gross": 333,
+                    "tax": 0,
+                    "net": 333,
+                    "cumulative_gross": 963,
+                    "cumulative_tax": 0,
+                    "remaining_to_recoup": 30537,
+                    "perk": None,
+                },
+            ],
+        },
+    ],
+}
+"""What ``simulate`` answers to ``SimulationIn``'s example (the terms' plan sales are reached
+in period 2, so the fund matures then)."""
+
+
+class SimulationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [SIMULATION_EXAMPLE]})
 
     units: int
     recoup_sales: int = Field(
@@ -203,21 +260,22 @@ class StatementLine(BaseModel):
                 {
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
                     "fund_name": "Hakodate Craft Brewery Fund 2027",
-                    "period_number": 1,
+                    # Period 1 (from formation to 31 March) stayed below the threshold.
+                    "period_number": 2,
                     "period_start": "2027-04-01",
                     "period_end": "2027-09-30",
                     "units": 3,
-                    "per_unit": 600,
-                    "gross": 1800,
-                    "tax": 367,
-                    "net": 1433,
-                    "cumulative_gross": 1800,
-                    "cumulative_tax": 367,
-                    "remaining_to_recoup": 1000000,
+                    "per_unit": 210,
+                    "gross": 630,
+                    "tax": 0,
+                    "net": 630,
+                    "cumulative_gross": 630,
+                    "cumulative_tax": 0,
+                    "remaining_to_recoup": 30870,
                     "perk": None,
-                    "declared_at": "2026-11-20T10:15:00+09:00",
-                    "paid_on": "2026-11-20",
-                    "payment_status": "declared",
+                    "declared_at": "2027-11-24T10:00:00+09:00",
+                    "paid_on": "2027-12-20",
+                    "payment_status": "paid",
                 }
             ]
         }
@@ -266,20 +324,20 @@ class PaymentRecordOut(BaseModel):
             "examples": [
                 {
                     "investor_id": "fd717220-2d46-5093-b414-ac86a9302ddb",
-                    "year": 2026,
-                    "available_from": "2026-11-20",
+                    "year": 2027,
+                    "available_from": "2028-01-01",
                     "funds": [
                         {
                             "payments": 1,
-                            "gross": 1800,
-                            "tax": 367,
-                            "net": 1433,
+                            "gross": 630,
+                            "tax": 0,
+                            "net": 630,
                             "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
                             "fund_name": "Hakodate Craft Brewery Fund 2027",
                             "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
                         }
                     ],
-                    "totals": {"payments": 1, "gross": 1800, "tax": 367, "net": 1433},
+                    "totals": {"payments": 1, "gross": 630, "tax": 0, "net": 630},
                 }
             ]
         }

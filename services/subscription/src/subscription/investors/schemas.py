@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from kumiai.auth import TENANT
 from kumiai.inputs import RequestBody
-from subscription.investors.rules import VerificationStatus
+from subscription.investors.rules import RISK_NOTICE, VerificationStatus
 
 AccountType = Literal["ordinary", "current", "savings"]
 
@@ -49,7 +49,7 @@ class InvestorIn(RequestBody):
                             "branch_code": "101",
                             "account_type": "ordinary",
                             "account_number": "1234567",
-                            "account_holder": "ヤマダ タロウ",
+                            "account_holder": "スズキ イチロウ",
                         },
                     },
                     "verifying_bank_id": "hokkaido-bank",
@@ -90,13 +90,13 @@ class InvestorOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "fd717220-2d46-5093-b414-ac86a9302ddb",
                     "verifying_bank_id": "hokkaido-bank",
                     "verification": "verified",
-                    "verified_by": "hokkaido-bank",
-                    "verified_at": "2026-11-20T10:15:00+09:00",
+                    "verified_by": "bank:hokkaido-bank",
+                    "verified_at": "2026-11-21T14:30:00+09:00",
                     "risk_notice_version": "2026-11",
-                    "risk_acknowledged_at": "2026-11-20T10:15:00+09:00",
+                    "risk_acknowledged_at": "2026-11-21T20:05:00+09:00",
                     "created_at": "2026-11-20T10:15:00+09:00",
                     "personal": {
                         "full_name": "Ichiro Suzuki",
@@ -108,7 +108,7 @@ class InvestorOut(BaseModel):
                             "branch_code": "101",
                             "account_type": "ordinary",
                             "account_number": "1234567",
-                            "account_holder": "ヤマダ タロウ",
+                            "account_holder": "スズキ イチロウ",
                         },
                     },
                 }
@@ -144,9 +144,9 @@ class InvestorPayoutAccountOut(PayoutAccountOut):
                     "branch_code": "101",
                     "account_type": "ordinary",
                     "account_number": "1234567",
-                    "account_holder": "ヤマダ タロウ",
+                    "account_holder": "スズキ イチロウ",
                     "investor_id": "fd717220-2d46-5093-b414-ac86a9302ddb",
-                    "payout_id": "cfab7a6a-defb-5f7f-b658-7860731b3461",
+                    "payout_id": "f4511570-330b-5cbd-a30d-560d1f0444b2",
                 }
             ]
         }
@@ -161,7 +161,7 @@ class InvestorPayoutAccountOut(PayoutAccountOut):
 class VerificationIn(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"status": "pending", "note": "Confirmed with the business by phone"}]
+            "examples": [{"status": "verified", "note": "Identity documents checked at the branch"}]
         }
     )
 
@@ -171,17 +171,7 @@ class VerificationIn(RequestBody):
 
 class RiskNoticeOut(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "version": "2026-11",
-                    "text": (
-                        "Returns follow the business's sales; you may lose "
-                        "part or all of the money you invest."
-                    ),
-                }
-            ]
-        }
+        json_schema_extra={"examples": [{"version": "2026-11", "text": RISK_NOTICE}]}
     )
 
     version: str

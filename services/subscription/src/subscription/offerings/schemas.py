@@ -35,10 +35,10 @@ class OfferingOut(BaseModel):
                     "offering_start": "2027-01-10T10:00:00+09:00",
                     "offering_end": "2027-02-28T23:59:59+09:00",
                     "terms_digest": (
-                        "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                        "ec54a52a2474c58de57d99570af5547e08d29abec4e108d10401329e5f7e1746"
                     ),
                     "status": "open",
-                    "phase": "scheduled",
+                    "phase": "open",
                     "days_left": 12,
                 }
             ]
@@ -69,7 +69,9 @@ class OfferingOut(BaseModel):
 
 class OfferingCancelIn(RequestBody):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+        json_schema_extra={
+            "examples": [{"reason": "The business withdrew the project during the offering"}]
+        }
     )
 
     reason: str = Field(min_length=3, max_length=500)

@@ -22,7 +22,7 @@ class SubscriptionIn(RequestBody):
                 {
                     "units": 3,
                     "terms_digest": (
-                        "9f2c5b3c0d1e4a7f8b6a5d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a"
+                        "ec54a52a2474c58de57d99570af5547e08d29abec4e108d10401329e5f7e1746"
                     ),
                 }
             ]
@@ -43,7 +43,7 @@ class SubscriptionOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "67a57697-7037-5fb0-8ffe-4591a60ef42c",
                     "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
                     "investor_id": "fd717220-2d46-5093-b414-ac86a9302ddb",
                     "units": 3,
@@ -51,15 +51,15 @@ class SubscriptionOut(BaseModel):
                     "handling_fee_per_unit": 500,
                     "amount_due": 31500,
                     "currency": "JPY",
-                    "payment_reference": "KM7Q2XH9A4",
-                    "payment_deadline": "2026-11-27T23:59:59+09:00",
-                    "cooling_off_until": "2026-11-28T10:15:00+09:00",
-                    "status": "placed",
+                    "payment_reference": "KM7Q2XH9A4B61",
+                    "payment_deadline": "2027-01-19T10:15:00+09:00",
+                    "cooling_off_until": "2027-01-20T00:00:00+09:00",
+                    "status": "confirmed",
                     "amount_paid": 31500,
                     "cancel_reason": None,
                     "refund_reason": None,
-                    "placed_at": "2026-11-20T10:15:00+09:00",
-                    "confirmed_at": "2026-11-20T10:15:00+09:00",
+                    "placed_at": "2027-01-12T10:15:00+09:00",
+                    "confirmed_at": "2027-01-13T09:02:00+09:00",
                     "cancelled_at": None,
                     "refunded_at": None,
                 }

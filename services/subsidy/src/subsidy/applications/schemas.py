@@ -18,6 +18,9 @@ from subsidy.applications.rules import (
 )
 from subsidy.programmes.rules import CRITERION_KEY, K_CITY_CRITERIA, MAX_CRITERIA
 
+SUMMARY_EXAMPLE = "地元の鮭を使った燻製工房の新設 A smokehouse for the city's salmon"
+"""Why a K City business (DOMAIN.md) applies to the programme."""
+
 
 class ApplyIn(RequestBody):
     """A business applies to a programme with its onboarding application."""
@@ -26,8 +29,8 @@ class ApplyIn(RequestBody):
         json_schema_extra={
             "examples": [
                 {
-                    "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
-                    "summary": "Investors are invited to taste the first seasonal beer.",
+                    "application_id": "a5c7e9b1-3d5f-4a7b-8c9d-1e2f3a4b5c6d",
+                    "summary": SUMMARY_EXAMPLE,
                 }
             ]
         }
@@ -73,7 +76,7 @@ class DeclineIn(RequestBody):
     """Why the application is passed over."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"reason": "The bank statement is for the wrong month"}]}
+        json_schema_extra={"examples": [{"reason": "The business no longer needs the grant"}]}
     )
 
     reason: str = Field(min_length=1, max_length=MAX_REASON)
@@ -101,37 +104,45 @@ class ProgrammeApplicationOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
+                # Scored by two reviewers (the first sheet is ReviewIn's example), then awarded.
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    "id": "5757d112-c5f9-5fd3-b6b7-69c099ee6b6a",
                     "programme_id": "b6bb55d8-a7e1-5837-b765-39fcdf61e51b",
-                    "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
-                    "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
-                    "municipality_code": "012025",
-                    "summary": "Investors are invited to taste the first seasonal beer.",
-                    "status": "applied",
-                    "score": "72.75",
-                    "score_centi": 7275,
-                    "reviewers": 1,
+                    "application_id": "a5c7e9b1-3d5f-4a7b-8c9d-1e2f3a4b5c6d",
+                    "msme_id": "d2b4f6a8-0c1e-4f3a-9b5d-7e9f1a3c5e70",
+                    "municipality_code": "012068",
+                    "summary": SUMMARY_EXAMPLE,
+                    "status": "awarded",
+                    "score": "78.25",
+                    "score_centi": 7825,
+                    "reviewers": 2,
                     "passed": True,
-                    "applied_by": "staff-0001",
-                    "applied_at": "2026-11-20T10:15:00+09:00",
+                    "applied_by": "msme:d2b4f6a8-0c1e-4f3a-9b5d-7e9f1a3c5e70",
+                    "applied_at": "2015-07-10T14:00:00+09:00",
                     "decline_reason": None,
                     "declined_by": None,
                     "declined_at": None,
                     "sheets": [
                         {
-                            "reviewer": "staff-0002",
+                            "reviewer": "k-city-officer-01",
                             "reviewer_role": "municipality",
                             "marks": [
-                                {
-                                    "criterion": "local_demand",
-                                    "mark": 75,
-                                    "comment": "A clear plan with local demand",
-                                }
+                                {"criterion": c.key, "mark": mark, "comment": ""}
+                                for c, mark in zip(K_CITY_CRITERIA, (80, 60, 70, 90), strict=True)
                             ],
-                            "comment": "A clear plan with local demand",
-                            "reviewed_at": "2026-11-20T10:15:00+09:00",
-                        }
+                            "comment": "地元の原料を活かした計画 A plan built on local produce",
+                            "reviewed_at": "2015-08-03T11:00:00+09:00",
+                        },
+                        {
+                            "reviewer": "staff-0002",
+                            "reviewer_role": "staff",
+                            "marks": [
+                                {"criterion": c.key, "mark": mark, "comment": ""}
+                                for c, mark in zip(K_CITY_CRITERIA, (70, 80, 60, 80), strict=True)
+                            ],
+                            "comment": "Sales plan backed by two hotels' orders",
+                            "reviewed_at": "2015-08-04T15:30:00+09:00",
+                        },
                     ],
                 }
             ]

@@ -16,7 +16,9 @@ class RevokeIn(RequestBody):
     """Why the award is withdrawn."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"note": "Confirmed with the business by phone"}]}
+        json_schema_extra={
+            "examples": [{"note": "The business gave up the project before its fund opened"}]
+        }
     )
 
     note: str = Field(min_length=1, max_length=MAX_NOTE)
@@ -29,28 +31,29 @@ class AwardOut(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
+                    # K City pays 800,000 of a 900,000 fee (90 %, capped), and paid it.
+                    "id": "a10d09b8-b49b-5c8f-84e6-496a22adfcd5",
                     "programme_id": "b6bb55d8-a7e1-5837-b765-39fcdf61e51b",
                     "programme_application_id": "5757d112-c5f9-5fd3-b6b7-69c099ee6b6a",
-                    "application_id": "f962d406-45aa-56e9-bde3-de54530c4aef",
-                    "fund_id": "8827e4a4-fadc-514f-80f0-6e35216eb81c",
-                    "msme_id": "087dbff6-c310-5df2-b21e-cd1f21c575a8",
-                    "municipality_code": "012025",
+                    "application_id": "a5c7e9b1-3d5f-4a7b-8c9d-1e2f3a4b5c6d",
+                    "fund_id": "7e1f3a5c-9b2d-4c6e-8f0a-2b4d6f8a0c13",
+                    "msme_id": "d2b4f6a8-0c1e-4f3a-9b5d-7e9f1a3c5e70",
+                    "municipality_code": "012068",
                     "currency": "JPY",
                     "arrangement_fee": 900000,
-                    "amount": 10000,
-                    "status": "granted",
-                    "payment_reference": "KM7Q2XH9A4",
-                    "granted_by": "staff-0001",
-                    "granted_at": "2026-11-20T10:15:00+09:00",
+                    "amount": 800000,
+                    "status": "paid",
+                    "payment_reference": "KM5HQ2W8ZR1TB",
+                    "granted_by": "k-city-officer-01",
+                    "granted_at": "2015-08-10T10:00:00+09:00",
                     "revoked_by": None,
                     "revoked_at": None,
                     "revocation_note": None,
                     "lapsed_at": None,
-                    "paid_at": "2026-11-20T10:15:00+09:00",
-                    "value_date": "2026-11-20",
-                    "deposit_id": None,
-                    "repayment_due": 1000000,
+                    "paid_at": "2015-10-20T14:05:00+09:00",
+                    "value_date": "2015-10-20",
+                    "deposit_id": "3f8a1c5e-7b9d-4e2f-a6c8-0d2e4f6a8b1c",
+                    "repayment_due": None,
                 }
             ]
         }

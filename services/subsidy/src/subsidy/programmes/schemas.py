@@ -114,38 +114,20 @@ class CriterionOut(BaseModel):
 class ProgrammeOut(BaseModel):
     """A programme, with what its awards have used of its budget."""
 
+    # The answer to ProgrammeIn's example once its two awards were made (DOMAIN.md's K City).
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
-                    "id": "331b0af2-60f5-56d3-87c3-23a437e69d97",
-                    "municipality_code": "012025",
-                    "name": "Hakodate Craft Brewery Fund 2027",
-                    "fiscal_year": 2026,
-                    "currency": "JPY",
-                    "budget": 5000000,
-                    "max_awards": 5,
-                    "coverage_ppm": 900000,
-                    "cap_per_award": 800000,
-                    "applications_open_at": "2026-06-01T00:00:00+09:00",
-                    "applications_close_at": "2026-07-31T17:00:00+09:00",
-                    "taking_applications": True,
-                    "criteria": [
-                        {
-                            "key": "local_demand",
-                            "title": "Spring tasting event for investors",
-                            "weight": 40,
-                        }
-                    ],
-                    "pass_mark": 60,
-                    "reviewers_required": 2,
-                    "lapses_if_fund_fails": True,
-                    "reserved": 1000000,
-                    "budget_left": 1000000,
-                    "awards_count": 1,
-                    "awards_left": 1000000,
-                    "created_by": "staff-0001",
-                    "created_at": "2026-11-20T10:15:00+09:00",
+                    "id": "b6bb55d8-a7e1-5837-b765-39fcdf61e51b",
+                    **K_CITY_EXAMPLE,
+                    "taking_applications": False,
+                    "reserved": 1_600_000,
+                    "budget_left": 3_400_000,
+                    "awards_count": 2,
+                    "awards_left": 3,
+                    "created_by": "k-city-officer-01",
+                    "created_at": "2015-05-20T09:30:00+09:00",
                 }
             ]
         }
