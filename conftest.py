@@ -154,6 +154,8 @@ def settings_for(
             "broker_check_interval_s": 0.5,
             "consumer_retry_backoff_s": 0.01,
             "consumer_max_attempts": 3,
+            # The local broker holds a new member's join for half the session timeout.
+            "consumer_session_timeout_ms": 3_000,
             "database_pool_size": 5,
             "documents_dir": tmp_path / "documents" / name,
         }

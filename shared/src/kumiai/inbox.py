@@ -126,8 +126,10 @@ class EventConsumer:
         retry_backoff_s: float = 0.2,
         partitions: int = 6,
         replication_factor: int = 1,
+        session_timeout_ms: int = 10_000,
     ) -> None:
         self.service = service
+        self._session_timeout_ms = session_timeout_ms
         self.consumer_name = service
         self._sessions = sessions
         self._bootstrap = bootstrap_servers
@@ -170,6 +172,9 @@ class EventConsumer:
                     auto_offset_reset="earliest",
                     request_timeout_ms=CLIENT_TIMEOUT_MS + 30_000,
                     metadata_max_age_ms=5_000,
+                    # The broker may hold a new member's join for up to half of it.
+                    session_timeout_ms=self._session_timeout_ms,
+                    heartbeat_interval_ms=max(self._session_timeout_ms // 3, 100),
                 )
                 await consumer.start()
                 backoff = 0.2

@@ -129,6 +129,7 @@ class ServiceRuntime:
             retry_backoff_s=settings.consumer_retry_backoff_s,
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
+            session_timeout_ms=settings.consumer_session_timeout_ms,
         )
         self.partners = PartnerDirectory(self.sessions)
         self.tasks: list[asyncio.Task[None]] = []

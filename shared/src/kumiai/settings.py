@@ -122,6 +122,13 @@ class ServiceSettings(BaseSettings):
     )
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    consumer_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1_000,
+        le=300_000,
+        description="A consumer not heard from for this long leaves its group; joining a "
+        "group takes up to half of it (Apache Kafka accepts 6,000 at least by default)",
+    )
 
     log_level: str = "INFO"
 
