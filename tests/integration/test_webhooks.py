@@ -191,7 +191,11 @@ async def test_partners_hear_what_they_may_see_signed_in_order_through_an_outage
         )
         _, other_secret = await _endpoint(client, "other-bank", OTHER_BANK, other_url, bank_types)
         city_endpoint, city_secret = await _endpoint(
-            client, "012025", MUNICIPALITY, city_url, ["subsidy.granted", "fund.closed"]
+            client,
+            "012025",
+            MUNICIPALITY,
+            city_url,
+            ["fund.opened", "subsidy.granted", "fund.closed"],
         )
         bank_receiver.secrets = [bank_secret]
         other_receiver.secrets = [other_secret]
@@ -237,7 +241,7 @@ async def test_partners_hear_what_they_may_see_signed_in_order_through_an_outage
         subsidy = events_topic("subsidy", settings.topic_namespace)
         await publish_events(bootstrap, subsidy, "subsidy", fund["id"], [granted])
         await eventually(
-            lambda: _queued(db, city_endpoint["endpoint_id"], 1), what="subsidy.granted queued"
+            lambda: _queued(db, city_endpoint["endpoint_id"], 2), what="subsidy.granted queued"
         )
         closings = [
             FundClosed(
@@ -271,7 +275,7 @@ async def test_partners_hear_what_they_may_see_signed_in_order_through_an_outage
             what="the bank's messages delivered",
         )
         await eventually(
-            lambda: asyncio.sleep(0, result=len(city_receiver.first_receipts()) >= 2),
+            lambda: asyncio.sleep(0, result=len(city_receiver.first_receipts()) >= 3),
             what="the city's messages delivered",
         )
         await eventually(
@@ -315,8 +319,12 @@ async def test_partners_hear_what_they_may_see_signed_in_order_through_an_outage
     assert [(m.type, m.data["amount"]) for m in other_receiver.first_receipts()] == [
         ("deposit.matched", 21_000)
     ]
-    assert [m.type for m in city_receiver.first_receipts()] == ["subsidy.granted", "fund.closed"]
-    assert city_receiver.first_receipts()[1].data["fund_id"] == fund["id"]
+    # The city hears of the opening with its grant (a grant needs an open fund), then the
+    # news of the fund it now backs.
+    city = city_receiver.first_receipts()
+    assert [m.type for m in city] == ["fund.opened", "subsidy.granted", "fund.closed"]
+    assert city[0].data == bank[0].data, "the opening as the bank heard it"
+    assert city[2].data["fund_id"] == fund["id"]
     # The log: every message delivered after failed attempts that it shows.
     assert delivered == 6
     assert first["event_type"] == "fund.opened"

@@ -72,9 +72,20 @@ def test_fund_news_goes_to_the_referring_bank_and_the_backers_each_if_its_kind_h
 
     assert to(closed, "hokkaido-bank", {"012025"}) == {"hokkaido-bank", "012025"}
     assert to(closed, None, set()) == frozenset(), "an unreferred, unbacked fund: nobody"
-    # A municipality does not hear a fund's opening; an unregistered bank hears nothing.
-    assert to(opened, "hokkaido-bank", {"012025"}) == {"hokkaido-bank"}
+    assert to(opened, "hokkaido-bank", set()) == {"hokkaido-bank"}
+    # An unregistered (or suspended) bank hears nothing.
     assert to(closed, "suspended-bank", set()) == frozenset()
+
+
+def test_a_municipality_is_told_of_the_opening_with_its_grant() -> None:
+    event = sample_fund_opened()
+    [opened] = rules.notices(event)
+    terms = event.model_dump(mode="json")
+    told = rules.backer_opening(event.fund_id, event.msme_id, terms, "012025")
+    assert told.type is WebhookEventType.FUND_OPENED
+    assert told.data == opened.data, "the same message a bank got at the opening"
+    assert told.partners == {"012025"}
+    assert told.fund_id is None, "not re-told to the fund's other followers"
 
 
 def test_money_notices_go_to_the_bank_that_acts_and_never_name_an_investor() -> None:

@@ -10,7 +10,8 @@ raw body with every live secret of the endpoint (``webhook-signature`` holds one
   (opened, cancelled, closed, released, distribution paid, disclosure overdue), the
   payouts it is instructed to send, and the deposits it reported that the ledger
   matched. A municipality hears its own grants (granted, revoked, paid) and, from the
-  grant on, the fund it backs (closed, released, distribution paid, disclosure overdue).
+  grant on, the fund it backs: its opening (told with the grant, since a grant needs an
+  open fund), then closed, released, distribution paid, disclosure overdue.
 - **No personal data.** Messages name businesses, funds, deposits, payouts and amounts;
   never an investor's id, a person's name, an account number or free text.
 - **Delivery.** At least once, in order per endpoint and subject (a fund's messages
@@ -108,6 +109,7 @@ EVENT_TYPES: Mapping[PartnerKind, frozenset[WebhookEventType]] = {
     },
     PartnerKind.MUNICIPALITY: _FUND_NEWS
     | {
+        WebhookEventType.FUND_OPENED,
         WebhookEventType.SUBSIDY_GRANTED,
         WebhookEventType.SUBSIDY_REVOKED,
         WebhookEventType.SUBSIDY_PAID,
@@ -342,21 +344,33 @@ def _pick(payload: EventPayload, *names: str) -> dict[str, Any]:
     return {name: plain[name] for name in names}
 
 
+OPENING_FIELDS = (
+    "name",
+    "currency",
+    "unit_price",
+    "units_offered",
+    "formation_threshold_units",
+    "offering_start",
+    "offering_end",
+)
+"""What ``fund.opened`` tells of the fund's terms."""
+
+
+def backer_opening(
+    fund_id: UUID, msme_id: UUID, terms: Mapping[str, Any], municipality: str
+) -> Notice:
+    """The fund's opening, told to a municipality with its grant: a grant needs an open
+    fund, so the municipality was not yet backing it when the fund opened. ``terms`` are
+    the fund's terms as JSON."""
+    data = {"fund_id": str(fund_id), "msme_id": str(msme_id)}
+    data |= {name: terms[name] for name in OPENING_FIELDS}
+    return Notice(WebhookEventType.FUND_OPENED, data, partners=frozenset({municipality}))
+
+
 def notices(payload: EventPayload) -> list[Notice]:
     """What an event tells partners; nothing for events partners do not hear."""
     if isinstance(payload, FundOpenedV1 | FundOpenedV2):
-        data = _pick(
-            payload,
-            "fund_id",
-            "msme_id",
-            "name",
-            "currency",
-            "unit_price",
-            "units_offered",
-            "formation_threshold_units",
-            "offering_start",
-            "offering_end",
-        )
+        data = _pick(payload, "fund_id", "msme_id", *OPENING_FIELDS)
         return [Notice(WebhookEventType.FUND_OPENED, data, fund_id=payload.fund_id)]
     if isinstance(payload, FundCancelled):
         data = _pick(payload, "fund_id", "msme_id", "cancelled_at")

@@ -28,6 +28,7 @@ from kumiai.pagination import Page
 from onboarding.audit import service as audit
 from onboarding.audit.rules import AuditEntity
 from onboarding.db.models import WebhookDelivery, WebhookEndpoint
+from onboarding.funds.rules import FundTerms
 from onboarding.webhooks import rules, sender, store
 from onboarding.webhooks.schemas import (
     AttemptOut,
@@ -370,6 +371,7 @@ async def redeliver(
 async def announce(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
     """Queue what ``payload`` tells partners, for every endpoint that hears it."""
     session = uow.session
+    told = rules.notices(payload)
     if isinstance(payload, SubsidyGranted):
         await store.add_backer(
             session,
@@ -377,7 +379,12 @@ async def announce(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -
             fund_id=payload.fund_id,
             municipality_code=payload.municipality_code,
         )
-    for notice in rules.notices(payload):
+        fund = await store.fund_terms(session, payload.fund_id)
+        if fund is not None:
+            terms = FundTerms.model_validate(fund.terms).model_dump(mode="json")
+            opening = rules.backer_opening(fund.id, fund.msme_id, terms, payload.municipality_code)
+            told = [opening, *told]
+    for notice in told:
         referring = None
         backers: frozenset[str] = frozenset()
         if notice.fund_id is not None:

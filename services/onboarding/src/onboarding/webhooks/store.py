@@ -62,6 +62,10 @@ async def referring_bank(session: AsyncSession, fund_id: UUID) -> str | None:
     )
 
 
+async def fund_terms(session: AsyncSession, fund_id: UUID) -> Fund | None:
+    return await session.get(Fund, fund_id)
+
+
 async def backers(session: AsyncSession, fund_id: UUID) -> frozenset[str]:
     """The municipalities whose grants back the fund."""
     rows = await session.scalars(
