@@ -85,7 +85,8 @@ async def register_webhook_endpoint(
     `payout.instructed`, `distribution.payouts_instructed` (payouts it is to send) and
     `deposit.matched` (its deposits the ledger matched). A municipality may hear
     `subsidy.granted`, `subsidy.revoked`, `subsidy.paid` and, for the funds its grants
-    back, `fund.closed`, `fund.released`, `distribution.paid`, `disclosure.overdue`.
+    back, `fund.opened` (told with the grant), `fund.closed`, `fund.released`,
+    `distribution.paid`, `disclosure.overdue`.
     The signing secret is read with `GET .../{endpoint_id}/secret`.
     """
     async with uow:
