@@ -419,7 +419,11 @@ async def test_an_endpoint_failing_for_days_is_disabled_and_resumes_in_order_aft
             redeliver = await client.post(
                 f"{base}/deliveries/{uuid.uuid4()}/redeliver", headers=BANK
             )
-        pending = await _queued(settings.database_url, endpoint["endpoint_id"], 3)
+            # Openings heard after the endpoint was disabled are queued all the same.
+            pending = await eventually(
+                lambda: _queued(settings.database_url, endpoint["endpoint_id"], 3),
+                what="every opening queued",
+            )
         # A new process: the receiver is back, the bank enables its endpoint.
         receiver.failing = False
         async with running(service("onboarding").create_app(settings)) as client:
