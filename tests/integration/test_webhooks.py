@@ -377,7 +377,11 @@ async def test_a_rotated_secret_signs_beside_the_new_one_for_the_overlap(
         await eventually(
             lambda: asyncio.sleep(0, result=len(receiver.accepted) >= 2), what="redelivered"
         )
-        detail = await call(client, "GET", f"{base}/deliveries/{delivery_id}", headers=BANK)
+        # The receiver has it; the worker records so when its pass commits.
+        detail = await eventually(
+            lambda: _delivered(client, f"{base}/deliveries/{delivery_id}"),
+            what="the redelivery recorded",
+        )
 
     first, again = receiver.accepted[:2]
     assert first.signatures == 2, "the old and the new secret both sign during the overlap"
@@ -389,6 +393,11 @@ async def test_a_rotated_secret_signs_beside_the_new_one_for_the_overlap(
     assert old != rotated["secret"] != ended["secret"]
     assert detail["attempt_log"][-1]["manual"] is True
     assert detail["status"] == "delivered"
+
+
+async def _delivered(client: httpx.AsyncClient, path: str) -> dict[str, Any] | None:
+    detail: dict[str, Any] = await call(client, "GET", path, headers=BANK)
+    return detail if detail["status"] == "delivered" else None
 
 
 async def test_an_endpoint_failing_for_days_is_disabled_and_resumes_in_order_after_a_restart(
