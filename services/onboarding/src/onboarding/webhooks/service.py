@@ -21,6 +21,7 @@ import structlog
 
 from kumiai.auth import Principal, Role
 from kumiai.cipher import DecryptionFailed, FieldCipher
+from kumiai.contracts.onboarding import PartnerKind
 from kumiai.contracts.subsidy import SubsidyGranted, SubsidyRevoked
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
@@ -89,12 +90,25 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
     )
 
 
-async def _managed_partner(uow: UnitOfWork, partner_id: str, principal: Principal) -> str:
-    """The partner whose endpoints ``principal`` manages; 404 for anyone else's."""
+async def _managed_partner(uow: UnitOfWork, partner_id: str, principal: Principal) -> PartnerKind:
+    """The kind of the partner whose endpoints ``principal`` manages; 404 for anyone else's."""
     kind = await store.partner_kind(uow.session, partner_id)
     if kind is None or not rules.may_manage(principal, partner_id):
         raise rules.UnknownEndpoint(f"no webhook endpoints of partner {partner_id}")
-    return partner_id
+    return kind
+
+
+async def _managed_endpoint(
+    uow: UnitOfWork,
+    partner_id: str,
+    endpoint_id: UUID,
+    principal: Principal,
+    *,
+    lock: bool = False,
+) -> WebhookEndpoint:
+    """One endpoint of a partner whose endpoints ``principal`` manages; 404 otherwise."""
+    await _managed_partner(uow, partner_id, principal)
+    return await store.endpoint(uow.session, endpoint_id, partner_id=partner_id, lock=lock)
 
 
 async def register_endpoint(
@@ -109,9 +123,7 @@ async def register_endpoint(
 ) -> EndpointOut:
     """Register an endpoint with a new signing secret (read it with ``get_secret``)."""
     session = uow.session
-    await _managed_partner(uow, partner_id, principal)
-    kind = await store.partner_kind(session, partner_id)
-    assert kind is not None
+    kind = await _managed_partner(uow, partner_id, principal)
     url = rules.check_url(body.url, production=production)
     wanted = frozenset(body.event_types)
     rules.check_event_types(kind, wanted)
@@ -172,8 +184,7 @@ async def list_endpoints(
 async def get_endpoint(
     uow: UnitOfWork, *, partner_id: str, endpoint_id: UUID, principal: Principal
 ) -> EndpointOut:
-    await _managed_partner(uow, partner_id, principal)
-    return endpoint_out(await store.endpoint(uow.session, endpoint_id, partner_id=partner_id))
+    return endpoint_out(await _managed_endpoint(uow, partner_id, endpoint_id, principal))
 
 
 async def set_status(
@@ -187,8 +198,7 @@ async def set_status(
 ) -> EndpointOut:
     """Disable an endpoint (its messages wait) or enable it (they are sent, in order)."""
     session = uow.session
-    await _managed_partner(uow, partner_id, principal)
-    endpoint = await store.endpoint(session, endpoint_id, partner_id=partner_id, lock=True)
+    endpoint = await _managed_endpoint(uow, partner_id, endpoint_id, principal, lock=True)
     rules.check_status_change(rules.EndpointStatus(endpoint.status), status)
     endpoint.status = status.value
     endpoint.changed_at = now
@@ -228,8 +238,7 @@ async def rotate_secret(
     """A new signing secret; the replaced one keeps signing beside it for ``overlap``."""
     rules.check_overlap(overlap)
     session = uow.session
-    await _managed_partner(uow, partner_id, principal)
-    await store.endpoint(session, endpoint_id, partner_id=partner_id, lock=True)
+    await _managed_endpoint(uow, partner_id, endpoint_id, principal, lock=True)
     expires_at = now + overlap
     await store.retire_secrets(session, endpoint_id, expires_at=expires_at)
     secret = rules.new_secret()
@@ -262,8 +271,7 @@ async def get_secret(
 ) -> SecretOut:
     """The endpoint's current signing secret (every read is in the audit trail)."""
     session = uow.session
-    await _managed_partner(uow, partner_id, principal)
-    await store.endpoint(session, endpoint_id, partner_id=partner_id)
+    await _managed_endpoint(uow, partner_id, endpoint_id, principal)
     current, previous_expires_at = await store.current_secret(session, endpoint_id, now=now)
     await audit.record(
         uow,
@@ -291,8 +299,7 @@ async def list_deliveries(
     limit: int,
 ) -> Page[DeliveryOut]:
     """The endpoint's delivery log, newest first."""
-    await _managed_partner(uow, partner_id, principal)
-    await store.endpoint(uow.session, endpoint_id, partner_id=partner_id)
+    await _managed_endpoint(uow, partner_id, endpoint_id, principal)
     return await store.deliveries_page(
         uow.session,
         endpoint_id=endpoint_id,
@@ -312,8 +319,7 @@ async def get_delivery(
     principal: Principal,
 ) -> DeliveryDetail:
     session = uow.session
-    await _managed_partner(uow, partner_id, principal)
-    await store.endpoint(session, endpoint_id, partner_id=partner_id)
+    await _managed_endpoint(uow, partner_id, endpoint_id, principal)
     delivery = await store.delivery(session, delivery_id, endpoint_id=endpoint_id)
     return _detail(delivery, await store.attempts_of(session, delivery_id))
 
@@ -346,8 +352,7 @@ async def redeliver(
 ) -> DeliveryDetail:
     """Send a message again now (the same webhook-id: a receiver that has it drops it)."""
     session = uow.session
-    await _managed_partner(uow, partner_id, principal)
-    endpoint = await store.endpoint(session, endpoint_id, partner_id=partner_id)
+    endpoint = await _managed_endpoint(uow, partner_id, endpoint_id, principal)
     if endpoint.status != rules.EndpointStatus.ENABLED.value:
         raise rules.DeliveryNotRedeliverable("enable the endpoint first; its messages wait for it")
     await store.delivery(session, delivery_id, endpoint_id=endpoint_id, lock=True)
