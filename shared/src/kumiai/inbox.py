@@ -21,6 +21,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -71,6 +72,49 @@ _SETTLE = text(
     ")"
 )
 
+# The set-based forms, for a batch: the positions of many subjects at once
+# (in key order), parked events at once, and every settled event at once.
+_LOCK_POSITIONS = text(
+    "INSERT INTO inbox_subjects (consumer, source, subject, last_seq) "
+    "SELECT :consumer, s.source, s.subject, 0 "
+    "FROM unnest(CAST(:sources AS text[]), CAST(:subjects AS text[])) AS s(source, subject) "
+    "ORDER BY s.source, s.subject "
+    "ON CONFLICT (consumer, source, subject) DO UPDATE SET last_seq = inbox_subjects.last_seq "
+    "RETURNING source, subject, last_seq"
+)
+
+_PARK = text(
+    "INSERT INTO inbox_parked (consumer, source, subject, seq, envelope) "
+    "SELECT :consumer, p.source, p.subject, p.seq, CAST(p.envelope AS jsonb) "
+    "FROM unnest(CAST(:sources AS text[]), CAST(:subjects AS text[]), "
+    "CAST(:seqs AS bigint[]), CAST(:envelopes AS text[])) AS p(source, subject, seq, envelope) "
+    "ON CONFLICT DO NOTHING"
+)
+
+# ``processed_at`` is when the batch settles, not when its transaction began.
+_SETTLE_ALL = text(
+    "WITH last AS ("
+    "  SELECT * FROM unnest(CAST(:sources AS text[]), CAST(:subjects AS text[]),"
+    "  CAST(:seqs AS bigint[])) AS l(source, subject, seq)"
+    "), advanced AS ("
+    "  UPDATE inbox_subjects AS s SET last_seq = last.seq FROM last"
+    "  WHERE s.consumer = :consumer AND s.source = last.source AND s.subject = last.subject"
+    "), recorded AS ("
+    "  INSERT INTO inbox_events (consumer, event_id, outcome, processed_at)"
+    "  SELECT :consumer, e.event_id, e.outcome, clock_timestamp()"
+    "  FROM unnest(CAST(:event_ids AS uuid[]), CAST(:outcomes AS text[])) AS e(event_id, outcome)"
+    "  ON CONFLICT DO NOTHING"
+    "), cleared AS ("
+    "  DELETE FROM inbox_parked AS p USING last"
+    "  WHERE p.consumer = :consumer AND p.source = last.source AND p.subject = last.subject"
+    "  AND p.seq <= last.seq"
+    ") SELECT last.source, last.subject, last.seq FROM last WHERE EXISTS ("
+    "  SELECT 1 FROM inbox_parked AS p"
+    "  WHERE p.consumer = :consumer AND p.source = last.source AND p.subject = last.subject"
+    "  AND p.seq = last.seq + 1"
+    ")"
+)
+
 
 def is_transient(exc: BaseException) -> bool:
     """Failures of the infrastructure, not of the message: retried without limit.
@@ -101,10 +145,68 @@ class ConsumerStats:
     ignored: int = 0
 
 
-@dataclass(frozen=True)
-class _Settled:
-    outcome: str
-    successor_parked: bool = False
+class BatchHandler:
+    """A handler that can also take a run of events of its type at once.
+
+    ``many`` gets the run in order, in one unit of work; events of one subject
+    may be in it more than once, in sequence order. Called with one event it
+    behaves as any handler. A batch handler that emits events sets the unit
+    of work's correlation and causation for each itself.
+    """
+
+    def __init__(
+        self,
+        many: Callable[[UnitOfWork, Sequence[tuple[EventPayload, Envelope]]], Awaitable[None]],
+    ) -> None:
+        self.many = many
+
+    async def __call__(self, uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
+        await self.many(uow, [(payload, envelope)])
+
+
+class _Plan:
+    """What becomes of each event of a batch, from its subject's position.
+
+    Walks the batch in order, so a subject's later events in the same batch
+    follow the earlier ones: due (the next in sequence), duplicate (at or
+    below the position) or parked (a predecessor is missing).
+    """
+
+    def __init__(self, envelopes: Sequence[Envelope], handled: Callable[[Envelope], bool]) -> None:
+        self._envelopes = envelopes
+        self._handled = handled
+        self.outcomes: list[str] = []
+        self.due: list[Envelope] = []
+        self.parked: list[Envelope] = []
+        self.settled: list[tuple[Envelope, str]] = []
+
+    def subjects(self) -> list[tuple[str, str]]:
+        """Each subject once, in one order for every consumer (no lock-order deadlock)."""
+        return sorted({(e.source, e.subject) for e in self._envelopes})
+
+    def classify(self, positions: Mapping[tuple[str, str], int]) -> None:
+        position = dict(positions)
+        for envelope in self._envelopes:
+            key = (envelope.source, envelope.subject)
+            if envelope.sequence <= position[key]:
+                self.outcomes.append("duplicate")
+            elif envelope.sequence > position[key] + 1:
+                # Not recorded as handled: the producer's replay delivers it again too.
+                self.outcomes.append("parked")
+                self.parked.append(envelope)
+            else:
+                position[key] = envelope.sequence
+                outcome = "handled" if self._handled(envelope) else "ignored"
+                self.outcomes.append(outcome)
+                self.due.append(envelope)
+                self.settled.append((envelope, outcome))
+
+    def last_settled(self) -> list[Envelope]:
+        """The last settled event of each subject: where its position ends."""
+        last: dict[tuple[str, str], Envelope] = {}
+        for envelope, _ in self.settled:
+            last[(envelope.source, envelope.subject)] = envelope
+        return list(last.values())
 
 
 class EventConsumer:
@@ -127,9 +229,13 @@ class EventConsumer:
         partitions: int = 6,
         replication_factor: int = 1,
         session_timeout_ms: int = 10_000,
+        max_records: int = 1_000,
+        fetch_max_wait_ms: int = 50,
     ) -> None:
         self.service = service
         self._session_timeout_ms = session_timeout_ms
+        self._max_records = max_records
+        self._fetch_max_wait_ms = fetch_max_wait_ms
         self.consumer_name = service
         self._sessions = sessions
         self._bootstrap = bootstrap_servers
@@ -144,6 +250,8 @@ class EventConsumer:
         self._partitions = partitions
         self._replication = replication_factor
         self.stats = ConsumerStats()
+        self.joined = asyncio.Event()
+        """Set once the consumer has joined its group and fetched (for benchmarks and tests)."""
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -175,14 +283,17 @@ class EventConsumer:
                     # The broker may hold a new member's join for up to half of it.
                     session_timeout_ms=self._session_timeout_ms,
                     heartbeat_interval_ms=max(self._session_timeout_ms // 3, 100),
+                    fetch_max_wait_ms=self._fetch_max_wait_ms,
                 )
                 await consumer.start()
                 backoff = 0.2
                 while True:
-                    batches = await consumer.getmany(timeout_ms=500, max_records=500)
-                    for tp, records in batches.items():
-                        await self._process_partition_batch(records, producer)
-                        await self._commit(consumer, tp, records[-1].offset + 1)
+                    batches = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
+                    self.joined.set()
+                    if batches:
+                        await self._process_fetch(batches, producer)
+                        ends = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                        await self._commit(consumer, ends)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -200,38 +311,74 @@ class EventConsumer:
                     *(bounded(c.stop(), 10) for c in (consumer, producer) if c is not None)
                 )
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         try:
-            await consumer.commit({tp: OffsetAndMetadata(offset, "")})
+            await consumer.commit({tp: OffsetAndMetadata(o, "") for tp, o in offsets.items()})
         except Exception as exc:
             # Effects are already recorded; a lost commit only means redelivery,
             # which the inbox absorbs.
-            log.info("offset commit failed", partition=tp.partition, error=str(exc))
+            log.info("offset commit failed", error=str(exc))
 
-    async def _process_partition_batch(
-        self, records: Sequence[ConsumerRecord[bytes, bytes]], producer: Any
+    async def _process_fetch(
+        self,
+        fetched: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]],
+        producer: Any,
+    ) -> None:
+        """Handle a fetch: every partition's readable records in one transaction.
+
+        A subject's events share a partition (they are keyed by subject), so
+        keeping each partition's order keeps every subject's. A partition with
+        an unreadable record is handled apart, in order around it.
+        """
+        together: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
+        payloads: dict[UUID, EventPayload] = {}
+        for records in fetched.values():
+            read = [self._read(record, payloads) for record in records]
+            if any(isinstance(envelope, PoisonMessage) for _, envelope in read):
+                await self._process_partition(read, payloads, producer)
+            else:
+                together.extend((r, e) for r, e in read if isinstance(e, Envelope))
+        await self._flush(together, payloads, producer)
+
+    def _read(
+        self, record: ConsumerRecord[bytes, bytes], payloads: dict[UUID, EventPayload]
+    ) -> tuple[ConsumerRecord[bytes, bytes], Envelope | PoisonMessage]:
+        try:
+            envelope = self._parse(record.value)
+            _, payload = self._resolve(envelope)
+        except PoisonMessage as exc:
+            return record, exc
+        if payload is not None:
+            payloads[envelope.id] = payload
+        return record, envelope
+
+    async def _process_partition(
+        self,
+        read: Sequence[tuple[ConsumerRecord[bytes, bytes], Envelope | PoisonMessage]],
+        payloads: Mapping[UUID, EventPayload],
+        producer: Any,
     ) -> None:
         """Handle a partition's records in order: readable ones together, poison apart."""
         batch: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
-        for record in records:
-            try:
-                envelope = self._parse(record.value)
-                self._resolve(envelope)
-            except PoisonMessage as exc:
-                await self._flush(batch, producer)
+        for record, envelope in read:
+            if isinstance(envelope, PoisonMessage):
+                await self._flush(batch, payloads, producer)
                 batch = []
-                await self._dead_letter(record, producer, exc, 1)
-                continue
-            batch.append((record, envelope))
-        await self._flush(batch, producer)
+                await self._dead_letter(record, producer, envelope, 1)
+            else:
+                batch.append((record, envelope))
+        await self._flush(batch, payloads, producer)
 
     async def _flush(
-        self, batch: list[tuple[ConsumerRecord[bytes, bytes], Envelope]], producer: Any
+        self,
+        batch: list[tuple[ConsumerRecord[bytes, bytes], Envelope]],
+        payloads: Mapping[UUID, EventPayload],
+        producer: Any,
     ) -> None:
         if not batch:
             return
         try:
-            await self.handle_many([envelope for _, envelope in batch])
+            await self.handle_many([envelope for _, envelope in batch], payloads)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -293,26 +440,118 @@ class EventConsumer:
         [outcome] = await self.handle_many([envelope])
         return outcome
 
-    async def handle_many(self, envelopes: Sequence[Envelope]) -> list[str]:
-        """Handle envelopes in order in one transaction; all or none take effect."""
-        settled: list[_Settled] = []
+    async def handle_many(
+        self, envelopes: Sequence[Envelope], payloads: Mapping[UUID, EventPayload] | None = None
+    ) -> list[str]:
+        """Handle envelopes in order in one transaction; all or none take effect.
+
+        Set-based: one statement locks every subject's position, the events
+        are sorted in memory into duplicates, parked and due ones, the due
+        ones are handled (a run of one type by a batch handler at once), and
+        one statement records them all.
+        """
+        plan = _Plan(envelopes, lambda e: e.type in self._handlers)
         uow = UnitOfWork(self._sessions, source=self.service, topic=self._own_topic)
         async with uow:
-            for envelope in envelopes:
-                set_correlation_id(envelope.correlation_id)
-                structlog.contextvars.bind_contextvars(
-                    correlation_id=envelope.correlation_id, event_id=str(envelope.id)
-                )
-                uow.correlation_id = envelope.correlation_id
-                uow.causation_id = envelope.id
-                handler, payload = self._resolve(envelope)
-                settled.append(await self._settle(uow, envelope, handler, payload))
-        for envelope, result in zip(envelopes, settled, strict=True):
-            self._count(envelope, result.outcome)
-        for envelope, result in zip(envelopes, settled, strict=True):
-            if result.successor_parked:
+            session = uow.session
+            plan.classify(await self._lock_positions(session, plan.subjects()))
+            if plan.parked:
+                await session.execute(_PARK, self._parked_rows(plan.parked))
+            for run in self._runs(plan.due):
+                await self._handle_run(uow, run, payloads or {})
+            successors = await self._settle_all(session, plan)
+        for envelope, outcome in zip(envelopes, plan.outcomes, strict=True):
+            self._count(envelope, outcome)
+        for envelope in envelopes:
+            key = (envelope.source, envelope.subject, envelope.sequence)
+            if key in successors:
+                successors.discard(key)
                 await self._drain_parked_safely(envelope)
-        return [result.outcome for result in settled]
+        return plan.outcomes
+
+    async def _lock_positions(
+        self, session: AsyncSession, subjects: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], int]:
+        rows = await session.execute(
+            _LOCK_POSITIONS,
+            {
+                "consumer": self.consumer_name,
+                "sources": [source for source, _ in subjects],
+                "subjects": [subject for _, subject in subjects],
+            },
+        )
+        return {(row.source, row.subject): int(row.last_seq) for row in rows}
+
+    def _parked_rows(self, parked: Sequence[Envelope]) -> dict[str, Any]:
+        return {
+            "consumer": self.consumer_name,
+            "sources": [e.source for e in parked],
+            "subjects": [e.subject for e in parked],
+            "seqs": [e.sequence for e in parked],
+            "envelopes": [e.model_dump_json() for e in parked],
+        }
+
+    def _runs(self, due: Sequence[Envelope]) -> list[list[tuple[Envelope, Handler | None]]]:
+        """Consecutive due events that one batch handler takes at once; others alone."""
+        runs: list[list[tuple[Envelope, Handler | None]]] = []
+        for envelope in due:
+            handler = self._handlers.get(envelope.type)
+            last = runs[-1] if runs else None
+            if isinstance(handler, BatchHandler) and last is not None and last[-1][1] is handler:
+                last.append((envelope, handler))
+            else:
+                runs.append([(envelope, handler)])
+        return runs
+
+    async def _handle_run(
+        self,
+        uow: UnitOfWork,
+        run: Sequence[tuple[Envelope, Handler | None]],
+        payloads: Mapping[UUID, EventPayload],
+    ) -> None:
+        envelope, handler = run[0]
+        if handler is None:
+            return
+        if isinstance(handler, BatchHandler) and len(run) > 1:
+            uow.correlation_id = None
+            uow.causation_id = None
+            await handler.many(uow, [(self._payload(e, payloads), e) for e, _ in run])
+            return
+        set_correlation_id(envelope.correlation_id)
+        structlog.contextvars.bind_contextvars(
+            correlation_id=envelope.correlation_id, event_id=str(envelope.id)
+        )
+        uow.correlation_id = envelope.correlation_id
+        uow.causation_id = envelope.id
+        await handler(uow, self._payload(envelope, payloads), envelope)
+
+    def _payload(self, envelope: Envelope, payloads: Mapping[UUID, EventPayload]) -> EventPayload:
+        """The event's payload, read once per delivery."""
+        if envelope.id in payloads:
+            return payloads[envelope.id]
+        _, payload = self._resolve(envelope)
+        assert payload is not None
+        return payload
+
+    async def _settle_all(self, session: AsyncSession, plan: _Plan) -> set[tuple[str, str, int]]:
+        """Advance every position, record the events; answer which subjects' next event
+        is already parked (as the last handled event of each)."""
+        settled = plan.settled
+        if not settled:
+            return set()
+        last = plan.last_settled()
+        rows = await session.execute(
+            _SETTLE_ALL,
+            {
+                "consumer": self.consumer_name,
+                "sources": [e.source for e in last],
+                "subjects": [e.subject for e in last],
+                "seqs": [e.sequence for e in last],
+                "event_ids": [e.id for e, _ in settled],
+                "outcomes": [outcome for _, outcome in settled],
+            },
+        )
+        return {(row.source, row.subject, int(row.seq)) for row in rows}
 
     def _count(self, envelope: Envelope, outcome: str) -> None:
         if outcome == "handled":
@@ -336,38 +575,6 @@ class EventConsumer:
             "source": envelope.source,
             "subject": envelope.subject,
         }
-
-    async def _settle(
-        self,
-        uow: UnitOfWork,
-        envelope: Envelope,
-        handler: Handler | None,
-        payload: EventPayload | None,
-    ) -> _Settled:
-        session = uow.session
-        position = int(await session.scalar(_LOCK_POSITION, self._keys(envelope)) or 0)
-        if envelope.sequence <= position:
-            return _Settled("duplicate")
-        if envelope.sequence > position + 1:
-            # Not recorded as handled: the producer's replay delivers it again too.
-            await session.execute(
-                insert(inbox_parked)
-                .values(
-                    **self._keys(envelope),
-                    seq=envelope.sequence,
-                    envelope=envelope.model_dump(mode="json"),
-                )
-                .on_conflict_do_nothing()
-            )
-            return _Settled("parked")
-        outcome = "ignored"
-        if handler is not None:
-            assert payload is not None
-            await handler(uow, payload, envelope)
-            outcome = "handled"
-        successor = await self._advance(session, envelope, outcome)
-        # An ignored event still advances the position; to callers it counts as handled.
-        return _Settled(outcome if outcome == "handled" else "ignored", successor)
 
     async def _advance(self, session: AsyncSession, envelope: Envelope, outcome: str) -> bool:
         successor = await session.scalar(

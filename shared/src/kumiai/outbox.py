@@ -49,7 +49,8 @@ async def record_event(
     # Taking the subject's next number locks its counter row until commit, so a
     # subject's events are numbered, committed and published in one order. The
     # number is taken and the event written in one round trip: callers on a hot
-    # subject hold its counter for as short a time as possible.
+    # subject hold its counter for as short a time as possible. ``created_at`` is
+    # when the event is written, not when its transaction began.
     envelope = Envelope(
         type=payload.event_type,
         schema_version=payload.schema_version,
@@ -81,9 +82,10 @@ _RECORD_EVENT = text(
     " ON CONFLICT (subject) DO UPDATE SET last_seq = outbox_subjects.last_seq + 1"
     " RETURNING last_seq"
     ") INSERT INTO outbox_events"
-    " (event_id, topic, subject, subject_seq, type, schema_version, envelope)"
+    " (event_id, topic, subject, subject_seq, type, schema_version, envelope, created_at)"
     " SELECT :event_id, :topic, :subject, next.last_seq, :type, :version,"
-    " jsonb_set(CAST(:envelope AS jsonb), '{sequence}', to_jsonb(next.last_seq))"
+    " jsonb_set(CAST(:envelope AS jsonb), '{sequence}', to_jsonb(next.last_seq)),"
+    " clock_timestamp()"
     " FROM next RETURNING subject_seq"
 )
 

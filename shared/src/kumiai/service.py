@@ -130,6 +130,8 @@ class ServiceRuntime:
             partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
             session_timeout_ms=settings.consumer_session_timeout_ms,
+            max_records=settings.consumer_max_records,
+            fetch_max_wait_ms=settings.consumer_fetch_max_wait_ms,
         )
         self.partners = PartnerDirectory(self.sessions)
         self.tasks: list[asyncio.Task[None]] = []

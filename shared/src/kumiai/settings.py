@@ -110,7 +110,12 @@ class ServiceSettings(BaseSettings):
     )
 
     run_workers: bool = True
-    relay_poll_interval_s: float = Field(default=0.1, gt=0)
+    relay_poll_interval_s: float = Field(
+        default=0.02,
+        gt=0,
+        description="How long the relay waits before looking at the outbox again when it "
+        "found nothing: the longest an event waits to be published (a near-empty indexed read)",
+    )
     relay_batch_size: int = Field(default=500, ge=1)
     broker_check_interval_s: float = Field(default=1.0, gt=0)
     outbox_retention_hours: float = Field(default=7 * 24, gt=0)
@@ -121,6 +126,19 @@ class ServiceSettings(BaseSettings):
         "to answer about it); older lines are deleted",
     )
     consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_max_records: int = Field(
+        default=1_000,
+        ge=1,
+        le=10_000,
+        description="Events fetched at most at once; a fetch is handled in one transaction",
+    )
+    consumer_fetch_max_wait_ms: int = Field(
+        default=50,
+        ge=1,
+        le=5_000,
+        description="How long the broker may hold a fetch that found nothing new: the "
+        "longest an event waits on the broker before the consumer sees it",
+    )
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     consumer_session_timeout_ms: int = Field(
         default=10_000,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kumiai.contracts.disclosure import SalesReported
 from kumiai.contracts.ledger import (
     DistributionPaid,
@@ -12,7 +14,7 @@ from kumiai.contracts.ledger import (
 from kumiai.contracts.onboarding import FundOpenedV1, FundOpenedV2
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
-from kumiai.inbox import Handler
+from kumiai.inbox import BatchHandler, Handler
 from subscription.distributions import service as distributions
 from subscription.investors import service as investors
 from subscription.offerings import service as offerings
@@ -20,9 +22,17 @@ from subscription.subscriptions import service as subscriptions
 from subscription.transfers import service as transfers
 
 
-async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:
-    assert isinstance(payload, FundOpenedV2 | FundOpenedV1)
-    await offerings.open_offering(uow, event=payload, event_id=envelope.id)
+async def on_funds_opened(
+    uow: UnitOfWork, events: Sequence[tuple[EventPayload, Envelope]]
+) -> None:
+    opened = []
+    for payload, envelope in events:
+        assert isinstance(payload, FundOpenedV2 | FundOpenedV1)
+        opened.append((payload, envelope.id))
+    await offerings.open_offerings(uow, events=opened)
+
+
+on_fund_opened = BatchHandler(on_funds_opened)
 
 
 async def on_payment_received(uow: UnitOfWork, payload: EventPayload, envelope: Envelope) -> None:

@@ -32,8 +32,31 @@ from kumiai_tools.testing import sample_fund_opened
 EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
 
 
+RATIOS = (
+    "bus.consumer_events_per_s",
+    "ledger.entries_per_s",
+    "ledger.batch_postings_per_s",
+    "ledger.hot_account_entries_per_s",
+    "subscription.orders_per_s",
+)
+"""Throughputs also printed as ``<figure>.x_pgbench``: machines differ, ratios less."""
+
+_figures: dict[str, float] = {}
+
+
 def report(name: str, value: float, unit: str) -> None:
+    _figures[name] = value
     print(f"BENCH {name} {value:.1f} {unit}", flush=True)
+
+
+def report_ratios() -> None:
+    """Each throughput over ``pgbench.tps`` of the same run."""
+    yardstick = _figures.get("pgbench.tps")
+    if not yardstick:
+        return
+    for name in RATIOS:
+        if name in _figures:
+            print(f"BENCH {name}.x_pgbench {_figures[name] / yardstick:.2f} x", flush=True)
 
 
 async def _wait(probe: object, target: int, timeout_s: float = 600) -> None:
@@ -139,14 +162,29 @@ def pgbench(server_url: str) -> None:
         report("pgbench.tps", float(found.group(1)), "tps")
 
 
-async def sellout_benchmark(server_url: str) -> None:
+async def sellout_benchmark(server_url: str, bootstrap: str) -> None:
+    """The sell-out race, with its events relayed to the ledger meanwhile (``bus.lag_*``)."""
+    from kumiai_tools.bench import pipeline
     from kumiai_tools.bench.subscription import run
 
-    name = f"kumiai_bench_subscription_{uuid.uuid4().hex[:8]}"
-    await create_database(server_url, name)
-    url = database_url(server_url, name)
-    await asyncio.to_thread(upgrade, service("subscription").root(), url)
-    await run(url, report)
+    run_id = uuid.uuid4().hex[:8]
+    urls = {}
+    for name in ("subscription", "ledger"):
+        db = f"kumiai_bench_{name}_{run_id}"
+        await create_database(server_url, db)
+        urls[name] = database_url(server_url, db)
+        await asyncio.to_thread(upgrade, service(name).root(), urls[name])
+    proc = await asyncio.to_thread(
+        pipeline.start, urls["subscription"], urls["ledger"], bootstrap, f"sellout{run_id}"
+    )
+    try:
+        await run(urls["subscription"], report)
+        lags = await pipeline.lags_ms(urls["subscription"], urls["ledger"])
+    finally:
+        await asyncio.to_thread(pipeline.stop, proc)
+    report("bus.lag_p50_ms", pipeline.percentile(lags, 0.5), "ms")
+    report("bus.lag_p99_ms", pipeline.percentile(lags, 0.99), "ms")
+    report("bus.lag_events", len(lags), "events")
 
 
 async def ledger_benchmark(server_url: str) -> None:
@@ -201,8 +239,9 @@ def main() -> None:
             pgbench(server_url)
             asyncio.run(bus_benchmark(server_url, bootstrap))
             asyncio.run(ledger_benchmark(server_url))
-            asyncio.run(sellout_benchmark(server_url))
+            asyncio.run(sellout_benchmark(server_url, bootstrap))
             asyncio.run(distribution_benchmark(server_url, bootstrap))
+            report_ratios()
         finally:
             if broker:
                 broker.stop()

@@ -3,6 +3,7 @@ it closes (the fund forms or fails) or staff withdraw it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -55,9 +56,11 @@ def _out(offering: Offering, now: datetime) -> OfferingOut:
     )
 
 
-async def open_offering(uow: UnitOfWork, *, event: AnyFundOpened, event_id: UUID) -> None:
-    """Put a newly opened fund on offer (once, however often the event is delivered)."""
-    await store.insert_offering(uow.session, terms=rules.terms_of(event), event_id=event_id)
+async def open_offerings(uow: UnitOfWork, *, events: Sequence[tuple[AnyFundOpened, UUID]]) -> None:
+    """Put newly opened funds on offer (once each, however often an event is delivered)."""
+    await store.insert_offerings(
+        uow.session, [(rules.terms_of(event), event_id) for event, event_id in events]
+    )
 
 
 async def get_offering(uow: UnitOfWork, *, fund_id: UUID) -> OfferingOut:

@@ -10,7 +10,7 @@ foreign-key checks of an order's new rows (``KEY SHARE``) never queue behind it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from uuid import UUID
 
@@ -27,20 +27,30 @@ from subscription.offerings.rules import OfferingStatus, OfferingTerms
 from subscription.subscriptions.rules import SubscriptionStatus
 
 
-async def insert_offering(session: AsyncSession, *, terms: OfferingTerms, event_id: UUID) -> None:
-    """Put a fund on offer once, however often its opening event is delivered."""
+async def insert_offerings(
+    session: AsyncSession, opened: Sequence[tuple[OfferingTerms, UUID]]
+) -> None:
+    """Put funds on offer once each, however often their opening events are delivered
+    (one statement for a batch of openings; the first opening of a fund wins)."""
+    # One statement with the rows as parameters: compiled once, sent in pages.
     await session.execute(
-        upsert(Offering)
-        .values(
-            **asdict(terms),
-            units_sold=0,
-            units_confirmed=0,
-            investors=0,
-            status=OfferingStatus.OPEN.value,
-            opened_by_event=event_id,
-        )
-        .on_conflict_do_nothing(index_elements=[Offering.fund_id])
+        upsert(Offering).on_conflict_do_nothing(index_elements=[Offering.fund_id]),
+        [
+            {
+                **_shallow(terms),
+                "units_sold": 0,
+                "units_confirmed": 0,
+                "investors": 0,
+                "status": OfferingStatus.OPEN.value,
+                "opened_by_event": event_id,
+            }
+            for terms, event_id in opened
+        ],
     )
+
+
+def _shallow(terms: OfferingTerms) -> dict[str, object]:
+    return {f.name: getattr(terms, f.name) for f in fields(terms)}
 
 
 async def readable_offering(
