@@ -60,6 +60,25 @@ class Flows:
         assert outcome == "handled", f"{payload.event_type}: {outcome}"
         return outcome
 
+    async def deliver_many(
+        self, source: str, subject: str, payloads: Sequence[EventPayload]
+    ) -> list[str]:
+        """Handle events of one subject as one fetched batch (one transaction)."""
+        envelopes = []
+        for payload in payloads:
+            self._sequence[(source, subject)] += 1
+            envelopes.append(
+                Envelope(
+                    type=payload.event_type,
+                    schema_version=payload.schema_version,
+                    source=source,
+                    subject=subject,
+                    sequence=self._sequence[(source, subject)],
+                    data=payload.model_dump(mode="json"),
+                )
+            )
+        return await self.runtime.consumer.handle_many(envelopes)
+
     async def open_fund(self, **overrides: Any) -> FundOpened:
         """Onboarding announces a fund whose offering is open."""
         fund = sample_fund_opened(**overrides)

@@ -189,3 +189,32 @@ async def test_the_same_report_sent_twice_at_once_is_booked_once(ledger: Ledger)
     assert first.json()["id"] == second.json()["id"]
     assert first.json()["status"] == "matched"
     assert await ledger.posted(f"fund/{fund.fund_id}/escrow") == placed.amount_due
+
+
+async def test_a_batch_of_placed_subscriptions_is_awaited_and_matched_in_one_transaction(
+    ledger: Ledger,
+) -> None:
+    """The consumer hands a fetch's ``SubscriptionPlaced`` events to the ledger at once."""
+    fund = await ledger.flows.open_fund()
+    placed = [ledger.flows.subscription(fund, units=1 + i % 2) for i in range(5)]
+    early = {
+        i: await ledger.deposit(f"B-{i}", placed[i].amount_due, placed[i].payment_reference)
+        for i in (1, 3)
+    }
+    outcomes = await ledger.flows.deliver_many("subscription", str(fund.fund_id), placed)
+    again = await ledger.flows.runtime.consumer.handle_many([])  # nothing to do is fine
+    assert (outcomes, again) == (["handled"] * 5, [])
+    assert [await ledger.status(d) for d in early.values()] == ["matched", "matched"]
+    awaited = await fetch(
+        ledger.url, "SELECT subscription_id, status FROM expected_payments ORDER BY amount"
+    )
+    paid = {str(placed[i].subscription_id) for i in early}
+    assert sorted((str(r["subscription_id"]), r["status"]) for r in awaited) == sorted(
+        (str(p.subscription_id), "paid" if str(p.subscription_id) in paid else "expected")
+        for p in placed
+    )
+    escrow = sum(placed[i].amount_due for i in early)
+    assert await ledger.posted(f"fund/{fund.fund_id}/escrow") == escrow
+    assert await ledger.posted("suspense") == 0
+    received = await _events(ledger.url, "PaymentReceived")
+    assert sorted(e["subscription_id"] for e in received) == sorted(paid)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kumiai.contracts.onboarding import FundOpenedV1, FundOpenedV2
 from kumiai.contracts.subscription import (
     DistributionAllocated,
@@ -13,7 +15,7 @@ from kumiai.contracts.subscription import (
 from kumiai.contracts.subsidy import SubsidyGranted, SubsidyRevoked
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
-from kumiai.inbox import Handler
+from kumiai.inbox import BatchHandler, Handler
 from ledger.closing import service as closing
 from ledger.deposits import service as deposits
 from ledger.distributions import service as distributions
@@ -25,11 +27,17 @@ async def on_fund_opened(uow: UnitOfWork, payload: EventPayload, envelope: Envel
     await closing.open_fund(uow, event=payload)
 
 
-async def on_subscription_placed(
-    uow: UnitOfWork, payload: EventPayload, envelope: Envelope
+async def on_subscriptions_placed(
+    uow: UnitOfWork, events: Sequence[tuple[EventPayload, Envelope]]
 ) -> None:
-    assert isinstance(payload, SubscriptionPlaced)
-    await deposits.expect_payment(uow, event=payload)
+    placed = []
+    for payload, _ in events:
+        assert isinstance(payload, SubscriptionPlaced)
+        placed.append(payload)
+    await deposits.expect_payments(uow, events=placed)
+
+
+on_subscription_placed = BatchHandler(on_subscriptions_placed)
 
 
 async def on_subscription_cancelled(

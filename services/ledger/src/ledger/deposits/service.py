@@ -69,25 +69,32 @@ def _match_fingerprint(subscription_id: UUID) -> str:
     return request_fingerprint({"subscription": str(subscription_id)})
 
 
-async def expect_payment(uow: UnitOfWork, *, event: SubscriptionPlaced) -> None:
-    """Await the subscription's amount due under its payment reference; a deposit that
-    already waits in suspense for it (same reference, amount and currency) pays it now."""
+async def expect_payments(uow: UnitOfWork, *, events: Sequence[SubscriptionPlaced]) -> None:
+    """Await each placed subscription's amount due under its payment reference; a deposit
+    that already waits in suspense for one (same reference, amount and currency) pays it
+    now. Set-based for a batch of events: one statement locks the references, one
+    records the payments, one finds those a deposit waits for; only these are matched
+    one by one."""
     session = uow.session
-    reference = normalise_reference(event.payment_reference)
-    await store.lock_references(session, [reference])
-    payment = await store.await_payment(
-        session,
-        subscription_id=event.subscription_id,
-        fund_id=event.fund_id,
-        investor_id=event.investor_id,
-        amount=event.amount_due,
-        fee_amount=event.units * event.handling_fee_per_unit,
-        currency=event.currency,
-        reference=reference,
-        deadline=event.payment_deadline,
-    )
-    if payment is not None:
-        await _match_waiting_deposits(uow, [payment])
+    rows = [
+        {
+            "subscription_id": event.subscription_id,
+            "fund_id": event.fund_id,
+            "investor_id": event.investor_id,
+            "amount": event.amount_due,
+            "fee_amount": event.units * event.handling_fee_per_unit,
+            "currency": event.currency,
+            "payment_reference": normalise_reference(event.payment_reference),
+            "payment_deadline": event.payment_deadline,
+        }
+        for event in events
+    ]
+    references = [str(row["payment_reference"]) for row in rows]
+    await store.lock_references(session, references)
+    payments = await store.await_payments(session, rows)
+    waiting = await store.references_waiting(session, [p.payment_reference for p in payments])
+    if waiting:
+        await _match_waiting_deposits(uow, [p for p in payments if p.payment_reference in waiting])
 
 
 async def match_early_deposits(uow: UnitOfWork, *, fund_id: UUID) -> None:

@@ -4,7 +4,6 @@ and its payment meet in either order, and what a caller may read."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Select, select, text
@@ -35,36 +34,33 @@ async def lock_references(session: AsyncSession, references: Sequence[str]) -> N
         )
 
 
-async def await_payment(
-    session: AsyncSession,
-    *,
-    subscription_id: UUID,
-    fund_id: UUID,
-    investor_id: UUID,
-    amount: int,
-    fee_amount: int,
-    currency: str,
-    reference: str,
-    deadline: datetime,
-) -> ExpectedPayment | None:
-    """Record a payment the ledger awaits; ``None`` if it was already recorded."""
-    created = await session.scalar(
-        insert(ExpectedPayment)
-        .values(
-            subscription_id=subscription_id,
-            fund_id=fund_id,
-            investor_id=investor_id,
-            amount=amount,
-            fee_amount=fee_amount,
-            currency=currency,
-            payment_reference=reference,
-            payment_deadline=deadline,
-            status=PaymentStatus.EXPECTED.value,
-        )
-        .on_conflict_do_nothing()
-        .returning(ExpectedPayment.subscription_id)
+async def await_payments(
+    session: AsyncSession, payments: Sequence[dict[str, object]]
+) -> Sequence[ExpectedPayment]:
+    """Record payments the ledger awaits (one statement); returns those not recorded
+    before. Each row has ``ExpectedPayment``'s columns but its status."""
+    if not payments:
+        return []
+    rows = [{**row, "status": PaymentStatus.EXPECTED.value} for row in payments]
+    created = await session.scalars(
+        insert(ExpectedPayment).on_conflict_do_nothing().returning(ExpectedPayment), rows
     )
-    return None if created is None else await session.get(ExpectedPayment, created)
+    return created.all()
+
+
+async def references_waiting(session: AsyncSession, references: Sequence[str]) -> set[str]:
+    """Which of these (normalised) references a deposit in suspense quotes."""
+    if not references:
+        return set()
+    found = await session.scalars(
+        select(Deposit.reference_normalised)
+        .where(
+            Deposit.reference_normalised.in_(set(references)),
+            Deposit.status == DepositStatus.SUSPENSE.value,
+        )
+        .distinct()
+    )
+    return {reference for reference in found if reference is not None}
 
 
 async def awaited_references(session: AsyncSession, fund_id: UUID) -> list[str]:
