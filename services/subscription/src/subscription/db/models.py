@@ -130,8 +130,8 @@ class Subscription(Base):
         Index("ix_subscriptions_due", "payment_deadline", postgresql_where="status = 'placed'"),
         Index("ix_subscriptions_fund_status", "fund_id", "status"),
         Index("ix_subscriptions_investor", "investor_id", "placed_at", "id"),
-        # The per-issuer limit sums these (subscriptions.store.COMMITTED_TO_ISSUER); the
-        # statuses are subscriptions.rules.LIVE_STATUSES.
+        # The per-issuer limit sums these (subscriptions.store.ADD_SUBSCRIPTION_COUNTING_ISSUER);
+        # the statuses are subscriptions.rules.LIVE_STATUSES.
         Index(
             "ix_subscriptions_issuer_window",
             "investor_id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from kumiai.auth import require_roles
@@ -13,7 +13,7 @@ from kumiai.errors import Forbidden, Unauthorized, problems
 from kumiai.idempotency import IdempotencyKeyReused, RequiredIdempotencyKey, run_idempotent
 from kumiai.pagination import DEFAULT_LIMIT, BadCursor, Cursor, Limit, Page
 from kumiai.principal import Principal, Role
-from kumiai.service import UnitOfWorkDep
+from kumiai.service import UnitOfWorkDep, runtime_of
 from subscription.investors.rules import InvestorNotFound
 from subscription.offerings.rules import OfferingNotFound
 from subscription.settings import SettingsDep
@@ -54,6 +54,7 @@ router = APIRouter(tags=["subscriptions"])
     ),
 )
 async def subscribe(
+    request: Request,
     fund_id: UUID,
     body: SubscriptionIn,
     principal: Investor,
@@ -66,17 +67,27 @@ async def subscribe(
     Within the fund's maximum per investor and the yearly limit per issuer; never
     more units than are left. Repeating the request with its Idempotency-Key is safe.
     """
+    facts = await service.screen(
+        runtime_of(request).engine,
+        fund_id=fund_id,
+        body=body,
+        principal=principal,
+        settings=settings,
+    )
+    placement = service.Placement(
+        uow, fund_id=fund_id, facts=facts, body=body, principal=principal, settings=settings
+    )
     async with uow:
-        return await run_idempotent(
+        answer = await run_idempotent(
             uow,
             key=idempotency_key,
             principal=principal,
             operation=f"subscribe:{fund_id}",
             body=body,
-            action=lambda: service.place(
-                uow, fund_id=fund_id, body=body, principal=principal, settings=settings
-            ),
+            action=placement.reserve,
         )
+        await placement.complete()
+        return answer
 
 
 @router.post(

@@ -20,7 +20,7 @@ from kumiai.periods import end_of_nth_day, in_past_year, one_year_before
 from kumiai.principal import Principal, Role
 from kumiai.problems import Conflict, Forbidden, NotFound, UnprocessableContent
 from subscription.investors.rules import Standing, VerificationStatus, no_investor, own_id
-from subscription.offerings.rules import OfferingStatus, takes_subscriptions
+from subscription.offerings.rules import OfferingStatus, no_offering, takes_subscriptions
 
 STATUTORY_COOLING_OFF_DAYS = 8
 """The shortest cooling-off period the platform may offer (DOMAIN.md), in calendar days."""
@@ -176,6 +176,121 @@ def check_terms(acknowledged: str | None, *, current: str | None) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Offer:
+    """An offering as an order reads it, before any lock (``TAKE_UNITS`` decides for certain)."""
+
+    status: OfferingStatus
+    start: datetime
+    end: datetime
+    terms_digest: str | None
+    units_sold: int
+    units_offered: int
+    unit_price: int
+    handling_fee_per_unit: int
+    currency: str
+    msme_id: UUID
+    max_units_per_investor: int
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What an order is decided on, read together before any lock (``ORDER_FACTS``)."""
+
+    standing: Standing | None
+    """None if the investor never registered."""
+    offer: Offer | None
+    """None if there is no such offering."""
+    held: int | None
+    """The investor's units in the fund, placed and paid; none if it never ordered in it."""
+
+
+def check_order(
+    facts: OrderFacts,
+    *,
+    units: int,
+    terms_digest: str | None,
+    current_risk_notice: str,
+    now: datetime,
+) -> Offer:
+    """An order is taken from an eligible investor (``check_eligible``) for an existing
+    offering that is open (``check_offering_open``), on its current terms (``check_terms``),
+    while enough units are left (``check_units_left``), in this order. Answers the offering."""
+    check_eligible(facts.standing, current_risk_notice=current_risk_notice)
+    offer = facts.offer
+    if offer is None:
+        raise no_offering()
+    check_offering_open(status=offer.status, start=offer.start, end=offer.end, now=now)
+    check_terms(terms_digest, current=offer.terms_digest)
+    check_units_left(units=units, units_sold=offer.units_sold, units_offered=offer.units_offered)
+    return offer
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    """A subscription as an order places it: the units reserved, what is due, and by when."""
+
+    id: UUID
+    fund_id: UUID
+    investor_id: UUID
+    msme_id: UUID
+    units: int
+    unit_price: int
+    handling_fee_per_unit: int
+    amount_due: int
+    currency: str
+    payment_reference: str
+    payment_deadline: datetime
+    cooling_off_until: datetime
+    terms_digest: str | None
+    status: SubscriptionStatus
+    placed_at: datetime
+
+
+def new_subscription(
+    *,
+    id: UUID,
+    investor_id: UUID,
+    fund_id: UUID,
+    offer: Offer,
+    order: Order,
+    payment_reference: str,
+    due: Deadlines,
+    placed_at: datetime,
+) -> NewSubscription:
+    """A placed subscription for ``order``, priced and termed as the offering reads."""
+    return NewSubscription(
+        id=id,
+        fund_id=fund_id,
+        investor_id=investor_id,
+        msme_id=offer.msme_id,
+        units=order.units,
+        unit_price=order.unit_price,
+        handling_fee_per_unit=order.handling_fee_per_unit,
+        amount_due=order.amount_due,
+        currency=offer.currency,
+        payment_reference=payment_reference,
+        payment_deadline=due.payment,
+        cooling_off_until=due.cooling_off_until,
+        terms_digest=offer.terms_digest,
+        status=SubscriptionStatus.PLACED,
+        placed_at=placed_at,
+    )
+
+
+def refused_before_key(facts: OrderFacts) -> bool:
+    """Whether an order refused on its facts is answered before its Idempotency-Key is
+    looked up: only when the investor never ordered in the fund.
+
+    A placed order writes the investor's position in the same transaction as its key,
+    and positions are never deleted (a cancellation only lowers the units). So with no
+    position there is no stored response to replay, and a refusal writes nothing: the
+    order is answered without a transaction. With a position, the key is looked up first,
+    so that a retried order gets the answer it got the first time.
+    """
+    return facts.held is None
+
+
 def check_units_left(*, units: int, units_sold: int, units_offered: int) -> None:
     """No more units are sold than are offered.
 
@@ -209,7 +324,8 @@ def issuer_limit_window_start(at: datetime) -> datetime:
     """The instant after which subscriptions count towards the per-issuer limit at ``at``.
 
     The window is the past year of ``kumiai.periods.in_past_year``. The database
-    query (``COMMITTED_TO_ISSUER`` in ``subscriptions.store``) counts every
+    query (the sum of ``ADD_SUBSCRIPTION_COUNTING_ISSUER`` in ``subscriptions.store``,
+    formerly ``COMMITTED_TO_ISSUER``) counts every
     live subscription placed after this instant, later ones included: a concurrent
     subscription whose clock ran a moment ahead must count, never slip through.
     """
@@ -234,10 +350,11 @@ def issuer_limit_applies(limit: int) -> bool:
 def within_issuer_limit(committed: int, commitment: int, limit: int) -> bool:
     """Whether committing ``commitment`` more to an issuer keeps the investor within ``limit``.
 
-    ``committed`` comes from ``COMMITTED_TO_ISSUER`` read under the lock of
-    ``LOCK_ISSUER`` (``subscriptions.store``), so concurrent subscriptions
-    of one investor to one issuer are checked one after another. A limit of 0
-    means no limit.
+    ``committed`` is summed by ``ADD_SUBSCRIPTION_COUNTING_ISSUER`` under the lock that
+    ``RESERVE_POSITION_AND_LOCK_ISSUER`` took on the investor's row for the issuer
+    (``subscriptions.store``; formerly ``COMMITTED_TO_ISSUER`` and ``LOCK_ISSUER``), so
+    concurrent subscriptions of one investor to one issuer are checked one after another.
+    A limit of 0 means no limit.
     """
     return limit == 0 or committed + commitment <= limit
 

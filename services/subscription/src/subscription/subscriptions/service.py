@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from kumiai.contracts.ledger import PaymentReceived, RefundReason
 from kumiai.contracts.subscription import (
     CancellationReason,
@@ -19,11 +21,9 @@ from kumiai.pagination import Page, page_of
 from kumiai.principal import Principal
 from kumiai.references import new_reference
 from subscription.db.models import Subscription
-from subscription.investors import service as investors
-from subscription.offerings.rules import OfferingStatus
 from subscription.settings import Settings
 from subscription.subscriptions import rules, store
-from subscription.subscriptions.rules import SubscriptionStatus
+from subscription.subscriptions.rules import NewSubscription, OrderFacts, SubscriptionStatus
 from subscription.subscriptions.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
 
 
@@ -51,94 +51,125 @@ def _out(sub: Subscription) -> SubscriptionOut:
     )
 
 
-async def place(
-    uow: UnitOfWork,
+async def screen(
+    engine: AsyncEngine,
     *,
     fund_id: UUID,
     body: SubscriptionIn,
     principal: Principal,
     settings: Settings,
-) -> SubscriptionOut:
-    """An investor reserves units of an open fund and is told the amount due, the payment
-    reference to quote on the transfer and the payment deadline."""
+) -> OrderFacts:
+    """Read what an order is decided on, before its unit of work; an order by an investor
+    who never ordered in the fund is refused here if it must be (``rules.refused_before_key``),
+    without a transaction."""
     investor_id = rules.subscriber_id(principal)
-    session = uow.session
-    now = datetime.now(UTC)
-    rules.check_eligible(
-        await investors.standing(uow, investor_id=investor_id),
-        current_risk_notice=settings.risk_notice_version,
-    )
-    offering = await store.offering_for_order(session, fund_id)
-    rules.check_offering_open(
-        status=OfferingStatus(offering.status),
-        start=offering.offering_start,
-        end=offering.offering_end,
-        now=now,
-    )
-    rules.check_terms(body.terms_digest, current=offering.terms_digest)
-    rules.check_units_left(
-        units=body.units, units_sold=offering.units_sold, units_offered=offering.units_offered
-    )
-    order = rules.Order(body.units, offering.unit_price, offering.handling_fee_per_unit)
-    most = offering.max_units_per_investor
-    held = rules.check_investor_limit(
-        await store.reserve_position(
-            session, fund_id=fund_id, investor_id=investor_id, units=body.units, most=most
-        ),
-        most=most,
-    )
-    limit = settings.issuer_yearly_limit
-    if rules.issuer_limit_applies(limit):
-        committed = await store.committed_to_issuer(
-            session,
-            investor_id=investor_id,
-            msme_id=offering.msme_id,
+    facts = await store.order_facts(engine, fund_id=fund_id, investor_id=investor_id)
+    if rules.refused_before_key(facts):
+        rules.check_order(
+            facts,
+            units=body.units,
+            terms_digest=body.terms_digest,
+            current_risk_notice=settings.risk_notice_version,
+            now=datetime.now(UTC),
+        )
+    return facts
+
+
+class Placement:
+    """An investor reserves units of an open fund and is told the amount due, the payment
+    reference to quote on the transfer and the payment deadline, in two steps of one unit
+    of work: ``reserve`` decides and writes everything but the offering's units and the
+    event; ``complete`` then takes the units and records ``SubscriptionPlaced``.
+
+    The route writes the Idempotency-Key's answer between the two, so that the offering's
+    row, the one every order of a fund waits for, is held for two statements and the
+    commit only (decision 0007). Should ``complete`` refuse, the whole unit of work rolls
+    back, the key's answer with it.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        *,
+        fund_id: UUID,
+        facts: OrderFacts,
+        body: SubscriptionIn,
+        principal: Principal,
+        settings: Settings,
+    ) -> None:
+        self._uow = uow
+        self._fund_id = fund_id
+        self._facts = facts
+        self._body = body
+        self._principal = principal
+        self._settings = settings
+        self._reserved: tuple[NewSubscription, bool] | None = None
+
+    async def reserve(self) -> SubscriptionOut:
+        """Check the order (``facts`` from ``screen``), reserve the investor's position and
+        issuer commitment, and write the subscription; answers it as it will be placed."""
+        settings, units = self._settings, self._body.units
+        investor_id = rules.subscriber_id(self._principal)
+        session = self._uow.session
+        now = datetime.now(UTC)
+        offer = rules.check_order(
+            self._facts,
+            units=units,
+            terms_digest=self._body.terms_digest,
+            current_risk_notice=settings.risk_notice_version,
             now=now,
-            since=rules.issuer_limit_window_start(now),
         )
-        rules.check_issuer_limit(committed=committed, commitment=order.commitment, limit=limit)
-    due = rules.deadlines(
-        now,
-        payment=settings.payment_period,
-        cooling_off_days=settings.cooling_off_days,
-        cooling_off_test_period=settings.cooling_off_test_period,
-    )
-    sub = Subscription(
-        id=uuid.uuid4(),
-        fund_id=fund_id,
-        investor_id=investor_id,
-        msme_id=offering.msme_id,
-        units=body.units,
-        unit_price=offering.unit_price,
-        handling_fee_per_unit=offering.handling_fee_per_unit,
-        amount_due=order.amount_due,
-        currency=offering.currency,
-        payment_reference=new_reference(),
-        payment_deadline=due.payment,
-        cooling_off_until=due.cooling_off_until,
-        terms_digest=offering.terms_digest,
-        status=SubscriptionStatus.PLACED.value,
-        placed_at=now,
-    )
-    await store.add_subscription(session, sub)
-    # The offering's row is the hot one: taken last, just before the outbox and commit.
-    sold = await store.take_units(
-        session,
-        fund_id=fund_id,
-        units=body.units,
-        new_investor=rules.joins_fund(held, units=body.units),
-        now=now,
-    )
-    if sold is None:
-        await store.reread(session, offering)
-        rules.refuse_lost_race(
-            status=OfferingStatus(offering.status), offering_end=offering.offering_end, now=now
+        order = rules.Order(units, offer.unit_price, offer.handling_fee_per_unit)
+        most = offer.max_units_per_investor
+        limit = settings.issuer_yearly_limit
+        issuer_limit = rules.issuer_limit_applies(limit)
+        held = rules.check_investor_limit(
+            await store.reserve_position(
+                session,
+                fund_id=self._fund_id,
+                investor_id=investor_id,
+                units=units,
+                most=most,
+                lock_issuer=offer.msme_id if issuer_limit else None,
+                now=now,
+            ),
+            most=most,
         )
-    await uow.emit(
-        SubscriptionPlaced(
-            subscription_id=sub.id,
-            fund_id=fund_id,
+        sub = rules.new_subscription(
+            id=uuid.uuid4(),
             investor_id=investor_id,
+            fund_id=self._fund_id,
+            offer=offer,
+            order=order,
+            payment_reference=new_reference(),
+            due=rules.deadlines(
+                now,
+                payment=settings.payment_period,
+                cooling_off_days=settings.cooling_off_days,
+                cooling_off_test_period=settings.cooling_off_test_period,
+            ),
+            placed_at=now,
+        )
+        committed = await store.add_subscription(
+            session,
+            sub,
+            issuer_window_start=rules.issuer_limit_window_start(now) if issuer_limit else None,
+        )
+        if issuer_limit:
+            rules.check_issuer_limit(committed=committed, commitment=order.commitment, limit=limit)
+        self._reserved = (sub, rules.joins_fund(held, units=units))
+        return _placed_out(sub)
+
+    async def complete(self) -> None:
+        """Take the reserved units from the offering and record the event; nothing when
+        ``reserve`` did not run (the Idempotency-Key replayed an earlier answer)."""
+        if self._reserved is None:
+            return
+        sub, joins = self._reserved
+        event = SubscriptionPlaced(
+            subscription_id=sub.id,
+            fund_id=sub.fund_id,
+            investor_id=sub.investor_id,
             units=sub.units,
             unit_price=sub.unit_price,
             handling_fee_per_unit=sub.handling_fee_per_unit,
@@ -146,11 +177,41 @@ async def place(
             currency=sub.currency,
             payment_reference=sub.payment_reference,
             payment_deadline=sub.payment_deadline,
-            placed_at=now,
-        ),
-        subject=str(fund_id),
+            placed_at=sub.placed_at,
+        )
+        session = self._uow.session
+        # The offering's row is the hot one: taken last, just before the outbox and commit.
+        sold = await store.take_units(
+            session, fund_id=sub.fund_id, units=sub.units, new_investor=joins, now=sub.placed_at
+        )
+        if sold is None:
+            status, end = await store.offering_state(session, sub.fund_id)
+            rules.refuse_lost_race(status=status, offering_end=end, now=sub.placed_at)
+        await self._uow.emit(event, subject=str(sub.fund_id))
+
+
+def _placed_out(sub: NewSubscription) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=sub.id,
+        fund_id=sub.fund_id,
+        investor_id=sub.investor_id,
+        units=sub.units,
+        unit_price=sub.unit_price,
+        handling_fee_per_unit=sub.handling_fee_per_unit,
+        amount_due=sub.amount_due,
+        currency=sub.currency,
+        payment_reference=sub.payment_reference,
+        payment_deadline=sub.payment_deadline,
+        cooling_off_until=sub.cooling_off_until,
+        status=sub.status,
+        amount_paid=None,
+        cancel_reason=None,
+        refund_reason=None,
+        placed_at=sub.placed_at,
+        confirmed_at=None,
+        cancelled_at=None,
+        refunded_at=None,
     )
-    return _out(sub)
 
 
 async def _cancel(

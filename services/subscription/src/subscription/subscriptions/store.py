@@ -17,15 +17,36 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Row, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kumiai.pagination import decode_cursor
 from kumiai.principal import Principal
 from subscription.db.models import Holding, Offering, Position, Subscription
-from subscription.offerings.rules import OfferingStatus, no_offering
+from subscription.investors.rules import Standing, VerificationStatus
+from subscription.offerings.rules import OfferingStatus
 from subscription.subscriptions import rules
-from subscription.subscriptions.rules import FailedFundRefund, Release, SubscriptionStatus
+from subscription.subscriptions.rules import (
+    FailedFundRefund,
+    NewSubscription,
+    Offer,
+    OrderFacts,
+    Release,
+    SubscriptionStatus,
+)
 
+# What an order is decided on (rules.OrderFacts), in one statement read before any lock:
+# the investor's standing (investors.rules.Standing), the offering, and the investor's
+# position in the fund (none if it never ordered in it: rules.refused_before_key).
+ORDER_FACTS = text(
+    "SELECT i.id IS NOT NULL AS registered, i.verification, i.risk_notice_version, "
+    "o.fund_id IS NOT NULL AS offered, o.status, o.offering_start, o.offering_end, "
+    "o.terms_digest, o.units_sold, o.units_offered, o.unit_price, o.handling_fee_per_unit, "
+    "o.currency, o.msme_id, o.max_units_per_investor, p.units AS held "
+    "FROM (SELECT 1) AS one "
+    "LEFT JOIN investors AS i ON i.id = :investor "
+    "LEFT JOIN offerings AS o ON o.fund_id = :fund "
+    "LEFT JOIN positions AS p ON p.fund_id = :fund AND p.investor_id = :investor"
+)
 # The fund's maximum per investor (rules.check_investor_limit): the investor's position
 # grows only while it stays within :most; on a first order the caller compares.
 RESERVE_POSITION = text(
@@ -34,22 +55,49 @@ RESERVE_POSITION = text(
     "WHERE positions.units + EXCLUDED.units <= :most RETURNING units"
 )
 # The yearly limit per issuer (rules.check_issuer_limit), in two statements. First the
-# investor's row for the issuer is created or locked, and stays locked until commit, so
-# the investor's subscriptions to one issuer are placed one at a time ...
-LOCK_ISSUER = text(
+# investor's row for the issuer is created or locked (LOCK_ISSUER, the second part), and
+# stays locked until commit, so the investor's subscriptions to one issuer are placed one
+# at a time. It is taken in the statement of RESERVE_POSITION (repeated as its first part),
+# from the position's answer: so always after the position (the lock order), and only when
+# the position was granted.
+RESERVE_POSITION_AND_LOCK_ISSUER = text(
+    "WITH position AS ("
+    "INSERT INTO positions (fund_id, investor_id, units) VALUES (:fund, :investor, :units) "
+    "ON CONFLICT (fund_id, investor_id) DO UPDATE SET units = positions.units + EXCLUDED.units "
+    "WHERE positions.units + EXCLUDED.units <= :most RETURNING units"
+    "), issuer AS ("
     "INSERT INTO issuer_commitments (investor_id, msme_id, last_placed_at) "
-    "VALUES (:investor, :msme, :now) "
+    "SELECT CAST(:investor AS uuid), CAST(:msme AS uuid), CAST(:now AS timestamptz) "
+    "FROM position WHERE position.units <= :most "
     "ON CONFLICT (investor_id, msme_id) DO UPDATE "
     "SET last_placed_at = greatest(issuer_commitments.last_placed_at, EXCLUDED.last_placed_at)"
+    ") SELECT units FROM position"
+)
+# A new subscription's row, written before the offering's (the lock order).
+ADD_SUBSCRIPTION = text(
+    "INSERT INTO subscriptions (id, fund_id, investor_id, msme_id, units, unit_price, "
+    "handling_fee_per_unit, amount_due, currency, payment_reference, payment_deadline, "
+    "cooling_off_until, terms_digest, status, placed_at) VALUES (:id, :fund, :investor, :msme, "
+    ":units, :unit_price, :fee, :amount_due, :currency, :reference, :deadline, :cooling_off, "
+    ":terms_digest, :status, :placed_at)"
 )
 # ... then, in a statement whose snapshot is taken after the lock (so it sees every
 # subscription committed before), the live ones (rules.LIVE_STATUSES, written out for the
 # partial index ix_subscriptions_issuer_window) since rules.issuer_limit_window_start are
-# summed. No upper bound on placed_at: one placed by a server whose clock runs ahead counts.
-COMMITTED_TO_ISSUER = text(
-    "SELECT coalesce(sum(units::bigint * unit_price), 0) FROM subscriptions "
+# summed (COMMITTED_TO_ISSUER, the CTE). No upper bound on placed_at: one placed by a server
+# whose clock runs ahead counts. The same statement writes the new subscription (ADD_SUBSCRIPTION;
+# the sum's snapshot does not see it): if the sum refuses it, the order raises and the
+# transaction, row included, rolls back before the issuer's row is released.
+ADD_SUBSCRIPTION_COUNTING_ISSUER = text(
+    "WITH committed AS ("
+    "SELECT coalesce(sum(units::bigint * unit_price), 0) AS total FROM subscriptions "
     "WHERE investor_id = :investor AND msme_id = :msme "
     "AND status IN ('placed', 'confirmed') AND placed_at > :since"
+    ") INSERT INTO subscriptions (id, fund_id, investor_id, msme_id, units, unit_price, "
+    "handling_fee_per_unit, amount_due, currency, payment_reference, payment_deadline, "
+    "cooling_off_until, terms_digest, status, placed_at) VALUES (:id, :fund, :investor, :msme, "
+    ":units, :unit_price, :fee, :amount_due, :currency, :reference, :deadline, :cooling_off, "
+    ":terms_digest, :status, :placed_at) RETURNING (SELECT total FROM committed)"
 )
 # No overselling (rules.check_units_left) and only while the offering takes subscriptions
 # (offerings.rules.takes_subscriptions; 'open' is OfferingStatus.OPEN): the offering's row
@@ -59,6 +107,8 @@ TAKE_UNITS = text(
     "WHERE fund_id = :fund AND status = 'open' AND units_sold + :units <= units_offered "
     "AND offering_start <= :now AND offering_end > :now RETURNING units_sold"
 )
+# Why TAKE_UNITS took nothing (rules.refuse_lost_race), read after it.
+OFFERING_STATE = text("SELECT status, offering_end FROM offerings WHERE fund_id = :fund")
 # A cancelled subscription's units go back (rules.release): position, then offering.
 RELEASE_POSITION = text(
     "UPDATE positions SET units = units - :units "
@@ -77,40 +127,93 @@ CONFIRM_UNITS = text(
 # -- Placing -----------------------------------------------------------------------------
 
 
-async def offering_for_order(session: AsyncSession, fund_id: UUID) -> Offering:
-    """The offering an order is for, read without a lock (its row is taken last)."""
-    offering = await session.get(Offering, fund_id)
-    if offering is None:
-        raise no_offering()
-    return offering
+async def order_facts(engine: AsyncEngine, *, fund_id: UUID, investor_id: UUID) -> OrderFacts:
+    """What an order is decided on (``ORDER_FACTS``), read on a connection of its own
+    without a transaction: one round trip, and no lock."""
+    async with engine.connect() as conn:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        row = (await conn.execute(ORDER_FACTS, {"fund": fund_id, "investor": investor_id})).one()
+    standing = (
+        Standing(
+            verification=VerificationStatus(row.verification),
+            risk_notice_version=row.risk_notice_version,
+        )
+        if row.registered
+        else None
+    )
+    offer = (
+        Offer(
+            status=OfferingStatus(row.status),
+            start=row.offering_start,
+            end=row.offering_end,
+            terms_digest=row.terms_digest,
+            units_sold=row.units_sold,
+            units_offered=row.units_offered,
+            unit_price=row.unit_price,
+            handling_fee_per_unit=row.handling_fee_per_unit,
+            currency=row.currency,
+            msme_id=row.msme_id,
+            max_units_per_investor=row.max_units_per_investor,
+        )
+        if row.offered
+        else None
+    )
+    return OrderFacts(standing=standing, offer=offer, held=row.held)
 
 
 async def reserve_position(
-    session: AsyncSession, *, fund_id: UUID, investor_id: UUID, units: int, most: int
+    session: AsyncSession,
+    *,
+    fund_id: UUID,
+    investor_id: UUID,
+    units: int,
+    most: int,
+    lock_issuer: UUID | None,
+    now: datetime,
 ) -> int | None:
-    """Add ``units`` to the investor's position in the fund within ``most`` (``RESERVE_POSITION``):
-    the units held afterwards, or none if that would pass ``most``."""
-    held: int | None = await session.scalar(
-        RESERVE_POSITION,
-        {"fund": fund_id, "investor": investor_id, "units": units, "most": most},
-    )
+    """Add ``units`` to the investor's position in the fund within ``most``
+    (``RESERVE_POSITION``): the units held afterwards, or none if that would pass ``most``.
+
+    With ``lock_issuer``, the investor's row for that issuer is then locked until commit in
+    the same statement (``RESERVE_POSITION_AND_LOCK_ISSUER``).
+    """
+    params = {"fund": fund_id, "investor": investor_id, "units": units, "most": most}
+    if lock_issuer is None:
+        held: int | None = await session.scalar(RESERVE_POSITION, params)
+        return held
+    params |= {"msme": lock_issuer, "now": now}
+    held = await session.scalar(RESERVE_POSITION_AND_LOCK_ISSUER, params)
     return held
 
 
-async def committed_to_issuer(
-    session: AsyncSession, *, investor_id: UUID, msme_id: UUID, now: datetime, since: datetime
+async def add_subscription(
+    session: AsyncSession, subscription: NewSubscription, *, issuer_window_start: datetime | None
 ) -> int:
-    """Lock the investor's row for the issuer until commit (``LOCK_ISSUER``), then sum its
-    live commitments placed after ``since`` (``COMMITTED_TO_ISSUER``)."""
-    issuer = {"investor": investor_id, "msme": msme_id}
-    await session.execute(LOCK_ISSUER, {**issuer, "now": now})
-    return int(await session.scalar(COMMITTED_TO_ISSUER, {**issuer, "since": since}) or 0)
-
-
-async def add_subscription(session: AsyncSession, subscription: Subscription) -> None:
-    """Write a new subscription's row (before the offering's, in the lock order)."""
-    session.add(subscription)
-    await session.flush()
+    """Write a new subscription's row (before the offering's, in the lock order); with
+    ``issuer_window_start``, answer in the same statement what the investor had committed to
+    the issuer since then (``ADD_SUBSCRIPTION_COUNTING_ISSUER``), else 0."""
+    params = {
+        "id": subscription.id,
+        "fund": subscription.fund_id,
+        "investor": subscription.investor_id,
+        "msme": subscription.msme_id,
+        "units": subscription.units,
+        "unit_price": subscription.unit_price,
+        "fee": subscription.handling_fee_per_unit,
+        "amount_due": subscription.amount_due,
+        "currency": subscription.currency,
+        "reference": subscription.payment_reference,
+        "deadline": subscription.payment_deadline,
+        "cooling_off": subscription.cooling_off_until,
+        "terms_digest": subscription.terms_digest,
+        "status": subscription.status.value,
+        "placed_at": subscription.placed_at,
+    }
+    if issuer_window_start is None:
+        await session.execute(ADD_SUBSCRIPTION, params)
+        return 0
+    params["since"] = issuer_window_start
+    return int(await session.scalar(ADD_SUBSCRIPTION_COUNTING_ISSUER, params) or 0)
 
 
 async def take_units(
@@ -124,9 +227,10 @@ async def take_units(
     return sold
 
 
-async def reread(session: AsyncSession, offering: Offering) -> None:
-    """Read the offering's row again, as another transaction left it."""
-    await session.refresh(offering)
+async def offering_state(session: AsyncSession, fund_id: UUID) -> tuple[OfferingStatus, datetime]:
+    """The offering's status and end, as another transaction left them (``OFFERING_STATE``)."""
+    row = (await session.execute(OFFERING_STATE, {"fund": fund_id})).one()
+    return OfferingStatus(row.status), row.offering_end
 
 
 # -- Paying, cancelling, expiring ---------------------------------------------------------
