@@ -22,9 +22,7 @@ from subscription.subscriptions import service as subscriptions
 from subscription.transfers import service as transfers
 
 
-async def on_funds_opened(
-    uow: UnitOfWork, events: Sequence[tuple[EventPayload, Envelope]]
-) -> None:
+async def on_funds_opened(uow: UnitOfWork, events: Sequence[tuple[EventPayload, Envelope]]) -> None:
     opened = []
     for payload, envelope in events:
         assert isinstance(payload, FundOpenedV2 | FundOpenedV1)
