@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import Exists, Select, and_, exists, func, insert, or_, select
+from sqlalchemy import Exists, Select, Table, and_, exists, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -32,9 +33,10 @@ async def insert_offerings(
 ) -> None:
     """Put funds on offer once each, however often their opening events are delivered
     (one statement for a batch of openings; the first opening of a fund wins)."""
-    # One statement with the rows as parameters: compiled once, sent in pages.
+    # One Core statement with the rows as parameters: compiled once, sent in pages, and
+    # none of the ORM's per-row bookkeeping.
     await session.execute(
-        upsert(Offering).on_conflict_do_nothing(index_elements=[Offering.fund_id]),
+        upsert(OFFERINGS).on_conflict_do_nothing(index_elements=["fund_id"]),
         [
             {
                 **_shallow(terms),
@@ -47,6 +49,9 @@ async def insert_offerings(
             for terms, event_id in opened
         ],
     )
+
+
+OFFERINGS = cast(Table, Offering.__table__)
 
 
 def _shallow(terms: OfferingTerms) -> dict[str, object]:
