@@ -18,7 +18,9 @@ partner staff never registered, or suspended, is refused everywhere.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -40,6 +42,8 @@ from kumiai.settings import DEVELOPMENT_AUDIENCE, ServiceSettings
 # Tenants are ids: UUIDs, partner slugs, JIS codes, service names.
 TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")
 MAX_TOKEN_BYTES = 4096
+REMEMBERED_TOKENS = 4096
+"""Verified tokens a process remembers at most (then it forgets them all at once)."""
 
 
 class InvalidToken(Unauthorized):
@@ -72,9 +76,28 @@ def _token_problem(exc: jwt.PyJWTError) -> str:
     return "the token is not valid"
 
 
+@dataclass(frozen=True)
+class _Verified:
+    """A token that verified, and while it stays valid without checking it again."""
+
+    principal: Principal
+    not_before: float
+    not_after: float
+    keys_generation: int
+
+
 class TokenVerifier:
     """Verifies bearer tokens: against the identity provider's JWKS when one is
-    configured, else against the development secret."""
+    configured, else against the development secret.
+
+    A caller sends the same token with every request until it expires, and checking
+    its signature was a good part of a request's time; a token that verified is
+    remembered, and accepted again without a second check only while its own times
+    (``iat``, ``nbf``, ``exp``, with the allowed skew) hold and, with a JWKS, while
+    the keys it was checked against are still the current ones (a key the provider
+    removes stops being accepted at the same refresh as before). A refused token is
+    never remembered.
+    """
 
     def __init__(
         self,
@@ -82,8 +105,15 @@ class TokenVerifier:
         *,
         service: str | None = None,
         keys: JwksKeys | None = None,
+        clock: Callable[[], float] = time.time,
+        remember: int = REMEMBERED_TOKENS,
     ) -> None:
         self._settings = settings
+        self._clock = clock
+        self._remember = remember
+        self._verified: dict[str, _Verified] = {}
+        self.signature_checks = 0
+        """Tokens checked in full (for tests and metrics)."""
         self._audience = settings.token_audience(service)
         self._max_lifetime_s = settings.token_max_lifetime_s
         self._keys = keys or (
@@ -106,6 +136,38 @@ class TokenVerifier:
         """The caller a token names; ``InvalidToken`` (401) for anything doubtful."""
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken(f"the token is longer than {MAX_TOKEN_BYTES} bytes")
+        known = self._verified.get(token)
+        if known is not None:
+            if self._still_valid(known):
+                return known.principal
+            del self._verified[token]
+        principal, claims = await self._check(token)
+        self._note(token, principal, claims)
+        return principal
+
+    def _still_valid(self, known: _Verified) -> bool:
+        now = self._clock()
+        if not known.not_before <= now < known.not_after:
+            return False
+        keys = self._keys
+        return keys is None or (keys.generation == known.keys_generation and keys.fresh())
+
+    def _note(self, token: str, principal: Principal, claims: dict[str, Any]) -> None:
+        # Checked against the keys held now (fetched again first if they were stale).
+        generation = self._keys.generation if self._keys is not None else 0
+        leeway = self._settings.jwt_leeway_s
+        starts = max(float(claims["iat"]), float(claims.get("nbf", claims["iat"])))
+        if len(self._verified) >= self._remember:
+            self._verified.clear()
+        self._verified[token] = _Verified(
+            principal=principal,
+            not_before=starts - leeway,
+            not_after=float(claims["exp"]) + leeway,
+            keys_generation=generation,
+        )
+
+    async def _check(self, token: str) -> tuple[Principal, dict[str, Any]]:
+        self.signature_checks += 1
         settings = self._settings
         try:
             if self._keys is not None:
@@ -123,12 +185,13 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(_token_problem(exc)) from exc
-        return _principal(
+        principal = _principal(
             claims,
             max_lifetime_s=self._max_lifetime_s,
             role_claim=settings.jwt_role_claim,
             tenant_claim=settings.jwt_tenant_claim,
         )
+        return principal, claims
 
     @staticmethod
     async def _signing_key(keys: JwksKeys, token: str) -> tuple[Any, list[str]]:

@@ -163,6 +163,14 @@ class JwksKeys:
         self._lock = asyncio.Lock()
         self.fetches = 0
         """Fetches attempted so far (for tests and metrics)."""
+        self.generation = 0
+        """Grows with every successful fetch: a token checked against older keys is
+        checked again."""
+
+    def fresh(self) -> bool:
+        """Whether keys were fetched and are younger than the refresh interval (a token
+        checked against them needs no new look at the provider's keys)."""
+        return self._keys is not None and self._clock() - self._fetched_at < self._refresh_s
 
     async def key(self, kid: str) -> SigningKey:
         """The key named ``kid``; ``UnknownSigningKey`` if the provider has none by that id,
@@ -202,3 +210,4 @@ class JwksKeys:
                 return
             self._keys = keys
             self._fetched_at = self._clock()
+            self.generation += 1

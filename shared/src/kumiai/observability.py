@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TextIO
 
 import structlog
@@ -142,6 +142,24 @@ class HttpMetrics:
         self.service = service
 
 
+_REQUEST_ID = REQUEST_ID_HEADER.encode()
+_CORRELATION_ID = CORRELATION_ID_HEADER.encode()
+
+
+def _ids(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str, str]:
+    """The request's id and correlation id from its headers (new ones when absent); only
+    these two headers are decoded."""
+    request_id = correlation_id = ""
+    for key, value in headers:
+        name = key.lower()
+        if name == _REQUEST_ID:
+            request_id = value.decode()
+        elif name == _CORRELATION_ID:
+            correlation_id = value.decode()
+    request_id = request_id or str(uuid.uuid4())
+    return request_id, correlation_id or request_id
+
+
 class RequestContextMiddleware:
     """Gives every request an id (echoed back), binds it to logs, and measures it."""
 
@@ -154,9 +172,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-        request_id = headers.get(REQUEST_ID_HEADER) or str(uuid.uuid4())
-        correlation_id = headers.get(CORRELATION_ID_HEADER) or request_id
+        request_id, correlation_id = _ids(scope.get("headers", []))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id, correlation_id=correlation_id)
         set_correlation_id(correlation_id)

@@ -12,14 +12,14 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import Response
 
 from kumiai.auth import Principal, Role, require_roles
 from kumiai.errors import Forbidden, NotFound, Unauthorized, problems
 from kumiai.idempotency import RequiredIdempotencyKey
 from kumiai.pagination import BadCursor, Cursor, Limit
-from kumiai.service import UnitOfWorkDep
+from kumiai.service import UnitOfWorkDep, runtime_of
 from ledger.books import service
 from ledger.books.rules import (
     EntryRefused,
@@ -43,6 +43,7 @@ from ledger.books.schemas import (
     TrialBalanceOut,
 )
 from ledger.books.service import AlreadyResolved
+from ledger.books.writer import EntryWriter
 
 router = APIRouter(tags=["books"])
 
@@ -53,6 +54,22 @@ Reader = Annotated[
     Depends(require_roles(Role.STAFF, Role.INVESTOR, Role.BANK, Role.MSME, Role.MUNICIPALITY)),
 ]
 RequiredKey = RequiredIdempotencyKey
+
+
+async def entry_writer(request: Request) -> EntryWriter:
+    """Dependency: the process's writer of single entries (group commit), made on first use.
+
+    ``async`` so that FastAPI calls it on the event loop, not in a worker thread.
+    """
+    state = request.app.state
+    writer: EntryWriter | None = getattr(state, "entry_writer", None)
+    if writer is None:
+        writer = state.entry_writer = EntryWriter(runtime_of(request).unit_of_work)
+    return writer
+
+
+EntryWriterDep = Annotated[EntryWriter, Depends(entry_writer)]
+
 # ResolutionIn's own example posts a pending entry; voiding and reversing give theirs.
 VOID_EXAMPLES = {
     "void": {
@@ -100,18 +117,19 @@ RESOLVE_PROBLEMS = problems(
     responses={**WRITE_PROBLEMS, 200: {"model": EntryOut, "description": "Replayed"}},
 )
 async def post_entry(
-    body: EntryIn, principal: Staff, uow: UnitOfWorkDep, idempotency_key: RequiredKey
-) -> JSONResponse:
+    body: EntryIn, principal: Staff, writer: EntryWriterDep, idempotency_key: RequiredKey
+) -> Response:
     """Post a balanced manual entry (staff, with a reason), or hold it with ``pending: true``.
 
     Manual entries are adjustments and transfers between the platform's non-fund
     accounts; a fund's escrow is moved only by payments, refunds and its release.
     """
-    async with uow:
-        entry, created = await service.post_entry(
-            uow, entry=body, idempotency_key=idempotency_key, principal=principal
-        )
-    return JSONResponse(entry.model_dump(mode="json"), status_code=201 if created else 200)
+    entry, created = await service.post_entry(
+        writer, entry=body, idempotency_key=idempotency_key, principal=principal
+    )
+    return Response(
+        entry.model_dump_json(), status_code=201 if created else 200, media_type="application/json"
+    )
 
 
 @router.post(

@@ -60,6 +60,7 @@ from ledger.books.schemas import (
     TrialBalanceLine,
     TrialBalanceOut,
 )
+from ledger.books.writer import EntryWriter
 from ledger.db.models import Account, JournalEntry
 
 
@@ -91,26 +92,27 @@ def _manual_draft(
 
 
 async def post_entry(
-    uow: UnitOfWork, *, entry: ManualEntry, idempotency_key: str, principal: Principal
+    writer: EntryWriter, *, entry: ManualEntry, idempotency_key: str, principal: Principal
 ) -> tuple[EntryOut, bool]:
     """Post one manual entry (or hold it pending); replays return the first result.
 
     The key is the caller's own (``client_key``): it never meets another caller's
-    key nor the keys the ledger derives for its flows. Returns the entry and
-    whether it was created by this call.
+    key nor the keys the ledger derives for its flows. The entry is written by the
+    process's ``writer``, in one transaction with the entries other requests post
+    at the same time (group commit), and is committed when this returns. Returns
+    the entry and whether it was created by this call.
     """
-    session = uow.session
     fingerprint = request_fingerprint(entry)
     key = client_key(principal, idempotency_key)
     draft = _manual_draft(
         entry, key=key, request_hash=fingerprint, by=principal.subject, today=_today()
     )
-    accounts = await store.lock_accounts(session, draft.legs)
-    written = await store.write_entries(session, [draft], accounts)
+    written = await writer.write(draft)
     if written is None:
         # This key was used before (or by a request that committed first).
-        return await _replay_key(uow, key, fingerprint), False
-    return _written_out(draft, written[0]), True
+        async with writer.unit_of_work() as uow:
+            return await _replay_key(uow, key, fingerprint), False
+    return _written_out(draft, written), True
 
 
 async def post_batch(

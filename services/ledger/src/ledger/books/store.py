@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, and_, case, event, func, select, text
+from sqlalchemy import ARRAY, Engine, Text, and_, case, cast, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -107,6 +107,25 @@ async def lock_accounts(session: AsyncSession, legs: Sequence[StatusLeg]) -> dic
     if reduced:
         await session.execute(_LOCK_ACCOUNTS, {"ids": reduced})
     return found
+
+
+def known_and_unlocked(session: AsyncSession, legs: Sequence[StatusLeg]) -> bool:
+    """Whether ``lock_accounts`` has nothing to do for ``legs``: every account is known to
+    this process and none could be overdrawn by them (so none is locked)."""
+    cache = _account_cache(session)
+    for s in legs:
+        account = cache.get(s.leg.account)
+        if account is None or account.conditions.could_be_broken_by(s):
+            return False
+    return True
+
+
+async def one_statement_transaction(session: AsyncSession) -> None:
+    """Make the session's next statement a transaction of its own: no BEGIN and no COMMIT
+    sent apart (two round trips fewer). Only for a unit of work that writes with one
+    statement and reads nothing before it: the statement is atomic on its own, and the
+    database's checks (the ``postings_apply`` trigger) run inside it."""
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 # Accounts are never changed or deleted once opened, so each process keeps what
@@ -275,6 +294,20 @@ async def write_entries(
     ``accounts`` come from ``lock_accounts``. The database then checks
     balance, conditions and segregation of every entry at once.
     """
+    written = await write_each(session, drafts, accounts)
+    # A concurrent writer with the same key, or resolving the same pending entry,
+    # makes (part of) this a no-op; the caller then replays or reports the conflict.
+    if any(w is None for w in written):
+        return None
+    return [w for w in written if w is not None]
+
+
+async def write_each(
+    session: AsyncSession, drafts: Sequence[EntryDraft], accounts: dict[str, AccountRef]
+) -> list[Written | None]:
+    """Insert entries and their postings in one statement; for each draft what was
+    written, or ``None`` where its key (or the pending or original entry it resolves)
+    is taken: that entry and its postings are not written, the others are."""
     ids = [uuid.uuid4() for _ in drafts]
     pairs = [(entry_id, s) for entry_id, d in zip(ids, drafts, strict=True) for s in d.legs]
     try:
@@ -311,12 +344,8 @@ async def write_entries(
             # database does that): forget them all before reporting.
             _account_cache(session).clear()
         raise _refusal(exc) from exc
-    # A concurrent writer with the same key, or resolving the same pending entry,
-    # makes (part of) this a no-op; the caller then replays or reports the conflict.
-    if len(returned) != len(drafts):
-        return None
     by_id = {r.id: Written(r.id, r.seq, r.created_at) for r in returned}
-    return [by_id[i] for i in ids]
+    return [by_id.get(i) for i in ids]
 
 
 def _refusal(exc: IntegrityError) -> ProblemError:
@@ -335,8 +364,11 @@ async def entry_by_key(session: AsyncSession, key: str) -> JournalEntry | None:
 
 
 async def entries_by_keys(session: AsyncSession, keys: Sequence[str]) -> dict[str, JournalEntry]:
+    # One array parameter, however many keys (a batch has thousands): not a bind each.
     rows = await session.scalars(
-        select(JournalEntry).where(JournalEntry.idempotency_key.in_(list(keys)))
+        select(JournalEntry).where(
+            JournalEntry.idempotency_key == func.any(cast(list(keys), ARRAY(Text)))
+        )
     )
     return {e.idempotency_key: e for e in rows}
 

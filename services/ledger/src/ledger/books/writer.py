@@ -1,0 +1,153 @@
+"""Group commit: the manual entries that concurrent requests post are written together.
+
+Written one transaction per request, an entry cost three round trips (begin, the
+insert, commit) and a commit of its own, and the writers of one hot account
+queued on its running-total slots, each holding a slot's row lock until its
+own commit. A process's ``EntryWriter`` instead writes the entries that arrive
+while its previous groups are being written as one group: one transaction, one
+lock phase for all their accounts (decision 0004), one INSERT, one commit.
+Nothing waits for a group to fill: an entry that finds a writer idle is
+written at once, alone. A group whose accounts this process knows already and
+none of which its legs could overdraw (so none is locked) is written by its
+INSERT alone, a transaction of its own: one round trip instead of three, and the
+running-total slots it updates are held for that one statement only.
+
+What each entry guarantees is unchanged:
+
+- its own idempotency key: an entry whose key is taken (by an earlier request, or
+  by another entry of the same group) is not written, and its request replays
+  the stored entry, as it would alone;
+- the database's checks of every entry (the ``postings_apply`` trigger, the
+  balance conditions under the accounts' locks);
+- all or nothing per entry: a group that fails is split in halves, each written
+  in its own transaction, down to the entry that fails, whose request gets the
+  refusal it would have got alone. A database that is unavailable fails the
+  whole group at once (each request is answered 503 and retried by its caller).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kumiai.db import DatabaseFailure, UnitOfWork, database_failure
+from kumiai.problems import ServiceUnavailable
+from ledger.books import store
+from ledger.books.rules import EntryDraft
+
+MAX_GROUP = 200
+"""Entries written in one transaction at most (the batch endpoint writes 1,000)."""
+
+WRITERS = 2
+"""Groups a process writes at once: one being written while the next one's request
+bodies are parsed keeps both the process and the database busy."""
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    draft: EntryDraft
+    done: asyncio.Future[store.Written | None]
+
+
+class EntryWriter:
+    """Writes single entries of concurrent requests in groups; one per process."""
+
+    def __init__(
+        self,
+        unit_of_work: Callable[[], UnitOfWork],
+        *,
+        max_group: int = MAX_GROUP,
+        writers: int = WRITERS,
+    ) -> None:
+        if max_group < 1 or writers < 1:
+            raise ValueError("a group holds one entry at least, and one group is written at once")
+        self.unit_of_work = unit_of_work
+        self._max_group = max_group
+        self._writers = writers
+        self._queue: deque[_Waiting] = deque()
+        self._running = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.groups_written = 0
+        """Transactions that committed (for tests and metrics)."""
+
+    async def write(self, draft: EntryDraft) -> store.Written | None:
+        """Write ``draft`` (with whatever entries arrive meanwhile); ``None`` if its key is
+        taken. Raises what writing it alone would raise."""
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(draft, loop.create_future())
+        self._queue.append(waiting)
+        if self._running < self._writers:
+            self._running += 1
+            task = loop.create_task(self._drain())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await waiting.done
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                group: list[_Waiting] = []
+                while self._queue and len(group) < self._max_group:
+                    waiting = self._queue.popleft()
+                    if not waiting.done.done():  # its request is gone: nothing to write
+                        group.append(waiting)
+                if not group:
+                    continue
+                try:
+                    await self._write_group(group)
+                except BaseException:
+                    # Cancelled (the process stops): no request waits for an answer forever.
+                    for waiting in group:
+                        _settle(waiting, exception=ServiceUnavailable("the ledger is stopping"))
+                    raise
+        finally:
+            self._running -= 1
+
+    async def _write_group(self, group: list[_Waiting]) -> None:
+        try:
+            written = await self._write_together([w.draft for w in group])
+        except Exception as exc:
+            if len(group) == 1 or database_failure(exc) is DatabaseFailure.UNAVAILABLE:
+                for waiting in group:
+                    _settle(waiting, exception=exc)
+                return
+            half = len(group) // 2
+            await self._write_group(group[:half])
+            await self._write_group(group[half:])
+            return
+        self.groups_written += 1
+        for waiting, result in zip(group, written, strict=True):
+            _settle(waiting, result=result)
+
+    async def _write_together(self, drafts: Sequence[EntryDraft]) -> list[store.Written | None]:
+        # Keys in one order in every group, so that two groups holding the same keys
+        # (a caller's retries sent to both processes) wait for each other, never deadlock.
+        order = sorted(range(len(drafts)), key=lambda i: drafts[i].idempotency_key)
+        ordered = [drafts[i] for i in order]
+        legs = [leg for d in ordered for leg in d.legs]
+        async with self.unit_of_work() as uow:
+            if store.known_and_unlocked(uow.session, legs):
+                # Nothing to open or lock: the INSERT alone is the transaction.
+                await store.one_statement_transaction(uow.session)
+            accounts = await store.lock_accounts(uow.session, legs)
+            results = await store.write_each(uow.session, ordered, accounts)
+        out: list[store.Written | None] = [None] * len(drafts)
+        for position, result in zip(order, results, strict=True):
+            out[position] = result
+        return out
+
+
+def _settle(
+    waiting: _Waiting,
+    *,
+    result: store.Written | None = None,
+    exception: BaseException | None = None,
+) -> None:
+    if waiting.done.done():
+        return
+    if exception is not None:
+        waiting.done.set_exception(exception)
+    else:
+        waiting.done.set_result(result)
