@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -143,6 +143,21 @@ class ConsumerStats:
     parked: int = 0
     dead_lettered: int = 0
     ignored: int = 0
+
+
+_READ_SLICE = 100
+"""Records read between two yields to the event loop while the previous fetch is handled."""
+
+
+@dataclass
+class _Fetch:
+    """A fetch's records, read: envelopes (or why not), payloads, and the offsets to commit."""
+
+    read: dict[
+        TopicPartition, list[tuple[ConsumerRecord[bytes, bytes], Envelope | PoisonMessage]]
+    ] = field(default_factory=dict)
+    payloads: dict[UUID, EventPayload] = field(default_factory=dict)
+    ends: dict[TopicPartition, int] = field(default_factory=dict)
 
 
 class BatchHandler:
@@ -287,13 +302,7 @@ class EventConsumer:
                 )
                 await consumer.start()
                 backoff = 0.2
-                while True:
-                    batches = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
-                    self.joined.set()
-                    if batches:
-                        await self._process_fetch(batches, producer)
-                        ends = {tp: records[-1].offset + 1 for tp, records in batches.items()}
-                        await self._commit(consumer, ends)
+                await self._consume(consumer, producer)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -311,6 +320,39 @@ class EventConsumer:
                     *(bounded(c.stop(), 10) for c in (consumer, producer) if c is not None)
                 )
 
+    async def _consume(self, consumer: AIOKafkaConsumer, producer: Any) -> None:
+        """Handle fetch after fetch, reading the next one while this one is handled.
+
+        Handling is strictly one fetch after the other; only the reading of the
+        next (parsing and validating its events, CPU) overlaps with the database
+        work of the current one.
+        """
+        ahead = asyncio.create_task(self._fetch(consumer))
+        try:
+            while True:
+                fetch = await ahead
+                ahead = asyncio.create_task(self._fetch(consumer))
+                if fetch.read:
+                    await self._process_fetch(fetch, producer)
+                    await self._commit(consumer, fetch.ends)
+        finally:
+            ahead.cancel()
+            await asyncio.gather(ahead, return_exceptions=True)
+
+    async def _fetch(self, consumer: AIOKafkaConsumer) -> _Fetch:
+        records = await consumer.getmany(timeout_ms=500, max_records=self._max_records)
+        self.joined.set()
+        fetch = _Fetch()
+        for tp, partition in records.items():
+            read = []
+            for record in partition:
+                read.append(self._read(record, fetch.payloads))
+                if len(read) % _READ_SLICE == 0:
+                    await asyncio.sleep(0)  # the fetch being handled goes on meanwhile
+            fetch.read[tp] = read
+            fetch.ends[tp] = partition[-1].offset + 1
+        return fetch
+
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
         try:
             await consumer.commit({tp: OffsetAndMetadata(o, "") for tp, o in offsets.items()})
@@ -319,11 +361,7 @@ class EventConsumer:
             # which the inbox absorbs.
             log.info("offset commit failed", error=str(exc))
 
-    async def _process_fetch(
-        self,
-        fetched: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]],
-        producer: Any,
-    ) -> None:
+    async def _process_fetch(self, fetch: _Fetch, producer: Any) -> None:
         """Handle a fetch: every partition's readable records in one transaction.
 
         A subject's events share a partition (they are keyed by subject), so
@@ -331,14 +369,12 @@ class EventConsumer:
         an unreadable record is handled apart, in order around it.
         """
         together: list[tuple[ConsumerRecord[bytes, bytes], Envelope]] = []
-        payloads: dict[UUID, EventPayload] = {}
-        for records in fetched.values():
-            read = [self._read(record, payloads) for record in records]
+        for read in fetch.read.values():
             if any(isinstance(envelope, PoisonMessage) for _, envelope in read):
-                await self._process_partition(read, payloads, producer)
+                await self._process_partition(read, fetch.payloads, producer)
             else:
                 together.extend((r, e) for r, e in read if isinstance(e, Envelope))
-        await self._flush(together, payloads, producer)
+        await self._flush(together, fetch.payloads, producer)
 
     def _read(
         self, record: ConsumerRecord[bytes, bytes], payloads: dict[UUID, EventPayload]
