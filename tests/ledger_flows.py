@@ -45,10 +45,10 @@ class Flows:
         self.runtime: ServiceRuntime = app.state.runtime
         self._sequence: dict[tuple[str, str], int] = defaultdict(int)
 
-    async def deliver(self, source: str, subject: str, payload: EventPayload) -> str:
-        """Handle one event as if it came from ``source``; what the consumer did."""
+    def _next(self, source: str, subject: str, payload: EventPayload) -> Envelope:
+        """The subject's next event from ``source``."""
         self._sequence[(source, subject)] += 1
-        envelope = Envelope(
+        return Envelope(
             type=payload.event_type,
             schema_version=payload.schema_version,
             source=source,
@@ -56,7 +56,10 @@ class Flows:
             sequence=self._sequence[(source, subject)],
             data=payload.model_dump(mode="json"),
         )
-        outcome = await self.runtime.consumer.handle(envelope)
+
+    async def deliver(self, source: str, subject: str, payload: EventPayload) -> str:
+        """Handle one event as if it came from ``source``; what the consumer did."""
+        outcome = await self.runtime.consumer.handle(self._next(source, subject, payload))
         assert outcome == "handled", f"{payload.event_type}: {outcome}"
         return outcome
 
@@ -64,19 +67,7 @@ class Flows:
         self, source: str, subject: str, payloads: Sequence[EventPayload]
     ) -> list[str]:
         """Handle events of one subject as one fetched batch (one transaction)."""
-        envelopes = []
-        for payload in payloads:
-            self._sequence[(source, subject)] += 1
-            envelopes.append(
-                Envelope(
-                    type=payload.event_type,
-                    schema_version=payload.schema_version,
-                    source=source,
-                    subject=subject,
-                    sequence=self._sequence[(source, subject)],
-                    data=payload.model_dump(mode="json"),
-                )
-            )
+        envelopes = [self._next(source, subject, payload) for payload in payloads]
         return await self.runtime.consumer.handle_many(envelopes)
 
     async def open_fund(self, **overrides: Any) -> FundOpened:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -27,24 +28,31 @@ from subscription.subscriptions.rules import NewSubscription, OrderFacts, Subscr
 from subscription.subscriptions.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
 
 
+def _placed(sub: Subscription | NewSubscription) -> dict[str, Any]:
+    """What a subscription's answer says from its placing on."""
+    return {
+        "id": sub.id,
+        "fund_id": sub.fund_id,
+        "investor_id": sub.investor_id,
+        "units": sub.units,
+        "unit_price": sub.unit_price,
+        "handling_fee_per_unit": sub.handling_fee_per_unit,
+        "amount_due": sub.amount_due,
+        "currency": sub.currency,
+        "payment_reference": sub.payment_reference,
+        "payment_deadline": sub.payment_deadline,
+        "cooling_off_until": sub.cooling_off_until,
+        "placed_at": sub.placed_at,
+    }
+
+
 def _out(sub: Subscription) -> SubscriptionOut:
     return SubscriptionOut(
-        id=sub.id,
-        fund_id=sub.fund_id,
-        investor_id=sub.investor_id,
-        units=sub.units,
-        unit_price=sub.unit_price,
-        handling_fee_per_unit=sub.handling_fee_per_unit,
-        amount_due=sub.amount_due,
-        currency=sub.currency,
-        payment_reference=sub.payment_reference,
-        payment_deadline=sub.payment_deadline,
-        cooling_off_until=sub.cooling_off_until,
+        **_placed(sub),
         status=SubscriptionStatus(sub.status),
         amount_paid=sub.amount_paid,
         cancel_reason=sub.cancel_reason,
         refund_reason=RefundReason(sub.refund_reason) if sub.refund_reason else None,
-        placed_at=sub.placed_at,
         confirmed_at=sub.confirmed_at,
         cancelled_at=sub.cancelled_at,
         refunded_at=sub.refunded_at,
@@ -192,22 +200,11 @@ class Placement:
 
 def _placed_out(sub: NewSubscription) -> SubscriptionOut:
     return SubscriptionOut(
-        id=sub.id,
-        fund_id=sub.fund_id,
-        investor_id=sub.investor_id,
-        units=sub.units,
-        unit_price=sub.unit_price,
-        handling_fee_per_unit=sub.handling_fee_per_unit,
-        amount_due=sub.amount_due,
-        currency=sub.currency,
-        payment_reference=sub.payment_reference,
-        payment_deadline=sub.payment_deadline,
-        cooling_off_until=sub.cooling_off_until,
+        **_placed(sub),
         status=sub.status,
         amount_paid=None,
         cancel_reason=None,
         refund_reason=None,
-        placed_at=sub.placed_at,
         confirmed_at=None,
         cancelled_at=None,
         refunded_at=None,
