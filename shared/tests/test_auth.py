@@ -12,6 +12,7 @@ import pytest
 from kumiai.auth import Principal, Role, TokenVerifier, mint_token, require_roles
 from kumiai.errors import Unauthorized
 from kumiai.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
+from kumiai_tools.testing import staff_token
 
 SETTINGS = ServiceSettings(environment="test")
 
@@ -46,7 +47,7 @@ async def test_bad_tokens_are_refused(token_kwargs: dict[str, object], message: 
 
 async def test_a_token_without_a_known_role_is_refused() -> None:
     with pytest.raises(Unauthorized, match="role or tenant"):
-        await TokenVerifier(SETTINGS).verify(_raw(role="admin"))
+        await TokenVerifier(SETTINGS).verify(staff_token(role="admin"))
 
 
 async def test_an_unsigned_token_is_refused() -> None:
@@ -66,29 +67,14 @@ async def test_an_unsigned_token_is_refused() -> None:
         await TokenVerifier(SETTINGS).verify(token)
 
 
-def _raw(**claims: Any) -> str:
-    now = int(time.time())
-    base: dict[str, Any] = {
-        "sub": "staff:platform",
-        "role": "staff",
-        "tenant": "platform",
-        "iss": "kumiai",
-        "aud": "kumiai",
-        "iat": now,
-        "exp": now + 600,
-    }
-    base.update(claims)
-    return jwt.encode({k: v for k, v in base.items() if v is not None}, DEVELOPMENT_JWT_SECRET)
-
-
 async def test_a_small_clock_skew_is_allowed() -> None:
     now = int(time.time())
-    late = _raw(iat=now - 620, exp=now - 10)
-    early = _raw(iat=now + 10, exp=now + 600)
+    late = staff_token(iat=now - 620, exp=now - 10)
+    early = staff_token(iat=now + 10, exp=now + 600)
     assert (await TokenVerifier(SETTINGS).verify(late)).tenant == "platform"
     assert (await TokenVerifier(SETTINGS).verify(early)).tenant == "platform"
     with pytest.raises(Unauthorized, match="expired"):
-        await TokenVerifier(SETTINGS).verify(_raw(iat=now - 700, exp=now - 100))
+        await TokenVerifier(SETTINGS).verify(staff_token(iat=now - 700, exp=now - 100))
 
 
 @pytest.mark.parametrize(
@@ -105,16 +91,16 @@ async def test_a_small_clock_skew_is_allowed() -> None:
 )
 async def test_doubtful_claims_are_refused(claims: dict[str, Any], message: str) -> None:
     with pytest.raises(Unauthorized, match=message):
-        await TokenVerifier(SETTINGS).verify(_raw(**claims))
+        await TokenVerifier(SETTINGS).verify(staff_token(**claims))
 
 
 async def test_an_oversized_token_is_refused_before_decoding() -> None:
     with pytest.raises(Unauthorized, match="longer than"):
-        await TokenVerifier(SETTINGS).verify(_raw(padding="x" * 5000))
+        await TokenVerifier(SETTINGS).verify(staff_token(padding="x" * 5000))
 
 
 async def test_a_service_token_names_a_platform_service() -> None:
-    principal = await TokenVerifier(SETTINGS).verify(_raw(role="service", tenant="ledger"))
+    principal = await TokenVerifier(SETTINGS).verify(staff_token(role="service", tenant="ledger"))
     assert principal.role is Role.SERVICE
     assert principal.key_scope == "service/ledger/staff:platform"
 

@@ -15,7 +15,8 @@ from jwt.algorithms import RSAAlgorithm
 from kumiai.auth import Role, TokenVerifier
 from kumiai.errors import Unauthorized
 from kumiai.jwks import JwksKeys
-from kumiai.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
+from kumiai.settings import ServiceSettings
+from kumiai_tools.testing import staff_token
 
 SETTINGS = ServiceSettings(environment="test")
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -29,23 +30,9 @@ class Clock:
         return self.now
 
 
-def _token(**claims: Any) -> str:
-    now = int(time.time())
-    base: dict[str, Any] = {
-        "sub": "staff:platform",
-        "role": "staff",
-        "tenant": "platform",
-        "iss": "kumiai",
-        "aud": "kumiai",
-        "iat": now,
-        "exp": now + 600,
-    }
-    return jwt.encode({**base, **claims}, DEVELOPMENT_JWT_SECRET)
-
-
 async def test_a_token_is_checked_once_while_it_is_valid() -> None:
     verifier = TokenVerifier(SETTINGS, clock=Clock())
-    token = _token()
+    token = staff_token()
     first = await verifier.verify(token)
     assert await verifier.verify(token) == first
     assert first.role is Role.STAFF
@@ -56,7 +43,7 @@ async def test_a_remembered_token_is_checked_again_outside_its_times() -> None:
     clock = Clock()
     verifier = TokenVerifier(SETTINGS, clock=clock)
     now = int(clock.now)
-    token = _token(iat=now, exp=now + 600)
+    token = staff_token(iat=now, exp=now + 600)
     await verifier.verify(token)
     clock.now = now + 600 + SETTINGS.jwt_leeway_s + 1
     await verifier.verify(token)  # the library's own clock still finds it valid
@@ -70,7 +57,7 @@ async def test_a_token_not_valid_before_a_time_is_not_remembered_before_it() -> 
     clock = Clock()
     verifier = TokenVerifier(SETTINGS, clock=clock)
     now = int(clock.now)
-    token = _token(iat=now - 60, nbf=now - 10)
+    token = staff_token(iat=now - 60, nbf=now - 10)
     await verifier.verify(token)
     clock.now = now - 10 - SETTINGS.jwt_leeway_s - 1
     await verifier.verify(token)
@@ -80,7 +67,7 @@ async def test_a_token_not_valid_before_a_time_is_not_remembered_before_it() -> 
 async def test_a_refused_token_is_never_remembered() -> None:
     verifier = TokenVerifier(SETTINGS, clock=Clock())
     forged = jwt.encode(
-        jwt.decode(_token(), options={"verify_signature": False}),
+        jwt.decode(staff_token(), options={"verify_signature": False}),
         "not-the-secret-this-service-trusts-at-all",
     )
     for _ in range(2):
@@ -91,7 +78,7 @@ async def test_a_refused_token_is_never_remembered() -> None:
 
 async def test_memory_is_bounded() -> None:
     verifier = TokenVerifier(SETTINGS, clock=Clock(), remember=2)
-    tokens = [_token(sub=f"staff:{n}") for n in range(3)]
+    tokens = [staff_token(sub=f"staff:{n}") for n in range(3)]
     for token in tokens:
         await verifier.verify(token)
     await verifier.verify(tokens[0])

@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from sqlalchemy.exc import DBAPIError
 
@@ -42,9 +41,8 @@ from kumiai.auth import Role
 from kumiai.errors import PROBLEM_BASE
 from kumiai.inbox import is_transient
 from kumiai.periods import JAPAN, end_of_nth_day
-from kumiai.settings import DEVELOPMENT_JWT_SECRET
 from kumiai_tools.catalog import SERVICES, service
-from kumiai_tools.testing import bearer, running
+from kumiai_tools.testing import bearer, running, staff_token
 from ledger_flows import Flows, deposit_body
 
 EVIL_BANK = bearer(Role.BANK, "evil-bank")
@@ -537,18 +535,7 @@ async def test_15_a_bank_sharing_a_staff_subject_replays_nothing_of_staffs(
 
 
 def _token(**claims: Any) -> dict[str, str]:
-    now = int(time.time())
-    base = {
-        "sub": "staff:platform",
-        "role": "staff",
-        "tenant": "platform",
-        "iss": "kumiai",
-        "aud": "kumiai",
-        "iat": now,
-        "exp": now + 600,
-        **claims,
-    }
-    return {"Authorization": "Bearer " + jwt.encode(base, DEVELOPMENT_JWT_SECRET)}
+    return {"Authorization": "Bearer " + staff_token(**claims)}
 
 
 async def test_16_tokens_allow_skew_and_refuse_the_rest(ledger: Ledger) -> None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
+import jwt
 from fastapi import FastAPI
 
 from kumiai.auth import Role, mint_token
@@ -88,3 +89,21 @@ def sample_fund_opened(**overrides: Any) -> FundOpened:
 
 def bearer(role: Role, tenant: str, secret: str = DEVELOPMENT_JWT_SECRET) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_token(secret=secret, role=role, tenant=tenant)}"}
+
+
+def staff_token(**claims: Any) -> str:
+    """A development staff token valid for 10 minutes from now, with ``claims`` changed
+    (a claim given as ``None`` is left out): for tests of doubtful tokens."""
+    now = int(time.time())
+    base: dict[str, Any] = {
+        "sub": "staff:platform",
+        "role": "staff",
+        "tenant": "platform",
+        "iss": "kumiai",
+        "aud": "kumiai",
+        "iat": now,
+        "exp": now + 600,
+        **claims,
+    }
+    present = {k: v for k, v in base.items() if v is not None}
+    return jwt.encode(present, DEVELOPMENT_JWT_SECRET)
