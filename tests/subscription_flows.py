@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from helpers import STAFF, call, fetch, offering, personal_details, publish_events
 from kumiai.auth import Role
@@ -24,6 +25,16 @@ from kumiai_tools.testing import bearer, eventually, sample_fund_opened
 class Market:
     client: httpx.AsyncClient
     settings: ServiceSettings
+    app: FastAPI | None = None
+    """The app behind ``client``, for tests that look at its process's state."""
+
+    def orders_in_process(self) -> tuple[int, int]:
+        """The first orders the process is placing (``subscriptions.placing``), in groups
+        or queued behind them, and the groups being placed, each one database session."""
+        writer = None if self.app is None else getattr(self.app.state, "order_writer", None)
+        if writer is None:
+            return 0, 0
+        return sum(writer.writing) + writer.queued, len(writer.writing)
 
     async def open_fund(self, **overrides: Any) -> FundOpened:
         fund = sample_fund_opened(**overrides)

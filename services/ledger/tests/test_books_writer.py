@@ -179,7 +179,7 @@ async def test_a_stopping_writer_answers_every_waiting_request(books: Books) -> 
 
 
 def test_a_group_holds_one_entry_at_least() -> None:
-    with pytest.raises(ValueError, match="one entry at least"):
+    with pytest.raises(ValueError, match="one item at least"):
         EntryWriter(Books().unit_of_work, max_group=0)  # type: ignore[arg-type]
 
 

@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from subscription.investors.rules import Standing, VerificationStatus
 from subscription.offerings.rules import OfferingNotFound, OfferingStatus
@@ -23,6 +25,7 @@ from subscription.subscriptions.rules import (
     check_order,
     new_subscription,
     refused_before_key,
+    share_out,
 )
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -129,3 +132,27 @@ def test_a_new_subscription_is_priced_and_termed_as_the_offering_reads() -> None
         OFFER.terms_digest,
         NOW,
     )
+
+
+@given(
+    st.integers(min_value=0, max_value=20),
+    st.lists(st.one_of(st.none(), st.integers(min_value=1, max_value=5)), max_size=12),
+)
+def test_a_group_shares_out_what_is_left_in_arrival_order(
+    left: int, wanted: list[int | None]
+) -> None:
+    takes = share_out(left, wanted)
+    taken = sum(units for units, take in zip(wanted, takes, strict=True) if take and units)
+    assert len(takes) == len(wanted)
+    assert taken <= left
+    # Each order gets its units exactly when the offering still takes it and that many
+    # are left after the orders before it, as if each had come alone in that order.
+    remaining = left
+    for units, take in zip(wanted, takes, strict=True):
+        assert take == (units is not None and units <= remaining)
+        if take and units is not None:
+            remaining -= units
+
+
+def test_a_large_order_leaves_what_is_left_to_smaller_ones_after_it() -> None:
+    assert share_out(3, [2, 2, None, 1, 1]) == [True, False, False, True, False]

@@ -7,13 +7,14 @@ change and its outbox events together, an exception rolls both back.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Index, Text, func
+from sqlalchemy import BigInteger, DateTime, Index, Text, TextClause, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -29,7 +30,7 @@ from kumiai.context import current_correlation_id
 from kumiai.events import Envelope, EventPayload
 from kumiai.naming import NAMING_CONVENTION as NAMING_CONVENTION
 from kumiai.naming import new_metadata as new_metadata
-from kumiai.outbox import record_event
+from kumiai.outbox import record_event, record_events
 
 
 class Base(DeclarativeBase):
@@ -216,6 +217,28 @@ class UnitOfWork:
         finally:
             self._open = False
             await self.session.close()
+
+    async def emit_many(
+        self,
+        events: Sequence[tuple[EventPayload, str | None]],
+        *,
+        subject: str,
+        guarded: tuple[TextClause, dict[str, Any]] | None = None,
+    ) -> list[Envelope] | None:
+        """``emit`` for several events of one subject, each with the correlation id of the
+        request it comes from, numbered in their order (one statement); with ``guarded``,
+        only if its guard returns a row (``kumiai.outbox.record_events``), else ``None``."""
+        if not self._open:
+            raise RuntimeError("emit_many() needs an open unit of work")
+        return await record_events(
+            self.session,
+            events,
+            source=self.source,
+            topic=self.topic,
+            subject=subject,
+            causation_id=self.causation_id,
+            guarded=guarded,
+        )
 
     async def emit(self, payload: EventPayload, *, subject: str) -> Envelope:
         """Record an event in the outbox, in this transaction; the relay publishes it.

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kumiai.auth import Principal
 from kumiai.db import UnitOfWork
@@ -78,7 +80,7 @@ async def run_idempotent(
     if key is None:
         result = await action()
         return JSONResponse(jsonable_encoder(result), status_code=status_code)
-    scope = f"{principal.key_scope}|{operation}"
+    scope = answer_scope(principal, operation)
     fingerprint = request_fingerprint(body)
     session = uow.session
     fresh = await session.scalar(
@@ -111,3 +113,53 @@ async def run_idempotent(
         .values(status_code=status_code, response_body=result)
     )
     return JSONResponse(result, status_code=status_code)
+
+
+def json_text(content: Any) -> str:
+    """JSON as ``JSONResponse`` sends it (``content`` already encoded by ``jsonable_encoder``)."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def answer_scope(principal: Principal, operation: str) -> str:
+    """Where a caller's keys for one operation live (``run_idempotent``)."""
+    return f"{principal.key_scope}|{operation}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A request's answer, stored with its key before its effect commits (``store_answers``)."""
+
+    scope: str
+    key: str
+    request_hash: str
+    status_code: int
+    body: str
+    """The answer's JSON, as it is sent."""
+
+
+_STORE_ANSWERS = text(
+    "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body) "
+    "SELECT scope, key, request_hash, status_code, CAST(body AS jsonb) "
+    "FROM unnest(CAST(:scopes AS text[]), CAST(:keys AS text[]), CAST(:hashes AS text[]), "
+    "CAST(:codes AS int[]), CAST(:bodies AS text[])) AS a(scope, key, request_hash, "
+    "status_code, body) ORDER BY scope, key ON CONFLICT DO NOTHING RETURNING scope, key"
+)
+
+
+async def store_answers(session: AsyncSession, answers: Sequence[Answer]) -> set[tuple[str, str]]:
+    """``run_idempotent`` for requests written together whose answers are known before
+    their effects: each key is taken with its answer, in key order (two groups holding the
+    same keys wait for each other, never deadlock). Answers the (scope, key) pairs taken;
+    a key already taken (its request is replayed by ``run_idempotent``) is not. The keys
+    must be distinct."""
+    rows = await session.execute(
+        _STORE_ANSWERS,
+        {
+            "scopes": [a.scope for a in answers],
+            "keys": [a.key for a in answers],
+            "hashes": [a.request_hash for a in answers],
+            "codes": [a.status_code for a in answers],
+            "bodies": [a.body for a in answers],
+        },
+    )
+    return {(row.scope, row.key) for row in rows}

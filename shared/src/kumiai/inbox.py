@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import structlog
@@ -74,13 +74,16 @@ _SETTLE = text(
 
 # The set-based forms, for a batch: the positions of many subjects at once
 # (in key order), parked events at once, and every settled event at once.
+# The positions come back as one row of arrays, not a row per subject.
 _LOCK_POSITIONS = text(
-    "INSERT INTO inbox_subjects (consumer, source, subject, last_seq) "
-    "SELECT :consumer, s.source, s.subject, 0 "
-    "FROM unnest(CAST(:sources AS text[]), CAST(:subjects AS text[])) AS s(source, subject) "
-    "ORDER BY s.source, s.subject "
-    "ON CONFLICT (consumer, source, subject) DO UPDATE SET last_seq = inbox_subjects.last_seq "
-    "RETURNING source, subject, last_seq"
+    "WITH locked AS ("
+    "  INSERT INTO inbox_subjects (consumer, source, subject, last_seq)"
+    "  SELECT :consumer, s.source, s.subject, 0"
+    "  FROM unnest(CAST(:sources AS text[]), CAST(:subjects AS text[])) AS s(source, subject)"
+    "  ORDER BY s.source, s.subject"
+    "  ON CONFLICT (consumer, source, subject) DO UPDATE SET last_seq = inbox_subjects.last_seq"
+    "  RETURNING source, subject, last_seq"
+    ") SELECT array_agg(source), array_agg(subject), array_agg(last_seq) FROM locked"
 )
 
 _PARK = text(
@@ -373,7 +376,8 @@ class EventConsumer:
             if any(isinstance(envelope, PoisonMessage) for _, envelope in read):
                 await self._process_partition(read, fetch.payloads, producer)
             else:
-                together.extend((r, e) for r, e in read if isinstance(e, Envelope))
+                # Every pair holds an envelope: the partition's pairs as they are, not copies.
+                together.extend(cast(list[tuple[ConsumerRecord[bytes, bytes], Envelope]], read))
         await self._flush(together, fetch.payloads, producer)
 
     def _read(
@@ -508,15 +512,17 @@ class EventConsumer:
     async def _lock_positions(
         self, session: AsyncSession, subjects: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], int]:
-        rows = await session.execute(
-            _LOCK_POSITIONS,
-            {
-                "consumer": self.consumer_name,
-                "sources": [source for source, _ in subjects],
-                "subjects": [subject for _, subject in subjects],
-            },
-        )
-        return {(row.source, row.subject): int(row.last_seq) for row in rows}
+        sources, names, positions = (
+            await session.execute(
+                _LOCK_POSITIONS,
+                {
+                    "consumer": self.consumer_name,
+                    "sources": [source for source, _ in subjects],
+                    "subjects": [subject for _, subject in subjects],
+                },
+            )
+        ).one()
+        return dict(zip(zip(sources or (), names or (), strict=True), positions or (), strict=True))
 
     def _parked_rows(self, parked: Sequence[Envelope]) -> dict[str, Any]:
         return {

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from sqlalchemy import Row, delete, select, text, update
+from sqlalchemy import Row, TextClause, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -88,6 +88,85 @@ _RECORD_EVENT = text(
     " clock_timestamp()"
     " FROM next RETURNING subject_seq"
 )
+
+
+_RECORD_EVENTS = (
+    "next AS ("
+    " INSERT INTO outbox_subjects (subject, last_seq)"
+    " SELECT CAST(:subject AS text), CAST(:count AS bigint) FROM guard"
+    " ON CONFLICT (subject) DO UPDATE SET last_seq = outbox_subjects.last_seq + EXCLUDED.last_seq"
+    " RETURNING last_seq - CAST(:count AS bigint) AS before"
+    ") INSERT INTO outbox_events"
+    " (event_id, topic, subject, subject_seq, type, schema_version, envelope, created_at)"
+    " SELECT e.event_id, CAST(:topic AS text), CAST(:subject AS text), next.before + e.n,"
+    " e.type, e.version,"
+    " jsonb_set(CAST(e.envelope AS jsonb), '{sequence}', to_jsonb(next.before + e.n)),"
+    " clock_timestamp()"
+    " FROM next, unnest(CAST(:event_ids AS uuid[]), CAST(:types AS text[]),"
+    " CAST(:versions AS int[]), CAST(:envelopes AS text[])) WITH ORDINALITY"
+    " AS e(event_id, type, version, envelope, n)"
+    " ORDER BY e.n RETURNING subject_seq"
+)
+
+
+def guarded_events_statement(guard: str) -> TextClause:
+    """The statement of ``record_events`` that writes the events only if ``guard`` returns
+    a row: one of the caller's own statements (a constant, its parameters named apart from
+    ``record_events``'), such as the conditional update of a hot row, so that the row and
+    the events are written in one round trip."""
+    return text(f"WITH guard AS ({guard}), {_RECORD_EVENTS}")
+
+
+_UNGUARDED_EVENTS = guarded_events_statement("SELECT 1")
+
+
+async def record_events(
+    session: AsyncSession,
+    events: Sequence[tuple[EventPayload, str | None]],
+    *,
+    source: str,
+    topic: str,
+    subject: str,
+    causation_id: UUID | None = None,
+    guarded: tuple[TextClause, dict[str, Any]] | None = None,
+) -> list[Envelope] | None:
+    """``record_event`` for several events of one subject, each with its correlation id,
+    numbered in their order: one statement, the subject's counter taken once. With
+    ``guarded`` (a ``guarded_events_statement`` and its guard's parameters), nothing is
+    written and ``None`` answered if the guard returns no row."""
+    envelopes = [
+        Envelope(
+            type=payload.event_type,
+            schema_version=payload.schema_version,
+            source=source,
+            subject=subject,
+            sequence=1,  # replaced by the subject's next numbers in the statement
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            data=payload.model_dump(mode="json"),
+        )
+        for payload, correlation_id in events
+    ]
+    statement, params = guarded or (_UNGUARDED_EVENTS, {})
+    sequences = (
+        await session.scalars(
+            statement,
+            params
+            | {
+                "subject": subject,
+                "count": len(envelopes),
+                "topic": topic,
+                "event_ids": [e.id for e in envelopes],
+                "types": [e.type for e in envelopes],
+                "versions": [e.schema_version for e in envelopes],
+                "envelopes": [e.model_dump_json() for e in envelopes],
+            },
+        )
+    ).all()
+    if not sequences:
+        return None
+    first = min(sequences)
+    return [e.model_copy(update={"sequence": first + i}) for i, e in enumerate(envelopes)]
 
 
 class BrokerLostLog(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from kumiai.contracts.disclosure import SalesReported
 from kumiai.contracts.ledger import (
@@ -11,7 +12,7 @@ from kumiai.contracts.ledger import (
     PaymentReceived,
     PayoutInstructed,
 )
-from kumiai.contracts.onboarding import FundOpenedV1, FundOpenedV2
+from kumiai.contracts.onboarding import AnyFundOpened, FundOpenedV1, FundOpenedV2
 from kumiai.db import UnitOfWork
 from kumiai.events import Envelope, EventPayload
 from kumiai.inbox import BatchHandler, Handler
@@ -23,11 +24,12 @@ from subscription.transfers import service as transfers
 
 
 async def on_funds_opened(uow: UnitOfWork, events: Sequence[tuple[EventPayload, Envelope]]) -> None:
-    opened = []
-    for payload, envelope in events:
-        assert isinstance(payload, FundOpenedV2 | FundOpenedV1)
-        opened.append((payload, envelope.id))
-    await offerings.open_offerings(uow, events=opened)
+    await offerings.open_offerings(uow, events=(_opened(p, e) for p, e in events))
+
+
+def _opened(payload: EventPayload, envelope: Envelope) -> tuple[AnyFundOpened, UUID]:
+    assert isinstance(payload, FundOpenedV2 | FundOpenedV1)
+    return payload, envelope.id
 
 
 on_fund_opened = BatchHandler(on_funds_opened)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from kumiai.migrations import upgrade
 from kumiai.platform_tables import inbox_events, outbox_events
-from kumiai.service import ServiceRuntime
+from kumiai.service import ServiceRuntime, tune_garbage_collector
 from kumiai.settings import ServiceSettings
 from kumiai_tools.catalog import service
 from kumiai_tools.devstack import (
@@ -223,6 +223,9 @@ async def distribution_benchmark(server_url: str, bootstrap: str) -> None:
 
 
 def main() -> None:
+    # This process runs relays and consumers in-process (bus, distribution), so its
+    # collector is tuned as a service process tunes its own at startup (its lifespan).
+    tune_garbage_collector()
     server_url = os.environ.get("DATABASE_URL", "")
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
     with tempfile.TemporaryDirectory(prefix="kumiai-bench-") as tmp:

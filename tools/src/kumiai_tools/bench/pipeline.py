@@ -21,7 +21,7 @@ from pathlib import Path
 
 import asyncpg
 
-from kumiai.service import ServiceRuntime
+from kumiai.service import ServiceRuntime, tune_garbage_collector
 from kumiai.settings import ServiceSettings
 from kumiai_tools.catalog import service
 
@@ -41,6 +41,7 @@ def _settings(name: str, database_url: str, bootstrap: str, namespace: str) -> S
 async def _serve(
     subscription_url: str, ledger_url: str, bootstrap: str, namespace: str, ready: str
 ) -> None:
+    tune_garbage_collector()  # as the services' processes do at startup
     spec = service("subscription").module().SPEC  # type: ignore[attr-defined]
     settings = _settings("subscription", subscription_url, bootstrap, namespace)
     producer = ServiceRuntime(spec, settings)

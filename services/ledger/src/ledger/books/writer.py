@@ -27,13 +27,10 @@ What each entry guarantees is unchanged:
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from kumiai.db import DatabaseFailure, UnitOfWork, database_failure
-from kumiai.problems import ServiceUnavailable
+from kumiai.db import UnitOfWork
+from kumiai.group_commit import GroupWriter
 from ledger.books import store
 from ledger.books.rules import EntryDraft
 
@@ -45,14 +42,11 @@ WRITERS = 2
 bodies are parsed keeps both the process and the database busy."""
 
 
-@dataclass(frozen=True)
-class _Waiting:
-    draft: EntryDraft
-    done: asyncio.Future[store.Written | None]
+class EntryWriter(GroupWriter[EntryDraft, "store.Written | None"]):
+    """Writes single entries of concurrent requests in groups; one per process. An
+    entry's result is ``None`` when its key is taken."""
 
-
-class EntryWriter:
-    """Writes single entries of concurrent requests in groups; one per process."""
+    stopping = "the ledger is stopping"
 
     def __init__(
         self,
@@ -61,67 +55,10 @@ class EntryWriter:
         max_group: int = MAX_GROUP,
         writers: int = WRITERS,
     ) -> None:
-        if max_group < 1 or writers < 1:
-            raise ValueError("a group holds one entry at least, and one group is written at once")
+        super().__init__(max_group=max_group, writers=writers)
         self.unit_of_work = unit_of_work
-        self._max_group = max_group
-        self._writers = writers
-        self._queue: deque[_Waiting] = deque()
-        self._running = 0
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.groups_written = 0
-        """Transactions that committed (for tests and metrics)."""
 
-    async def write(self, draft: EntryDraft) -> store.Written | None:
-        """Write ``draft`` (with whatever entries arrive meanwhile); ``None`` if its key is
-        taken. Raises what writing it alone would raise."""
-        loop = asyncio.get_running_loop()
-        waiting = _Waiting(draft, loop.create_future())
-        self._queue.append(waiting)
-        if self._running < self._writers:
-            self._running += 1
-            task = loop.create_task(self._drain())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return await waiting.done
-
-    async def _drain(self) -> None:
-        try:
-            while self._queue:
-                group: list[_Waiting] = []
-                while self._queue and len(group) < self._max_group:
-                    waiting = self._queue.popleft()
-                    if not waiting.done.done():  # its request is gone: nothing to write
-                        group.append(waiting)
-                if not group:
-                    continue
-                try:
-                    await self._write_group(group)
-                except BaseException:
-                    # Cancelled (the process stops): no request waits for an answer forever.
-                    for waiting in group:
-                        _settle(waiting, exception=ServiceUnavailable("the ledger is stopping"))
-                    raise
-        finally:
-            self._running -= 1
-
-    async def _write_group(self, group: list[_Waiting]) -> None:
-        try:
-            written = await self._write_together([w.draft for w in group])
-        except Exception as exc:
-            if len(group) == 1 or database_failure(exc) is DatabaseFailure.UNAVAILABLE:
-                for waiting in group:
-                    _settle(waiting, exception=exc)
-                return
-            half = len(group) // 2
-            await self._write_group(group[:half])
-            await self._write_group(group[half:])
-            return
-        self.groups_written += 1
-        for waiting, result in zip(group, written, strict=True):
-            _settle(waiting, result=result)
-
-    async def _write_together(self, drafts: Sequence[EntryDraft]) -> list[store.Written | None]:
+    async def write_together(self, drafts: Sequence[EntryDraft]) -> list[store.Written | None]:
         # Keys in one order in every group, so that two groups holding the same keys
         # (a caller's retries sent to both processes) wait for each other, never deadlock.
         order = sorted(range(len(drafts)), key=lambda i: drafts[i].idempotency_key)
@@ -137,17 +74,3 @@ class EntryWriter:
         for position, result in zip(order, results, strict=True):
             out[position] = result
         return out
-
-
-def _settle(
-    waiting: _Waiting,
-    *,
-    result: store.Written | None = None,
-    exception: BaseException | None = None,
-) -> None:
-    if waiting.done.done():
-        return
-    if exception is not None:
-        waiting.done.set_exception(exception)
-    else:
-        waiting.done.set_result(result)

@@ -3,7 +3,7 @@ it closes (the fund forms or fails) or staff withdraw it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -56,10 +56,11 @@ def _out(offering: Offering, now: datetime) -> OfferingOut:
     )
 
 
-async def open_offerings(uow: UnitOfWork, *, events: Sequence[tuple[AnyFundOpened, UUID]]) -> None:
+async def open_offerings(uow: UnitOfWork, *, events: Iterable[tuple[AnyFundOpened, UUID]]) -> None:
     """Put newly opened funds on offer (once each, however often an event is delivered)."""
+    # One event's terms at a time: the store copies them into its statement's columns.
     await store.insert_offerings(
-        uow.session, [(rules.terms_of(event), event_id) for event, event_id in events]
+        uow.session, ((rules.terms_of(event), event_id) for event, event_id in events)
     )
 
 

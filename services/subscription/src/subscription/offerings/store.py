@@ -9,14 +9,12 @@ foreign-key checks of an order's new rows (``KEY SHARE``) never queue behind it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import fields
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import cast
 from uuid import UUID
 
-from sqlalchemy import Exists, Select, Table, and_, exists, func, insert, or_, select
-from sqlalchemy.dialects.postgresql import insert as upsert
+from pydantic_core import to_json
+from sqlalchemy import Exists, Select, and_, exists, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -27,35 +25,74 @@ from subscription.offerings import rules
 from subscription.offerings.rules import OfferingStatus, OfferingTerms
 from subscription.subscriptions.rules import SubscriptionStatus
 
+# Every column travels as one array: a batch of openings is one statement and one
+# execution, whatever its size. WITH ORDINALITY keeps the batch's order, so the first
+# opening of a fund in it is the one inserted.
+_INSERT_OFFERINGS = text(
+    "INSERT INTO offerings (fund_id, msme_id, name, currency, unit_price,"
+    " handling_fee_per_unit, donation_per_unit, units_offered, units_sold,"
+    " units_confirmed, investors, formation_threshold_units, max_units_per_investor,"
+    " offering_start, offering_end, terms_digest, terms, status, opened_by_event) "
+    "SELECT o.fund_id, o.msme_id, o.name, o.currency, o.unit_price,"
+    " o.handling_fee_per_unit, o.donation_per_unit, o.units_offered, 0, 0, 0,"
+    " o.formation_threshold_units, o.max_units_per_investor, o.offering_start,"
+    " o.offering_end, o.terms_digest, CAST(o.terms AS jsonb), :status, o.opened_by_event "
+    "FROM unnest(CAST(:fund_ids AS uuid[]), CAST(:msme_ids AS uuid[]),"
+    " CAST(:names AS text[]), CAST(:currencies AS text[]), CAST(:unit_prices AS bigint[]),"
+    " CAST(:handling_fees AS bigint[]), CAST(:donations AS bigint[]),"
+    " CAST(:units_offered AS integer[]), CAST(:thresholds AS integer[]),"
+    " CAST(:maxima AS integer[]), CAST(:starts AS timestamptz[]),"
+    " CAST(:ends AS timestamptz[]), CAST(:digests AS text[]), CAST(:terms AS text[]),"
+    " CAST(:event_ids AS uuid[])) WITH ORDINALITY AS o(fund_id, msme_id, name, currency,"
+    " unit_price, handling_fee_per_unit, donation_per_unit, units_offered,"
+    " formation_threshold_units, max_units_per_investor, offering_start, offering_end,"
+    " terms_digest, terms, opened_by_event, ordinal) "
+    "ORDER BY o.ordinal "
+    "ON CONFLICT (fund_id) DO NOTHING"
+)
+
 
 async def insert_offerings(
-    session: AsyncSession, opened: Sequence[tuple[OfferingTerms, UUID]]
+    session: AsyncSession, opened: Iterable[tuple[OfferingTerms, UUID]]
 ) -> None:
     """Put funds on offer once each, however often their opening events are delivered
     (one statement for a batch of openings; the first opening of a fund wins)."""
-    # One Core statement with the rows as parameters: compiled once, sent in pages, and
-    # none of the ORM's per-row bookkeeping.
-    await session.execute(
-        upsert(OFFERINGS).on_conflict_do_nothing(index_elements=["fund_id"]),
-        [
-            {
-                **_shallow(terms),
-                "units_sold": 0,
-                "units_confirmed": 0,
-                "investors": 0,
-                "status": OfferingStatus.OPEN.value,
-                "opened_by_event": event_id,
-            }
-            for terms, event_id in opened
-        ],
-    )
+    # Read once, column by column: each opening's terms are freed as soon as they are
+    # copied, so a large batch keeps only plain values alive until the statement runs.
+    columns: dict[str, list[object]] = {name: [] for name in (*_COLUMNS, "event_ids")}
+    for terms, event_id in opened:
+        for name, attribute in _COLUMNS.items():
+            columns[name].append(getattr(terms, attribute))
+        columns["terms"][-1] = None if terms.terms is None else _json(terms.terms)
+        columns["event_ids"].append(event_id)
+    if not columns["event_ids"]:
+        return
+    await session.execute(_INSERT_OFFERINGS, {"status": OfferingStatus.OPEN.value, **columns})
 
 
-OFFERINGS = cast(Table, Offering.__table__)
+_COLUMNS = {
+    "fund_ids": "fund_id",
+    "msme_ids": "msme_id",
+    "names": "name",
+    "currencies": "currency",
+    "unit_prices": "unit_price",
+    "handling_fees": "handling_fee_per_unit",
+    "donations": "donation_per_unit",
+    "units_offered": "units_offered",
+    "thresholds": "formation_threshold_units",
+    "maxima": "max_units_per_investor",
+    "starts": "offering_start",
+    "ends": "offering_end",
+    "digests": "terms_digest",
+    "terms": "terms",
+}
+"""The statement's array parameters, each from one attribute of ``OfferingTerms``."""
 
 
-def _shallow(terms: OfferingTerms) -> dict[str, object]:
-    return {f.name: getattr(terms, f.name) for f in fields(terms)}
+def _json(terms: dict[str, object]) -> str:
+    # The terms are already JSON-ready (``rules.terms_of``); serialised without Python's
+    # encoder, which costs as much as the rest of a row.
+    return to_json(terms).decode()
 
 
 async def readable_offering(

@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from kumiai.auth import require_roles
 from kumiai.errors import Forbidden, Unauthorized, problems
@@ -17,7 +17,8 @@ from kumiai.service import UnitOfWorkDep, runtime_of
 from subscription.investors.rules import InvestorNotFound
 from subscription.offerings.rules import OfferingNotFound
 from subscription.settings import SettingsDep
-from subscription.subscriptions import service
+from subscription.subscriptions import rules, service
+from subscription.subscriptions.placing import OrderWriter
 from subscription.subscriptions.rules import (
     CancelNotAllowed,
     NotEligible,
@@ -34,6 +35,15 @@ Investor = Annotated[Principal, Depends(require_roles(Role.INVESTOR))]
 InvestorOrStaff = Annotated[Principal, Depends(require_roles(Role.INVESTOR, Role.STAFF))]
 
 router = APIRouter(tags=["subscriptions"])
+
+
+def order_writer(request: Request) -> OrderWriter:
+    """The process's writer of investors' first orders (group placement), made on first use."""
+    state = request.app.state
+    writer: OrderWriter | None = getattr(state, "order_writer", None)
+    if writer is None:
+        writer = state.order_writer = OrderWriter(runtime_of(request).unit_of_work)
+    return writer
 
 
 @router.post(
@@ -61,7 +71,7 @@ async def subscribe(
     uow: UnitOfWorkDep,
     settings: SettingsDep,
     idempotency_key: RequiredIdempotencyKey,
-) -> JSONResponse:
+) -> Response:
     """Reserve units: answered with the amount due, a payment reference and its deadline.
 
     Within the fund's maximum per investor and the yearly limit per issuer; never
@@ -74,6 +84,22 @@ async def subscribe(
         principal=principal,
         settings=settings,
     )
+    operation = f"subscribe:{fund_id}"
+    if rules.refused_before_key(facts):
+        # The investor's first order in the fund: placed with the other first orders
+        # arriving meanwhile; a key taken already goes the single way and is replayed.
+        placed = await service.place_first_order(
+            order_writer(request),
+            fund_id=fund_id,
+            facts=facts,
+            body=body,
+            principal=principal,
+            settings=settings,
+            idempotency_key=idempotency_key,
+            operation=operation,
+        )
+        if placed is not None:
+            return Response(placed, status_code=201, media_type="application/json")
     placement = service.Placement(
         uow, fund_id=fund_id, facts=facts, body=body, principal=principal, settings=settings
     )
@@ -82,7 +108,7 @@ async def subscribe(
             uow,
             key=idempotency_key,
             principal=principal,
-            operation=f"subscribe:{fund_id}",
+            operation=operation,
             body=body,
             action=placement.reserve,
         )

@@ -8,6 +8,7 @@ of requests passes it; each rule names its statement and each statement its rule
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -369,6 +370,20 @@ def check_issuer_limit(*, committed: int, commitment: int, limit: int) -> None:
             limit=limit,
             committed=committed,
         )
+
+
+def share_out(units_left: int, wanted: Sequence[int | None]) -> list[bool]:
+    """Which of a group's orders get their units when the group's ``TAKE_UNITS`` found too
+    few left (``subscriptions.placing``): in arrival order, each order the offering still
+    takes (``None``: it no longer does) gets its units if that many are left, as it would
+    alone; one that wants more than are left leaves them to the orders after it."""
+    takes = []
+    for units in wanted:
+        take = units is not None and units <= units_left
+        if units is not None and take:
+            units_left -= units
+        takes.append(take)
+    return takes
 
 
 def refuse_lost_race(*, status: OfferingStatus, offering_end: datetime, now: datetime) -> NoReturn:

@@ -8,22 +8,26 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from fastapi.encoders import jsonable_encoder
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kumiai.context import current_correlation_id
 from kumiai.contracts.ledger import PaymentReceived, RefundReason
 from kumiai.contracts.subscription import (
     CancellationReason,
     SubscriptionCancelled,
     SubscriptionConfirmed,
-    SubscriptionPlaced,
 )
 from kumiai.db import UnitOfWork
+from kumiai.idempotency import Answer, answer_scope, json_text, request_fingerprint
 from kumiai.pagination import Page, page_of
 from kumiai.principal import Principal
+from kumiai.problems import ProblemError
 from kumiai.references import new_reference
 from subscription.db.models import Subscription
 from subscription.settings import Settings
 from subscription.subscriptions import rules, store
+from subscription.subscriptions.placing import FirstOrder, OrderWriter, placed_event
 from subscription.subscriptions.rules import NewSubscription, OrderFacts, SubscriptionStatus
 from subscription.subscriptions.schemas import HoldingOut, SubscriptionIn, SubscriptionOut
 
@@ -120,14 +124,14 @@ class Placement:
         investor_id = rules.subscriber_id(self._principal)
         session = self._uow.session
         now = datetime.now(UTC)
-        offer = rules.check_order(
+        offer, order, sub = _decide(
             self._facts,
-            units=units,
-            terms_digest=self._body.terms_digest,
-            current_risk_notice=settings.risk_notice_version,
+            fund_id=self._fund_id,
+            body=self._body,
+            principal=self._principal,
+            settings=settings,
             now=now,
         )
-        order = rules.Order(units, offer.unit_price, offer.handling_fee_per_unit)
         most = offer.max_units_per_investor
         limit = settings.issuer_yearly_limit
         issuer_limit = rules.issuer_limit_applies(limit)
@@ -142,21 +146,6 @@ class Placement:
                 now=now,
             ),
             most=most,
-        )
-        sub = rules.new_subscription(
-            id=uuid.uuid4(),
-            investor_id=investor_id,
-            fund_id=self._fund_id,
-            offer=offer,
-            order=order,
-            payment_reference=new_reference(),
-            due=rules.deadlines(
-                now,
-                payment=settings.payment_period,
-                cooling_off_days=settings.cooling_off_days,
-                cooling_off_test_period=settings.cooling_off_test_period,
-            ),
-            placed_at=now,
         )
         committed = await store.add_subscription(
             session,
@@ -174,28 +163,103 @@ class Placement:
         if self._reserved is None:
             return
         sub, joins = self._reserved
-        event = SubscriptionPlaced(
-            subscription_id=sub.id,
-            fund_id=sub.fund_id,
-            investor_id=sub.investor_id,
-            units=sub.units,
-            unit_price=sub.unit_price,
-            handling_fee_per_unit=sub.handling_fee_per_unit,
-            amount_due=sub.amount_due,
-            currency=sub.currency,
-            payment_reference=sub.payment_reference,
-            payment_deadline=sub.payment_deadline,
-            placed_at=sub.placed_at,
-        )
+        event = placed_event(sub)
         session = self._uow.session
         # The offering's row is the hot one: taken last, just before the outbox and commit.
         sold = await store.take_units(
-            session, fund_id=sub.fund_id, units=sub.units, new_investor=joins, now=sub.placed_at
+            session,
+            fund_id=sub.fund_id,
+            units=sub.units,
+            new_investors=int(joins),
+            first=sub.placed_at,
         )
         if sold is None:
             status, end = await store.offering_state(session, sub.fund_id)
             rules.refuse_lost_race(status=status, offering_end=end, now=sub.placed_at)
         await self._uow.emit(event, subject=str(sub.fund_id))
+
+
+def _decide(
+    facts: OrderFacts,
+    *,
+    fund_id: UUID,
+    body: SubscriptionIn,
+    principal: Principal,
+    settings: Settings,
+    now: datetime,
+) -> tuple[rules.Offer, rules.Order, NewSubscription]:
+    """Check an order on its facts (``rules.check_order``) and write out its subscription."""
+    offer = rules.check_order(
+        facts,
+        units=body.units,
+        terms_digest=body.terms_digest,
+        current_risk_notice=settings.risk_notice_version,
+        now=now,
+    )
+    order = rules.Order(body.units, offer.unit_price, offer.handling_fee_per_unit)
+    sub = rules.new_subscription(
+        id=uuid.uuid4(),
+        investor_id=rules.subscriber_id(principal),
+        fund_id=fund_id,
+        offer=offer,
+        order=order,
+        payment_reference=new_reference(),
+        due=rules.deadlines(
+            now,
+            payment=settings.payment_period,
+            cooling_off_days=settings.cooling_off_days,
+            cooling_off_test_period=settings.cooling_off_test_period,
+        ),
+        placed_at=now,
+    )
+    return offer, order, sub
+
+
+async def place_first_order(
+    writer: OrderWriter,
+    *,
+    fund_id: UUID,
+    facts: OrderFacts,
+    body: SubscriptionIn,
+    principal: Principal,
+    settings: Settings,
+    idempotency_key: str,
+    operation: str,
+) -> str | None:
+    """Place an investor's first order in a fund (``rules.refused_before_key``) with the
+    orders other requests place at the same time (``placing.OrderWriter``): answers the
+    placed subscription's JSON, committed, or ``None`` if the Idempotency-Key was taken
+    (the request then goes the single way, which replays it). Raises its refusal."""
+    _, order, sub = _decide(
+        facts,
+        fund_id=fund_id,
+        body=body,
+        principal=principal,
+        settings=settings,
+        now=datetime.now(UTC),
+    )
+    answer = Answer(
+        scope=answer_scope(principal, operation),
+        key=idempotency_key,
+        request_hash=request_fingerprint(body),
+        status_code=201,
+        body=json_text(jsonable_encoder(_placed_out(sub))),
+    )
+    offer = facts.offer
+    assert offer is not None  # check_order refused an order for no offering
+    outcome = await writer.write(
+        FirstOrder(
+            subscription=sub,
+            answer=answer,
+            most=offer.max_units_per_investor,
+            issuer_limit=settings.issuer_yearly_limit,
+            commitment=order.commitment,
+            correlation_id=current_correlation_id(),
+        )
+    )
+    if isinstance(outcome, ProblemError):
+        raise outcome
+    return outcome
 
 
 def _placed_out(sub: NewSubscription) -> SubscriptionOut:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import Row, TextClause, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from kumiai.outbox import guarded_events_statement
 from kumiai.pagination import decode_cursor
 from kumiai.principal import Principal
 from subscription.db.models import Holding, Offering, Position, Subscription
@@ -101,12 +103,17 @@ ADD_SUBSCRIPTION_COUNTING_ISSUER = text(
 )
 # No overselling (rules.check_units_left) and only while the offering takes subscriptions
 # (offerings.rules.takes_subscriptions; 'open' is OfferingStatus.OPEN): the offering's row
-# is the hot one, so this is the order's last statement before the outbox.
-TAKE_UNITS = text(
+# is the hot one, so this is the order's last statement before the outbox. A group of
+# orders (subscriptions.placing) is taken at once: placed between :first and :last.
+_TAKE_UNITS = (
     "UPDATE offerings SET units_sold = units_sold + :units, investors = investors + :new "
     "WHERE fund_id = :fund AND status = 'open' AND units_sold + :units <= units_offered "
-    "AND offering_start <= :now AND offering_end > :now RETURNING units_sold"
+    "AND offering_start <= :first AND offering_end > :last RETURNING units_sold"
 )
+TAKE_UNITS = text(_TAKE_UNITS)
+# A group's TAKE_UNITS and its events (kumiai.outbox.record_events) in one statement: the
+# offering's row is held for that statement and the commit only.
+TAKE_UNITS_AND_RECORD = guarded_events_statement(_TAKE_UNITS)
 # Why TAKE_UNITS took nothing (rules.refuse_lost_race), read after it.
 OFFERING_STATE = text("SELECT status, offering_end FROM offerings WHERE fund_id = :fund")
 # A cancelled subscription's units go back (rules.release): position, then offering.
@@ -217,12 +224,26 @@ async def add_subscription(
 
 
 async def take_units(
-    session: AsyncSession, *, fund_id: UUID, units: int, new_investor: bool, now: datetime
+    session: AsyncSession,
+    *,
+    fund_id: UUID,
+    units: int,
+    new_investors: int,
+    first: datetime,
+    last: datetime | None = None,
 ) -> int | None:
-    """Take ``units`` from the offering (``TAKE_UNITS``): the units sold afterwards, or none
-    if it sold out, closed or ended meanwhile."""
+    """Take ``units`` from the offering for orders placed from ``first`` to ``last`` (one
+    order: its time), ``new_investors`` of whom join the fund (``TAKE_UNITS``): the units
+    sold afterwards, or none if it sold out, closed or ended meanwhile."""
     sold: int | None = await session.scalar(
-        TAKE_UNITS, {"fund": fund_id, "units": units, "new": int(new_investor), "now": now}
+        TAKE_UNITS,
+        {
+            "fund": fund_id,
+            "units": units,
+            "new": new_investors,
+            "first": first,
+            "last": first if last is None else last,
+        },
     )
     return sold
 
@@ -231,6 +252,159 @@ async def offering_state(session: AsyncSession, fund_id: UUID) -> tuple[Offering
     """The offering's status and end, as another transaction left them (``OFFERING_STATE``)."""
     row = (await session.execute(OFFERING_STATE, {"fund": fund_id})).one()
     return OfferingStatus(row.status), row.offering_end
+
+
+# -- Placing in groups (subscriptions.placing) ------------------------------------------
+# The statements of one fund's orders placed together, each the group form of the
+# single order's statement above, taken in the same lock order: positions (by investor),
+# issuer rows (by investor), subscriptions, the offering, the outbox. Rows go in sorted by
+# investor, so that two groups of the fund take their rows in one order and never deadlock.
+RESERVE_POSITIONS = text(
+    "WITH wanted AS (SELECT * FROM unnest(CAST(:investors AS uuid[]), CAST(:units AS int[])) "
+    "AS w(investor_id, units)), position AS ("
+    "INSERT INTO positions (fund_id, investor_id, units) "
+    "SELECT CAST(:fund AS uuid), investor_id, units FROM wanted ORDER BY investor_id "
+    "ON CONFLICT (fund_id, investor_id) DO UPDATE SET units = positions.units + EXCLUDED.units "
+    "WHERE positions.units + EXCLUDED.units <= :most RETURNING investor_id, units)"
+    " SELECT investor_id, units FROM position"
+)
+RESERVE_POSITIONS_AND_LOCK_ISSUER = text(
+    "WITH wanted AS (SELECT * FROM unnest(CAST(:investors AS uuid[]), CAST(:units AS int[])) "
+    "AS w(investor_id, units)), position AS ("
+    "INSERT INTO positions (fund_id, investor_id, units) "
+    "SELECT CAST(:fund AS uuid), investor_id, units FROM wanted ORDER BY investor_id "
+    "ON CONFLICT (fund_id, investor_id) DO UPDATE SET units = positions.units + EXCLUDED.units "
+    "WHERE positions.units + EXCLUDED.units <= :most RETURNING investor_id, units)"
+    ", issuer AS ("
+    "INSERT INTO issuer_commitments (investor_id, msme_id, last_placed_at) "
+    "SELECT investor_id, CAST(:msme AS uuid), CAST(:now AS timestamptz) FROM position "
+    "WHERE units <= :most ORDER BY investor_id "
+    "ON CONFLICT (investor_id, msme_id) DO UPDATE "
+    "SET last_placed_at = greatest(issuer_commitments.last_placed_at, EXCLUDED.last_placed_at)"
+    ") SELECT investor_id, units FROM position"
+)
+ADD_SUBSCRIPTIONS = text(
+    "INSERT INTO subscriptions (id, fund_id, investor_id, msme_id, units, unit_price, "
+    "handling_fee_per_unit, amount_due, currency, payment_reference, payment_deadline, "
+    "cooling_off_until, terms_digest, status, placed_at) "
+    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:funds AS uuid[]), "
+    "CAST(:investors AS uuid[]), CAST(:msmes AS uuid[]), CAST(:units AS int[]), "
+    "CAST(:unit_prices AS bigint[]), CAST(:fees AS bigint[]), CAST(:amounts_due AS bigint[]), "
+    "CAST(:currencies AS text[]), CAST(:references AS text[]), "
+    "CAST(:deadlines AS timestamptz[]), CAST(:cooling_offs AS timestamptz[]), "
+    "CAST(:terms_digests AS text[]), CAST(:statuses AS text[]), "
+    "CAST(:placed_ats AS timestamptz[]))"
+)
+# ADD_SUBSCRIPTION_COUNTING_ISSUER for a group: each investor's live subscriptions to the
+# issuer since its own window start, summed under the issuer rows' locks.
+ADD_SUBSCRIPTIONS_COUNTING_ISSUER = text(
+    "WITH committed AS ("
+    "SELECT s.investor_id, sum(s.units::bigint * s.unit_price) AS total FROM subscriptions s "
+    "JOIN unnest(CAST(:investors AS uuid[]), CAST(:since AS timestamptz[])) AS w(investor_id, "
+    "since) ON s.investor_id = w.investor_id "
+    "WHERE s.msme_id = :msme AND s.status IN ('placed', 'confirmed') AND s.placed_at > w.since "
+    "GROUP BY s.investor_id), added AS ("
+    "INSERT INTO subscriptions (id, fund_id, investor_id, msme_id, units, unit_price, "
+    "handling_fee_per_unit, amount_due, currency, payment_reference, payment_deadline, "
+    "cooling_off_until, terms_digest, status, placed_at) "
+    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:funds AS uuid[]), "
+    "CAST(:investors AS uuid[]), CAST(:msmes AS uuid[]), CAST(:units AS int[]), "
+    "CAST(:unit_prices AS bigint[]), CAST(:fees AS bigint[]), CAST(:amounts_due AS bigint[]), "
+    "CAST(:currencies AS text[]), CAST(:references AS text[]), "
+    "CAST(:deadlines AS timestamptz[]), CAST(:cooling_offs AS timestamptz[]), "
+    "CAST(:terms_digests AS text[]), CAST(:statuses AS text[]), "
+    "CAST(:placed_ats AS timestamptz[]))"
+    ") SELECT investor_id, total FROM committed"
+)
+# The units left and whether the offering takes orders, under its row's lock, when a
+# group's TAKE_UNITS took nothing (subscriptions.placing shares out what is left).
+LOCK_OFFERING = text(
+    "SELECT status, offering_start, offering_end, units_offered - units_sold AS units_left "
+    "FROM offerings WHERE fund_id = :fund FOR UPDATE"
+)
+
+
+async def reserve_positions(
+    session: AsyncSession,
+    *,
+    fund_id: UUID,
+    units: dict[UUID, int],
+    most: int,
+    lock_issuer: UUID | None,
+    now: datetime,
+) -> dict[UUID, int]:
+    """``reserve_position`` for several investors of one fund (``RESERVE_POSITIONS``, with
+    ``lock_issuer`` ``RESERVE_POSITIONS_AND_LOCK_ISSUER``): the units each holds afterwards;
+    an investor whose order would pass ``most`` is missing."""
+    investors = sorted(units)
+    params: dict[str, object] = {
+        "fund": fund_id,
+        "investors": investors,
+        "units": [units[i] for i in investors],
+        "most": most,
+    }
+    statement = RESERVE_POSITIONS
+    if lock_issuer is not None:
+        params |= {"msme": lock_issuer, "now": now}
+        statement = RESERVE_POSITIONS_AND_LOCK_ISSUER
+    rows = (await session.execute(statement, params)).all()
+    return {row.investor_id: row.units for row in rows}
+
+
+async def add_subscriptions(
+    session: AsyncSession,
+    subscriptions: Sequence[NewSubscription],
+    *,
+    issuer_window_starts: dict[UUID, datetime] | None,
+) -> dict[UUID, int]:
+    """``add_subscription`` for several investors' subscriptions to one issuer, one each;
+    with ``issuer_window_starts`` (per investor), answers what each had committed to the
+    issuer since then (``ADD_SUBSCRIPTIONS_COUNTING_ISSUER``; missing: 0)."""
+    params: dict[str, object] = {
+        "ids": [s.id for s in subscriptions],
+        "funds": [s.fund_id for s in subscriptions],
+        "investors": [s.investor_id for s in subscriptions],
+        "msmes": [s.msme_id for s in subscriptions],
+        "units": [s.units for s in subscriptions],
+        "unit_prices": [s.unit_price for s in subscriptions],
+        "fees": [s.handling_fee_per_unit for s in subscriptions],
+        "amounts_due": [s.amount_due for s in subscriptions],
+        "currencies": [s.currency for s in subscriptions],
+        "references": [s.payment_reference for s in subscriptions],
+        "deadlines": [s.payment_deadline for s in subscriptions],
+        "cooling_offs": [s.cooling_off_until for s in subscriptions],
+        "terms_digests": [s.terms_digest for s in subscriptions],
+        "statuses": [s.status.value for s in subscriptions],
+        "placed_ats": [s.placed_at for s in subscriptions],
+    }
+    if issuer_window_starts is None:
+        await session.execute(ADD_SUBSCRIPTIONS, params)
+        return {}
+    params |= {
+        "msme": subscriptions[0].msme_id,
+        "since": [issuer_window_starts[s.investor_id] for s in subscriptions],
+    }
+    rows = (await session.execute(ADD_SUBSCRIPTIONS_COUNTING_ISSUER, params)).all()
+    return {row.investor_id: int(row.total) for row in rows}
+
+
+def take_units_guard(
+    *, fund_id: UUID, units: int, new_investors: int, first: datetime, last: datetime
+) -> tuple[TextClause, dict[str, object]]:
+    """``TAKE_UNITS`` as the guard of a group's events (``TAKE_UNITS_AND_RECORD``): they are
+    written only if the units are taken."""
+    return TAKE_UNITS_AND_RECORD, {
+        "fund": fund_id,
+        "units": units,
+        "new": new_investors,
+        "first": first,
+        "last": last,
+    }
+
+
+async def lock_offering(session: AsyncSession, fund_id: UUID) -> Row[Any]:
+    """The offering's status, dates and units left, its row locked (``LOCK_OFFERING``)."""
+    return (await session.execute(LOCK_OFFERING, {"fund": fund_id})).one()
 
 
 # -- Paying, cancelling, expiring ---------------------------------------------------------
