@@ -74,8 +74,10 @@ async def _count(market: Market, query: str, *args: object) -> int:
 
 
 async def test_queued_first_orders_are_placed_together_and_never_oversell(market: Market) -> None:
-    fund = await market.open_fund(units_offered=6, max_units_per_investor=3)
-    wants = [2, 3, 1, 2, 1, 3, 1]
+    # Two groups of one order each take 4 units at most while the rest queue: the group
+    # of the rest places two orders at least, and the fund sells out.
+    fund = await market.open_fund(units_offered=9, max_units_per_investor=3)
+    wants = [1, 2, 1, 2, 1, 2, 1, 2]
     investors = [await ready_investor(market.client) for _ in wants]
     async with offering_row_held(market, fund):
         tasks = await all_queued(
@@ -95,11 +97,12 @@ async def test_queued_first_orders_are_placed_together_and_never_oversell(market
     )
     assert progress is not None
     assert (progress["units_sold"], progress["investors"]) == (sold, len(placed))
-    assert sold <= 6
+    assert sold <= 9
+    assert refused
     # Every refusal is a sold-out one, for more units than were left.
     assert all(a.status_code == 409 for a in refused), [a.text for a in refused]
     assert all(a.json()["type"] == PROBLEM_BASE + "sold-out" for a in refused)
-    left = 6 - sold
+    left = 9 - sold
     assert all(u > left for a, u in zip(answers, wants, strict=True) if a.status_code == 409), [
         (a.status_code, u, a.text) for a, u in zip(answers, wants, strict=True)
     ]
