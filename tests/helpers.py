@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kumiai.auth import Role
-from kumiai.events import Envelope
+from kumiai.db import session_factory
+from kumiai.events import Envelope, EventRegistry
+from kumiai.inbox import EventConsumer, Handler
 from kumiai.kafka import ensure_topics
 from kumiai.settings import ServiceSettings
 from kumiai_tools.testing import bearer
@@ -343,3 +346,25 @@ async def ready_investor(
         headers=me,
     )
     return investor_id
+
+
+def offline_consumer(
+    engine: AsyncEngine,
+    bootstrap: str,
+    handlers: Mapping[str, Handler],
+    registry: EventRegistry,
+    **options: Any,
+) -> EventConsumer:
+    """A consumer whose events the test hands over itself (no broker loop)."""
+    return EventConsumer(
+        service="subscription",
+        sessions=session_factory(engine),
+        bootstrap_servers=bootstrap,
+        topics=["unused"],
+        handlers=dict(handlers),
+        registry=registry,
+        own_topic="unused",
+        group_id="unused",
+        dead_letter_topic="unused",
+        **options,
+    )

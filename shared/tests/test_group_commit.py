@@ -8,9 +8,14 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from kumiai.db import UnitOfWork
 from kumiai.group_commit import GroupWriter
 from kumiai.problems import ServiceUnavailable
 from kumiai_tools.testing import eventually
+
+
+def _no_database() -> UnitOfWork:
+    raise AssertionError("this writer writes nowhere")
 
 
 class Doubler(GroupWriter[int, int]):
@@ -18,7 +23,7 @@ class Doubler(GroupWriter[int, int]):
     ``gate`` opens."""
 
     def __init__(self, *, max_group: int = 10, writers: int = 1) -> None:
-        super().__init__(max_group=max_group, writers=writers)
+        super().__init__(_no_database, max_group=max_group, writers=writers)
         self.gate = asyncio.Event()
         self.groups: list[list[int]] = []
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from helpers import SettingsFactory, fetch
-from kumiai.db import UnitOfWork, create_engine, session_factory
+from helpers import SettingsFactory, fetch, offline_consumer
+from kumiai.db import UnitOfWork, create_engine
 from kumiai.events import Envelope, EventPayload, EventRegistry
-from kumiai.inbox import BatchHandler, EventConsumer, Handler
+from kumiai.inbox import BatchHandler, Handler
 
 
 class StepRecorded(EventPayload):
@@ -30,23 +28,6 @@ def _envelope(subject: str, seq: int) -> Envelope:
     )
 
 
-def _consumer(
-    engine: AsyncEngine, bootstrap: str, handlers: dict[str, Handler], registry: EventRegistry
-) -> EventConsumer:
-    """A consumer whose events the test hands over itself (no broker loop)."""
-    return EventConsumer(
-        service="subscription",
-        sessions=session_factory(engine),
-        bootstrap_servers=bootstrap,
-        topics=["unused"],
-        handlers=handlers,
-        registry=registry,
-        own_topic="unused",
-        group_id="unused",
-        dead_letter_topic="unused",
-    )
-
-
 async def test_out_of_order_arrivals_are_parked_then_handled_in_order(
     settings_for: SettingsFactory,
 ) -> None:
@@ -61,7 +42,7 @@ async def test_out_of_order_arrivals_are_parked_then_handled_in_order(
 
     handlers: dict[str, Handler] = {"StepRecorded": record}
     engine = create_engine(settings.database_url, pool_size=2)
-    consumer = _consumer(engine, settings.kafka_bootstrap_servers, handlers, registry)
+    consumer = offline_consumer(engine, settings.kafka_bootstrap_servers, handlers, registry)
     a, b = str(uuid.uuid4()), str(uuid.uuid4())
     first, second, third = _envelope(a, 1), _envelope(a, 2), _envelope(a, 3)
     try:
@@ -114,7 +95,7 @@ async def test_a_batch_is_handled_in_each_subjects_order_with_batch_handlers_tak
 
     handlers: dict[str, Handler] = {"StepRecorded": record, "StepCounted": BatchHandler(count)}
     engine = create_engine(settings.database_url, pool_size=2)
-    consumer = _consumer(engine, settings.kafka_bootstrap_servers, handlers, registry)
+    consumer = offline_consumer(engine, settings.kafka_bootstrap_servers, handlers, registry)
 
     def event(kind: str, subject: str, seq: int) -> Envelope:
         envelope = _envelope(subject, seq)

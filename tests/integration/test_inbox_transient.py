@@ -8,10 +8,10 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.exc import DBAPIError
 
-from helpers import SettingsFactory, fetch
-from kumiai.db import DatabaseFailure, UnitOfWork, create_engine, database_failure, session_factory
+from helpers import SettingsFactory, fetch, offline_consumer
+from kumiai.db import DatabaseFailure, UnitOfWork, create_engine, database_failure
 from kumiai.events import Envelope, EventPayload, EventRegistry
-from kumiai.inbox import EventConsumer, Handler, is_transient
+from kumiai.inbox import Handler, is_transient
 
 
 class StepRecorded(EventPayload):
@@ -64,16 +64,11 @@ async def test_a_restarting_database_never_dead_letters_a_healthy_event(
 
     handlers: dict[str, Handler] = {"StepRecorded": record}
     engine = create_engine(settings.database_url, pool_size=2)
-    consumer = EventConsumer(
-        service="subscription",
-        sessions=session_factory(engine),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topics=["unused"],
-        handlers=handlers,
-        registry=registry,
-        own_topic="unused",
-        group_id="unused",
-        dead_letter_topic="unused",
+    consumer = offline_consumer(
+        engine,
+        settings.kafka_bootstrap_servers,
+        handlers,
+        registry,
         max_attempts=3,
         retry_backoff_s=0.001,
     )

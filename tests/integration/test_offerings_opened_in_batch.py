@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from helpers import SettingsFactory, fetch
+from helpers import SettingsFactory, fetch, offline_consumer
 from kumiai.contracts.onboarding import FundOpenedV1
-from kumiai.db import create_engine, session_factory
+from kumiai.db import create_engine
 from kumiai.events import Envelope, EventPayload, registry
-from kumiai.inbox import EventConsumer
 from kumiai_tools.testing import sample_fund_opened
 from subscription.handlers import HANDLERS
 
@@ -30,17 +29,7 @@ async def test_a_batch_of_openings_is_one_offering_per_fund(
 ) -> None:
     settings = settings_for("subscription")
     engine = create_engine(settings.database_url, pool_size=2)
-    consumer = EventConsumer(
-        service="subscription",
-        sessions=session_factory(engine),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        topics=["unused"],
-        handlers=HANDLERS,
-        registry=registry,
-        own_topic="unused",
-        group_id="unused",
-        dead_letter_topic="unused",
-    )
+    consumer = offline_consumer(engine, settings.kafka_bootstrap_servers, HANDLERS, registry)
     current = sample_fund_opened(name="First terms")
     fund = str(current.fund_id)
     # The same fund announced again later in the batch: the first opening wins.

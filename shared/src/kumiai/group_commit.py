@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from kumiai.db import DatabaseFailure, database_failure
+from kumiai.db import DatabaseFailure, UnitOfWork, database_failure
 from kumiai.problems import ServiceUnavailable
 
 Item = TypeVar("Item")
@@ -39,12 +39,24 @@ class GroupWriter(ABC, Generic[Item, Result]):
 
     stopping = "the service is stopping"
     """The refusal of the requests still waiting when the process stops."""
+    max_group = 100
+    """Items written in one transaction at most."""
+    writers = 2
+    """Groups a process writes at once: while one waits on the database, the next one's
+    items are gathered and its first statements sent."""
 
-    def __init__(self, *, max_group: int, writers: int) -> None:
-        if max_group < 1 or writers < 1:
+    def __init__(
+        self,
+        unit_of_work: Callable[[], UnitOfWork],
+        *,
+        max_group: int | None = None,
+        writers: int | None = None,
+    ) -> None:
+        self.unit_of_work = unit_of_work
+        self._max_group = self.max_group if max_group is None else max_group
+        self._writers = self.writers if writers is None else writers
+        if self._max_group < 1 or self._writers < 1:
             raise ValueError("a group holds one item at least, and one group is written at once")
-        self._max_group = max_group
-        self._writers = writers
         self._queue: deque[_Waiting[Item, Result]] = deque()
         self._running = 0
         self._tasks: set[asyncio.Task[None]] = set()

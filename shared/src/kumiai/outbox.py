@@ -51,43 +51,16 @@ async def record_event(
     # number is taken and the event written in one round trip: callers on a hot
     # subject hold its counter for as short a time as possible. ``created_at`` is
     # when the event is written, not when its transaction began.
-    envelope = Envelope(
-        type=payload.event_type,
-        schema_version=payload.schema_version,
+    written = await record_events(
+        session,
+        [(payload, correlation_id)],
         source=source,
+        topic=topic,
         subject=subject,
-        sequence=1,  # replaced by the subject's next number in the statement
-        correlation_id=correlation_id,
         causation_id=causation_id,
-        data=payload.model_dump(mode="json"),
     )
-    sequence = await session.scalar(
-        _RECORD_EVENT,
-        {
-            "subject": subject,
-            "event_id": envelope.id,
-            "topic": topic,
-            "type": envelope.type,
-            "version": envelope.schema_version,
-            "envelope": envelope.model_dump_json(),
-        },
-    )
-    assert sequence is not None
-    return envelope.model_copy(update={"sequence": sequence})
-
-
-_RECORD_EVENT = text(
-    "WITH next AS ("
-    " INSERT INTO outbox_subjects (subject, last_seq) VALUES (:subject, 1)"
-    " ON CONFLICT (subject) DO UPDATE SET last_seq = outbox_subjects.last_seq + 1"
-    " RETURNING last_seq"
-    ") INSERT INTO outbox_events"
-    " (event_id, topic, subject, subject_seq, type, schema_version, envelope, created_at)"
-    " SELECT :event_id, :topic, :subject, next.last_seq, :type, :version,"
-    " jsonb_set(CAST(:envelope AS jsonb), '{sequence}', to_jsonb(next.last_seq)),"
-    " clock_timestamp()"
-    " FROM next RETURNING subject_seq"
-)
+    assert written is not None
+    return written[0]
 
 
 _RECORD_EVENTS = (

@@ -27,19 +27,11 @@ What each entry guarantees is unchanged:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from kumiai.db import UnitOfWork
 from kumiai.group_commit import GroupWriter
 from ledger.books import store
 from ledger.books.rules import EntryDraft
-
-MAX_GROUP = 200
-"""Entries written in one transaction at most (the batch endpoint writes 1,000)."""
-
-WRITERS = 2
-"""Groups a process writes at once: one being written while the next one's request
-bodies are parsed keeps both the process and the database busy."""
 
 
 class EntryWriter(GroupWriter[EntryDraft, "store.Written | None"]):
@@ -47,16 +39,7 @@ class EntryWriter(GroupWriter[EntryDraft, "store.Written | None"]):
     entry's result is ``None`` when its key is taken."""
 
     stopping = "the ledger is stopping"
-
-    def __init__(
-        self,
-        unit_of_work: Callable[[], UnitOfWork],
-        *,
-        max_group: int = MAX_GROUP,
-        writers: int = WRITERS,
-    ) -> None:
-        super().__init__(max_group=max_group, writers=writers)
-        self.unit_of_work = unit_of_work
+    max_group = 200  # the batch endpoint writes 1,000 in one transaction
 
     async def write_together(self, drafts: Sequence[EntryDraft]) -> list[store.Written | None]:
         # Keys in one order in every group, so that two groups holding the same keys

@@ -42,13 +42,6 @@ from subscription.offerings.rules import OfferingStatus
 from subscription.subscriptions import rules, store
 from subscription.subscriptions.rules import NewSubscription
 
-MAX_GROUP = 100
-"""Orders placed in one transaction at most."""
-
-WRITERS = 2
-"""Groups a process writes at once: while one holds the offering's row, the next one
-writes its keys, positions and subscriptions."""
-
 KEY_TAKEN = None
 """The result of an order whose Idempotency-Key was taken: its request is replayed."""
 
@@ -85,16 +78,6 @@ class OrderWriter(GroupWriter[FirstOrder, Outcome]):
     """Places first orders of concurrent requests in groups; one per process."""
 
     stopping = "the subscription service is stopping"
-
-    def __init__(
-        self,
-        unit_of_work: Callable[[], UnitOfWork],
-        *,
-        max_group: int = MAX_GROUP,
-        writers: int = WRITERS,
-    ) -> None:
-        super().__init__(max_group=max_group, writers=writers)
-        self.unit_of_work = unit_of_work
 
     async def write_together(self, orders: Sequence[FirstOrder]) -> list[Outcome]:
         outcomes: list[Outcome] = [None] * len(orders)
@@ -145,9 +128,10 @@ class OrderWriter(GroupWriter[FirstOrder, Outcome]):
             held = await store.reserve_positions(
                 session,
                 fund_id=fund,
+                msme_id=msme,
                 units={o.subscription.investor_id: o.subscription.units for _, o in live},
                 most=most,
-                lock_issuer=msme if issuer_limit else None,
+                lock_issuer=issuer_limit,
                 now=max(placed_at),
             )
             _refuse_each(

@@ -77,14 +77,20 @@ async def screen(
     investor_id = rules.subscriber_id(principal)
     facts = await store.order_facts(engine, fund_id=fund_id, investor_id=investor_id)
     if rules.refused_before_key(facts):
-        rules.check_order(
-            facts,
-            units=body.units,
-            terms_digest=body.terms_digest,
-            current_risk_notice=settings.risk_notice_version,
-            now=datetime.now(UTC),
-        )
+        _check(facts, body=body, settings=settings, now=datetime.now(UTC))
     return facts
+
+
+def _check(
+    facts: OrderFacts, *, body: SubscriptionIn, settings: Settings, now: datetime
+) -> rules.Offer:
+    return rules.check_order(
+        facts,
+        units=body.units,
+        terms_digest=body.terms_digest,
+        current_risk_notice=settings.risk_notice_version,
+        now=now,
+    )
 
 
 class Placement:
@@ -189,13 +195,7 @@ def _decide(
     now: datetime,
 ) -> tuple[rules.Offer, rules.Order, NewSubscription]:
     """Check an order on its facts (``rules.check_order``) and write out its subscription."""
-    offer = rules.check_order(
-        facts,
-        units=body.units,
-        terms_digest=body.terms_digest,
-        current_risk_notice=settings.risk_notice_version,
-        now=now,
-    )
+    offer = _check(facts, body=body, settings=settings, now=now)
     order = rules.Order(body.units, offer.unit_price, offer.handling_fee_per_unit)
     sub = rules.new_subscription(
         id=uuid.uuid4(),

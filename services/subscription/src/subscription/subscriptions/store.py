@@ -259,50 +259,33 @@ async def offering_state(session: AsyncSession, fund_id: UUID) -> tuple[Offering
 # single order's statement above, taken in the same lock order: positions (by investor),
 # issuer rows (by investor), subscriptions, the offering, the outbox. Rows go in sorted by
 # investor, so that two groups of the fund take their rows in one order and never deadlock.
+# The issuer's part runs only with :lock_issuer (rules.issuer_limit_applies), in the same
+# statement: the issuer rows of investors whose position was granted, in investor order.
 RESERVE_POSITIONS = text(
     "WITH wanted AS (SELECT * FROM unnest(CAST(:investors AS uuid[]), CAST(:units AS int[])) "
     "AS w(investor_id, units)), position AS ("
     "INSERT INTO positions (fund_id, investor_id, units) "
     "SELECT CAST(:fund AS uuid), investor_id, units FROM wanted ORDER BY investor_id "
     "ON CONFLICT (fund_id, investor_id) DO UPDATE SET units = positions.units + EXCLUDED.units "
-    "WHERE positions.units + EXCLUDED.units <= :most RETURNING investor_id, units)"
-    " SELECT investor_id, units FROM position"
-)
-RESERVE_POSITIONS_AND_LOCK_ISSUER = text(
-    "WITH wanted AS (SELECT * FROM unnest(CAST(:investors AS uuid[]), CAST(:units AS int[])) "
-    "AS w(investor_id, units)), position AS ("
-    "INSERT INTO positions (fund_id, investor_id, units) "
-    "SELECT CAST(:fund AS uuid), investor_id, units FROM wanted ORDER BY investor_id "
-    "ON CONFLICT (fund_id, investor_id) DO UPDATE SET units = positions.units + EXCLUDED.units "
-    "WHERE positions.units + EXCLUDED.units <= :most RETURNING investor_id, units)"
-    ", issuer AS ("
+    "WHERE positions.units + EXCLUDED.units <= :most RETURNING investor_id, units"
+    "), issuer AS ("
     "INSERT INTO issuer_commitments (investor_id, msme_id, last_placed_at) "
     "SELECT investor_id, CAST(:msme AS uuid), CAST(:now AS timestamptz) FROM position "
-    "WHERE units <= :most ORDER BY investor_id "
+    "WHERE CAST(:lock_issuer AS boolean) AND units <= :most ORDER BY investor_id "
     "ON CONFLICT (investor_id, msme_id) DO UPDATE "
     "SET last_placed_at = greatest(issuer_commitments.last_placed_at, EXCLUDED.last_placed_at)"
     ") SELECT investor_id, units FROM position"
 )
+# ADD_SUBSCRIPTION(_COUNTING_ISSUER) for a group: with :counting, each investor's live
+# subscriptions to the issuer since its own window start, summed under the issuer rows'
+# locks (the sum's snapshot does not see the rows the statement adds).
 ADD_SUBSCRIPTIONS = text(
-    "INSERT INTO subscriptions (id, fund_id, investor_id, msme_id, units, unit_price, "
-    "handling_fee_per_unit, amount_due, currency, payment_reference, payment_deadline, "
-    "cooling_off_until, terms_digest, status, placed_at) "
-    "SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:funds AS uuid[]), "
-    "CAST(:investors AS uuid[]), CAST(:msmes AS uuid[]), CAST(:units AS int[]), "
-    "CAST(:unit_prices AS bigint[]), CAST(:fees AS bigint[]), CAST(:amounts_due AS bigint[]), "
-    "CAST(:currencies AS text[]), CAST(:references AS text[]), "
-    "CAST(:deadlines AS timestamptz[]), CAST(:cooling_offs AS timestamptz[]), "
-    "CAST(:terms_digests AS text[]), CAST(:statuses AS text[]), "
-    "CAST(:placed_ats AS timestamptz[]))"
-)
-# ADD_SUBSCRIPTION_COUNTING_ISSUER for a group: each investor's live subscriptions to the
-# issuer since its own window start, summed under the issuer rows' locks.
-ADD_SUBSCRIPTIONS_COUNTING_ISSUER = text(
     "WITH committed AS ("
     "SELECT s.investor_id, sum(s.units::bigint * s.unit_price) AS total FROM subscriptions s "
     "JOIN unnest(CAST(:investors AS uuid[]), CAST(:since AS timestamptz[])) AS w(investor_id, "
     "since) ON s.investor_id = w.investor_id "
-    "WHERE s.msme_id = :msme AND s.status IN ('placed', 'confirmed') AND s.placed_at > w.since "
+    "WHERE CAST(:counting AS boolean) AND s.msme_id = :msme "
+    "AND s.status IN ('placed', 'confirmed') AND s.placed_at > w.since "
     "GROUP BY s.investor_id), added AS ("
     "INSERT INTO subscriptions (id, fund_id, investor_id, msme_id, units, unit_price, "
     "handling_fee_per_unit, amount_due, currency, payment_reference, payment_deadline, "
@@ -328,26 +311,26 @@ async def reserve_positions(
     session: AsyncSession,
     *,
     fund_id: UUID,
+    msme_id: UUID,
     units: dict[UUID, int],
     most: int,
-    lock_issuer: UUID | None,
+    lock_issuer: bool,
     now: datetime,
 ) -> dict[UUID, int]:
-    """``reserve_position`` for several investors of one fund (``RESERVE_POSITIONS``, with
-    ``lock_issuer`` ``RESERVE_POSITIONS_AND_LOCK_ISSUER``): the units each holds afterwards;
-    an investor whose order would pass ``most`` is missing."""
+    """``reserve_position`` for several investors of one fund (``RESERVE_POSITIONS``): the
+    units each holds afterwards; an investor whose order would pass ``most`` is missing.
+    With ``lock_issuer``, the granted investors' rows for the issuer are locked too."""
     investors = sorted(units)
-    params: dict[str, object] = {
+    params = {
         "fund": fund_id,
+        "msme": msme_id,
         "investors": investors,
         "units": [units[i] for i in investors],
         "most": most,
+        "lock_issuer": lock_issuer,
+        "now": now,
     }
-    statement = RESERVE_POSITIONS
-    if lock_issuer is not None:
-        params |= {"msme": lock_issuer, "now": now}
-        statement = RESERVE_POSITIONS_AND_LOCK_ISSUER
-    rows = (await session.execute(statement, params)).all()
+    rows = (await session.execute(RESERVE_POSITIONS, params)).all()
     return {row.investor_id: row.units for row in rows}
 
 
@@ -357,10 +340,11 @@ async def add_subscriptions(
     *,
     issuer_window_starts: dict[UUID, datetime] | None,
 ) -> dict[UUID, int]:
-    """``add_subscription`` for several investors' subscriptions to one issuer, one each;
-    with ``issuer_window_starts`` (per investor), answers what each had committed to the
-    issuer since then (``ADD_SUBSCRIPTIONS_COUNTING_ISSUER``; missing: 0)."""
-    params: dict[str, object] = {
+    """``add_subscription`` for several investors' subscriptions to one issuer, one each
+    (``ADD_SUBSCRIPTIONS``); with ``issuer_window_starts`` (per investor), answers what each
+    had committed to the issuer since then (missing: 0)."""
+    starts = issuer_window_starts or {}
+    params = {
         "ids": [s.id for s in subscriptions],
         "funds": [s.fund_id for s in subscriptions],
         "investors": [s.investor_id for s in subscriptions],
@@ -376,15 +360,11 @@ async def add_subscriptions(
         "terms_digests": [s.terms_digest for s in subscriptions],
         "statuses": [s.status.value for s in subscriptions],
         "placed_ats": [s.placed_at for s in subscriptions],
-    }
-    if issuer_window_starts is None:
-        await session.execute(ADD_SUBSCRIPTIONS, params)
-        return {}
-    params |= {
+        "counting": issuer_window_starts is not None,
         "msme": subscriptions[0].msme_id,
-        "since": [issuer_window_starts[s.investor_id] for s in subscriptions],
+        "since": [starts.get(s.investor_id, s.placed_at) for s in subscriptions],
     }
-    rows = (await session.execute(ADD_SUBSCRIPTIONS_COUNTING_ISSUER, params)).all()
+    rows = (await session.execute(ADD_SUBSCRIPTIONS, params)).all()
     return {row.investor_id: int(row.total) for row in rows}
 
 
