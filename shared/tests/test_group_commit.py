@@ -53,6 +53,7 @@ async def test_items_arriving_while_a_group_is_written_form_the_next_group() -> 
     assert results == [2, 4, 6, 8, 10, 12]
     assert writer.groups == [[1], [2, 3, 4], [5, 6]]
     assert writer.groups_written == 3
+    assert writer.groups_failed == 0
     assert (writer.writing, writer.queued) == ([], 0)
 
 
@@ -72,6 +73,10 @@ async def test_a_failing_item_is_found_alone_and_the_others_are_written() -> Non
     # Halves down to the item that fails; each group that committed is counted.
     assert writer.groups == [[0], [1, -2, 3, 4], [1, -2], [1], [-2], [3, 4]]
     assert writer.groups_written == 3
+    # [1, -2, 3, 4], [1, -2] and [-2] failed.
+    assert writer.groups_failed == 3
+    # [1, -2, 3, 4], [1, -2] and [-2] failed.
+    assert writer.groups_failed == 3
 
 
 async def test_requests_waiting_when_the_process_stops_are_answered() -> None:

@@ -24,6 +24,7 @@ from kumiai.contracts.onboarding import FundOpened
 from kumiai.errors import PROBLEM_BASE
 from kumiai_tools.catalog import service
 from kumiai_tools.testing import eventually, running
+from subscription.subscriptions.placing import OrderWriter
 
 
 @pytest.fixture
@@ -63,6 +64,12 @@ async def all_queued(
         lambda: _in_process(market, len(orders)), what="every order in the process", timeout_s=20
     )
     return tasks
+
+
+def writer_of(market: Market) -> OrderWriter:
+    assert market.app is not None
+    writer: OrderWriter = market.app.state.order_writer
+    return writer
 
 
 async def _in_process(market: Market, n: int) -> bool:
@@ -186,3 +193,36 @@ async def test_orders_to_one_issuer_placed_at_once_stay_within_its_yearly_limit(
         )
         == 30_000
     )
+
+
+async def test_groups_that_find_too_few_units_at_once_share_them_out_without_a_deadlock(
+    market: Market,
+) -> None:
+    # Each order read 5 units left; while they wait, the row's holder sells 4. Two groups
+    # then find too few units at once, one locking the row to share out while the other
+    # waits to take its units, each group's new rows holding the row's KEY SHARE.
+    fund = await market.open_fund(units_offered=5, max_units_per_investor=3)
+    investors = [await ready_investor(market.client) for _ in range(3)]
+    url = market.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    holder = await asyncpg.connect(url)
+    try:
+        async with holder.transaction():
+            await holder.execute(
+                "UPDATE offerings SET units_sold = 4 WHERE fund_id = $1", fund.fund_id
+            )
+            # One group of one order each, then a third order queued behind them.
+            tasks = []
+            for investor, units in zip(investors, [2, 2, 1], strict=True):
+                tasks.append(asyncio.create_task(market.subscribe(fund, investor, units)))
+                await eventually(partial(_in_process, market, len(tasks)), what="the order")
+            assert writer_of(market).writing == [1, 1]
+    finally:
+        await holder.close()
+    answers = await asyncio.gather(*tasks)
+    progress = await offering(market.client, str(fund.fund_id))
+    assert [a.status_code for a in answers] == [409, 409, 201], [a.text for a in answers]
+    assert all(a.json()["type"] == PROBLEM_BASE + "sold-out" for a in answers[:2])
+    assert progress is not None
+    assert progress["units_sold"] == 5
+    # No group failed (a deadlock would have been broken by failing one of them).
+    assert writer_of(market).groups_failed == 0

@@ -64,6 +64,9 @@ class GroupWriter(ABC, Generic[Item, Result]):
         """Transactions that committed (for tests and metrics)."""
         self.writing: list[int] = []
         """The sizes of the groups being written (for tests and metrics)."""
+        self.groups_failed = 0
+        """Groups whose transaction failed: written again in halves, or, alone, answered
+        with the failure (for tests and metrics)."""
 
     @property
     def queued(self) -> int:
@@ -114,6 +117,7 @@ class GroupWriter(ABC, Generic[Item, Result]):
         try:
             results = await self.write_together([w.item for w in group])
         except Exception as exc:
+            self.groups_failed += 1
             if len(group) == 1 or database_failure(exc) is DatabaseFailure.UNAVAILABLE:
                 for waiting in group:
                     _settle(waiting, exception=exc)

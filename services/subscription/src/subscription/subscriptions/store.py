@@ -301,9 +301,12 @@ ADD_SUBSCRIPTIONS = text(
 )
 # The units left and whether the offering takes orders, under its row's lock, when a
 # group's TAKE_UNITS took nothing (subscriptions.placing shares out what is left).
+# FOR NO KEY UPDATE, like every writer of the row: the group's and other groups' new
+# positions and subscriptions hold KEY SHARE on it (their foreign keys), which FOR UPDATE
+# would wait for while they wait behind it.
 LOCK_OFFERING = text(
     "SELECT status, offering_start, offering_end, units_offered - units_sold AS units_left "
-    "FROM offerings WHERE fund_id = :fund FOR UPDATE"
+    "FROM offerings WHERE fund_id = :fund FOR NO KEY UPDATE"
 )
 
 
