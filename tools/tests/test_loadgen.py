@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 
 import pytest
 
 from kumiai_tools.loadgen import Connection, encode_request, run_load
+
+Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
 
 
 async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -44,6 +47,28 @@ async def test_every_request_is_sent_once_and_its_response_read() -> None:
     assert result.count == 25
     assert result.errors(201) == 0
     assert result.percentile_ms(0.99) >= result.percentile_ms(0.5) > 0
+
+
+async def test_connections_are_spread_over_every_replica() -> None:
+    accepted = {"a": 0, "b": 0}
+
+    def counting(
+        name: str,
+    ) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted[name] += 1
+            await _echo(reader, writer)
+
+        return serve
+
+    first = await asyncio.start_server(counting("a"), "127.0.0.1", 0)
+    second = await asyncio.start_server(counting("b"), "127.0.0.1", 0)
+    ports = [s.sockets[0].getsockname()[1] for s in (first, second)]
+    async with first, second:
+        requests = [encode_request("POST", "/x", body={"n": n}) for n in range(12)]
+        result = await run_load("127.0.0.1", ports, requests, concurrency=6)
+    assert result.statuses == {201: 12}
+    assert accepted == {"a": 3, "b": 3}
 
 
 def test_a_request_carries_its_length_and_headers() -> None:

@@ -96,15 +96,17 @@ class Connection:
 
 async def run_load(
     host: str,
-    port: int,
+    port: int | Sequence[int],
     requests: Sequence[bytes],
     *,
     concurrency: int,
     keep_responses: bool = False,
 ) -> LoadResult:
-    """Send every request once from ``concurrency`` workers, each on its own connection."""
+    """Send every request once from ``concurrency`` workers, each on its own connection;
+    given several ports (replicas of a server), the connections go to each in turn."""
     queue = list(reversed(requests))
-    connections = [await Connection.open(host, port) for _ in range(concurrency)]
+    ports = [port] if isinstance(port, int) else list(port)
+    connections = [await Connection.open(host, ports[i % len(ports)]) for i in range(concurrency)]
     result = LoadResult(seconds=0.0)
 
     async def worker(connection: Connection) -> None:

@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -32,7 +29,7 @@ import httpx
 
 from kumiai.auth import Role, mint_token
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
-from kumiai_tools.devstack import free_port, wait_for_port
+from kumiai_tools.bench.servers import replicas
 from kumiai_tools.loadgen import LoadResult, encode_request, run_load
 
 Report = Callable[[str, float, str], None]
@@ -84,14 +81,13 @@ def _requests(bodies: list[dict[str, Any]]) -> list[bytes]:
     ]
 
 
-async def _load(port: int, bodies: list[dict[str, Any]], concurrency: int) -> LoadResult:
+async def _load(ports: list[int], bodies: list[dict[str, Any]], concurrency: int) -> LoadResult:
     """Send every body once as ``POST /entries`` from ``concurrency`` connections."""
-    return await run_load("127.0.0.1", port, _requests(bodies), concurrency=concurrency)
+    return await run_load("127.0.0.1", ports, _requests(bodies), concurrency=concurrency)
 
 
 async def run(database_url: str, report: Report) -> None:
     await _register_banks(database_url)
-    port = free_port()
     env = {
         **os.environ,
         "LEDGER_DATABASE_URL": database_url,
@@ -99,39 +95,16 @@ async def run(database_url: str, report: Report) -> None:
         "LEDGER_DATABASE_POOL_SIZE": os.environ.get("BENCH_LEDGER_POOL", "8"),
         "LEDGER_LOG_LEVEL": "WARNING",
     }
-    workers = os.environ.get("BENCH_LEDGER_WORKERS", "2")
-    proc = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the server runs apart
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ledger.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--workers",
-            workers,
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port("127.0.0.1", port, timeout_s=60, proc=proc)
+    count = int(os.environ.get("BENCH_LEDGER_WORKERS", "2"))
+    with replicas("ledger.app:create_app", env, count) as ports:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
         async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
+            base_url=f"http://127.0.0.1:{ports[0]}", timeout=60, limits=limits
         ) as client:
             await _wait_ready(client)
             await _batch(client, report)
-        await _single(port, report)
-        await _hot(port, report)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        await _single(ports, report)
+        await _hot(ports, report)
 
 
 async def _wait_ready(client: httpx.AsyncClient) -> None:
@@ -167,23 +140,23 @@ async def _batch(client: httpx.AsyncClient, report: Report) -> None:
     report("ledger.batch_postings_per_s", postings / (time.perf_counter() - started), "postings/s")
 
 
-async def _single(port: int, report: Report) -> None:
+async def _single(ports: list[int], report: Report) -> None:
     investors = [str(uuid.uuid4()) for _ in range(500)]
     bodies = [
         _transfer(f"bench-b{i % 20}", _wallet(investors[i % len(investors)]), 100 + i)
         for i in range(6_000)
     ]
-    await _load(port, bodies[:1_000], CONCURRENCY)  # warm-up: accounts opened, pools filled
-    result = await _load(port, bodies[1_000:], CONCURRENCY)
+    await _load(ports, bodies[:1_000], CONCURRENCY)  # warm-up: accounts opened, pools filled
+    result = await _load(ports, bodies[1_000:], CONCURRENCY)
     report("ledger.entries_per_s", result.rate, "entries/s")
     report("ledger.entry_p99_ms", result.percentile_ms(0.99), "ms")
     report("ledger.entry_errors", result.errors(201), "errors")
 
 
-async def _hot(port: int, report: Report) -> None:
+async def _hot(ports: list[int], report: Report) -> None:
     bodies = [_transfer("bench-hot", "suspense", 100 + i) for i in range(3_000)]
-    await _load(port, bodies[:200], 64)
-    result = await _load(port, bodies[200:], 64)
+    await _load(ports, bodies[:200], 64)
+    result = await _load(ports, bodies[200:], 64)
     report("ledger.hot_account_entries_per_s", result.rate, "entries/s")
     report("ledger.hot_account_p99_ms", result.percentile_ms(0.99), "ms")
     report("ledger.hot_account_errors", result.errors(201), "errors")

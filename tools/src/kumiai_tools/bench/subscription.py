@@ -2,7 +2,8 @@
 
 A fund of 1,000 units; 5,000 verified investors each try to buy 1-3 units at
 once over HTTP (``BENCH_SELLOUT_CONCURRENCY`` keep-alive connections, default
-32, against two server processes with 4 database connections each). Prints
+32, spread over two server processes with 4 database connections each:
+``kumiai_tools.bench.servers``). Prints
 ``subscription.orders_per_s``, ``subscription.order_p99_ms`` (every order),
 ``subscription.placed_order_p99_ms`` (orders that got units) and
 ``subscription.oversold_units``, after checking the outcome in the database:
@@ -13,9 +14,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -25,7 +23,7 @@ import asyncpg
 from kumiai.auth import Role, mint_token
 from kumiai.cipher import DEVELOPMENT_KEY_SETTING, FieldCipher
 from kumiai.settings import DEVELOPMENT_JWT_SECRET
-from kumiai_tools.devstack import free_port, wait_for_port
+from kumiai_tools.bench.servers import replicas
 from kumiai_tools.loadgen import encode_request, run_load
 from subscription.settings import Settings
 
@@ -132,7 +130,6 @@ async def run(database_url: str, report: Report) -> None:
         )
         for i in investors
     ]
-    port = free_port()
     env = {
         **os.environ,
         "SUBSCRIPTION_DATABASE_URL": database_url,
@@ -140,31 +137,9 @@ async def run(database_url: str, report: Report) -> None:
         "SUBSCRIPTION_DATABASE_POOL_SIZE": os.environ.get("BENCH_SELLOUT_POOL", "4"),
         "SUBSCRIPTION_LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the server runs apart
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "subscription.app:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--workers",
-            os.environ.get("BENCH_SELLOUT_WORKERS", "2"),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port("127.0.0.1", port, timeout_s=60, proc=proc)
-        result = await run_load("127.0.0.1", port, requests, concurrency=CONCURRENCY)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+    count = int(os.environ.get("BENCH_SELLOUT_WORKERS", "2"))
+    with replicas("subscription.app:create_app", env, count) as ports:
+        result = await run_load("127.0.0.1", ports, requests, concurrency=CONCURRENCY)
     sold, placed, over, buyers = await _outcome(dsn, fund_id)
     unexpected = result.errors(201, 409)
     if unexpected or over or sold != placed:
