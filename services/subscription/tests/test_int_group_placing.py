@@ -203,6 +203,9 @@ async def test_groups_that_find_too_few_units_at_once_share_them_out_without_a_d
     # waits to take its units, each group's new rows holding the row's KEY SHARE.
     fund = await market.open_fund(units_offered=5, max_units_per_investor=3)
     investors = [await ready_investor(market.client) for _ in range(3)]
+    # Two groups in flight at once, as two processes' writers (one group each) would have.
+    assert market.app is not None
+    market.app.state.order_writer = OrderWriter(market.app.state.runtime.unit_of_work, writers=2)
     url = market.settings.database_url.replace("postgresql+asyncpg://", "postgresql://")
     holder = await asyncpg.connect(url)
     try:
